@@ -1,0 +1,205 @@
+// The C++ side of a module: the types that cross the ABI (see module_abi.h)
+// and EXPORTERD_MODULE(), which turns a Module subclass into the descriptor.
+//
+// A module implements:
+//   class MyModule : public exporterd::Module {
+//    public:
+//     static std::unique_ptr<Module> Create(const ModuleEnv&, ConfigErrors&);
+//     ...overrides...
+//   };
+//   EXPORTERD_MODULE(my_module, MyModule)
+#ifndef EXPORTERD_MODULE_H_
+#define EXPORTERD_MODULE_H_
+
+#include <prometheus/metric_family.h>
+#include <yaml-cpp/yaml.h>
+
+#include <atomic>
+#include <chrono>
+#include <exception>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "exporterd/config_reader.h"
+#include "exporterd/log.h"
+#include "exporterd/module_abi.h"
+
+namespace exporterd {
+
+using Clock = std::chrono::steady_clock;
+
+// What create() gets.
+struct ModuleEnv {
+  std::string name;         // module name
+  const YAML::Node* config;  // the module's map; null when it has no body
+  std::string config_file;  // for error messages ("<embedded>" for the default)
+  std::string key_path;     // "modules.<name>"
+  bool embedded_default = false;  // config is the built-in default
+  Logger* logger = nullptr;       // never null; lives as long as the instance
+};
+
+struct CollectRequest {
+  Clock::time_point deadline;
+  // Set when the host stopped waiting; long collections may give up early.
+  const std::atomic<bool>* cancelled = nullptr;
+};
+
+struct CollectResult {
+  bool ok = true;
+  std::string error;  // why !ok, one line
+  std::vector<prometheus::MetricFamily> families;
+};
+
+// A request for a multi-target route such as /probe?target=...&module=...
+struct TargetRequest {
+  std::string path;  // "/probe"
+  std::vector<std::pair<std::string, std::string>> params;  // decoded query
+  Clock::time_point deadline;
+  bool debug = false;  // ?debug=true
+
+  // First value of a query parameter, or empty.
+  std::string Param(std::string_view key) const {
+    for (const auto& [k, v] : params)
+      if (k == key) return v;
+    return {};
+  }
+};
+
+struct TargetResponse {
+  int status = 200;
+  // When status != 200 or debug: the body (text/plain).
+  std::string text;
+  std::vector<prometheus::MetricFamily> families;
+};
+
+class Module {
+ public:
+  virtual ~Module() = default;
+  virtual void Start() {}
+  virtual bool HasCollect() const { return false; }
+  virtual CollectResult Collect(const CollectRequest&) { return {}; }
+  // Routes this module serves ("/probe"). The core refuses two modules
+  // claiming one route.
+  virtual std::vector<std::string> Routes() const { return {}; }
+  // Must be safe to call concurrently.
+  virtual TargetResponse Handle(const TargetRequest&) {
+    return {404, "no such route\n", {}};
+  }
+  virtual std::string Debug() const { return {}; }
+};
+
+namespace detail {
+
+inline std::string CurrentExceptionMessage() noexcept {
+  try {
+    throw;
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "unknown exception";
+  }
+}
+
+// The noexcept trampolines behind EXPORTERD_MODULE().
+template <class M>
+struct Trampolines {
+  static void* Create(const ModuleEnv* env, ConfigErrors* errors) noexcept {
+    try {
+      std::unique_ptr<Module> m = M::Create(*env, *errors);
+      if (!errors->empty()) return nullptr;
+      return m.release();
+    } catch (...) {
+      errors->Add(env->config_file, 0, env->key_path,
+                  "module failed to start: " + CurrentExceptionMessage());
+      return nullptr;
+    }
+  }
+  static void Destroy(void* p) noexcept {
+    try {
+      delete static_cast<Module*>(p);
+    } catch (...) {
+    }
+  }
+  static void Start(void* p) noexcept {
+    try {
+      static_cast<Module*>(p)->Start();
+    } catch (...) {
+    }
+  }
+  static int HasCollect(void* p) noexcept {
+    try {
+      return static_cast<Module*>(p)->HasCollect() ? 1 : 0;
+    } catch (...) {
+      return 0;
+    }
+  }
+  static void Collect(void* p, const CollectRequest* req,
+                      CollectResult* out) noexcept {
+    try {
+      *out = static_cast<Module*>(p)->Collect(*req);
+    } catch (...) {
+      out->ok = false;
+      out->families.clear();
+      out->error = "exception: " + CurrentExceptionMessage();
+    }
+  }
+  static const char* Routes(void* p) noexcept {
+    // The returned list stays valid until the next call on this thread.
+    thread_local std::string buf;
+    try {
+      buf.clear();
+      for (const auto& r : static_cast<Module*>(p)->Routes()) {
+        buf += r;
+        buf.push_back('\0');
+      }
+      buf.push_back('\0');
+      return buf.c_str();
+    } catch (...) {
+      return nullptr;
+    }
+  }
+  static void Handle(void* p, const TargetRequest* req,
+                     TargetResponse* out) noexcept {
+    try {
+      *out = static_cast<Module*>(p)->Handle(*req);
+    } catch (...) {
+      out->status = 500;
+      out->families.clear();
+      out->text = "module error: " + CurrentExceptionMessage() + "\n";
+    }
+  }
+  static void Debug(void* p, TargetResponse* out) noexcept {
+    try {
+      out->text = static_cast<Module*>(p)->Debug();
+    } catch (...) {
+      out->text = "debug failed: " + CurrentExceptionMessage();
+    }
+  }
+};
+
+}  // namespace detail
+}  // namespace exporterd
+
+#define EXPORTERD_MODULE_WITH_ABI(NAME, CLASS, ABI)                          \
+  extern "C" __attribute__((visibility("default")))                        \
+  const exporterd_module_descriptor* exporterd_module_entry(void) {          \
+    using T = ::exporterd::detail::Trampolines<CLASS>;                       \
+    static const exporterd_module_descriptor d = {                           \
+        ABI,          sizeof(exporterd_module_descriptor),                   \
+        EXPORTERD_STRINGIFY(NAME), EXPORTERD_MODULE_BUILD_ID,                \
+        &T::Create,   &T::Destroy,                                           \
+        &T::Start,    &T::HasCollect,                                        \
+        &T::Collect,  &T::Routes,                                            \
+        &T::Handle,   &T::Debug};                                            \
+    return &d;                                                               \
+  }
+
+// Defines the module's entry point. NAME is a bare identifier.
+#define EXPORTERD_MODULE(NAME, CLASS) \
+  EXPORTERD_MODULE_WITH_ABI(NAME, CLASS, EXPORTERD_MODULE_ABI_VERSION)
+
+#endif  // EXPORTERD_MODULE_H_

@@ -1,0 +1,288 @@
+#include "exporterd/config_reader.h"
+
+#include <algorithm>
+#include <cctype>
+#include <tuple>
+#include <cmath>
+#include <map>
+
+namespace exporterd {
+
+std::string ConfigError::ToString() const {
+  std::string s = file;
+  if (line > 0) s += ":" + std::to_string(line);
+  s += ": ";
+  if (!key.empty()) s += key + ": ";
+  s += message;
+  return s;
+}
+
+std::string ConfigErrors::ToString() const {
+  // By file and line, so a long list reads top to bottom.
+  std::vector<const ConfigError*> sorted;
+  for (const auto& e : list) sorted.push_back(&e);
+  std::stable_sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) {
+    return std::tie(a->file, a->line) < std::tie(b->file, b->line);
+  });
+  std::string s;
+  for (const auto* e : sorted) s += e->ToString() + "\n";
+  return s;
+}
+
+std::optional<std::chrono::milliseconds> ParseDuration(std::string_view s) {
+  // Prometheus' model.ParseDuration: units in descending order, each once.
+  static const std::pair<std::string_view, int64_t> kUnits[] = {
+      {"y", 365LL * 24 * 3600 * 1000}, {"w", 7LL * 24 * 3600 * 1000},
+      {"d", 24LL * 3600 * 1000},       {"h", 3600LL * 1000},
+      {"m", 60LL * 1000},              {"s", 1000},
+      {"ms", 1}};
+  if (s.empty()) return std::nullopt;
+  if (s == "0") return std::chrono::milliseconds(0);
+  int64_t total = 0;
+  size_t next_unit = 0;  // index into kUnits; units must descend
+  size_t i = 0;
+  while (i < s.size()) {
+    size_t start = i;
+    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
+    if (i == start || i - start > 12) return std::nullopt;
+    int64_t n = std::stoll(std::string(s.substr(start, i - start)));
+    size_t ustart = i;
+    while (i < s.size() && std::isalpha(static_cast<unsigned char>(s[i]))) ++i;
+    std::string_view unit = s.substr(ustart, i - ustart);
+    size_t u = next_unit;
+    while (u < std::size(kUnits) && kUnits[u].first != unit) ++u;
+    if (u == std::size(kUnits)) return std::nullopt;
+    next_unit = u + 1;
+    total += n * kUnits[u].second;
+  }
+  return std::chrono::milliseconds(total);
+}
+
+std::string FormatDuration(std::chrono::milliseconds d) {
+  int64_t ms = d.count();
+  if (ms == 0) return "0s";
+  static const std::pair<const char*, int64_t> kUnits[] = {
+      {"d", 24LL * 3600 * 1000}, {"h", 3600LL * 1000}, {"m", 60LL * 1000},
+      {"s", 1000},               {"ms", 1}};
+  std::string out;
+  for (const auto& [name, size] : kUnits) {
+    if (ms >= size) {
+      out += std::to_string(ms / size) + name;
+      ms %= size;
+    }
+  }
+  return out;
+}
+
+int NodeLine(const YAML::Node& n) {
+  if (!n.IsDefined()) return 0;
+  int line = n.Mark().line;
+  return line >= 0 ? line + 1 : 0;
+}
+
+ConfigReader::ConfigReader(const YAML::Node& node, std::string file,
+                           std::string path, ConfigErrors* errors)
+    : node_(node), file_(std::move(file)), path_(std::move(path)),
+      errors_(errors) {
+  if (node_.IsDefined() && !node_.IsNull() && !node_.IsMap()) {
+    errors_->Add(file_, NodeLine(node_), path_, "expected a mapping");
+    node_ = YAML::Node();
+    return;
+  }
+  if (!node_.IsMap()) return;
+  // yaml-cpp keeps duplicate keys; YAML forbids them and so do we.
+  std::map<std::string, int> seen;
+  for (const auto& kv : node_) {
+    std::string k = kv.first.Scalar();
+    if (seen.count(k)) {
+      errors_->Add(file_, NodeLine(kv.first), KeyPath(k),
+                   "duplicate key (first at line " + std::to_string(seen[k]) +
+                       ")");
+    } else {
+      seen[k] = NodeLine(kv.first);
+    }
+  }
+}
+
+std::string ConfigReader::KeyPath(const std::string& key) const {
+  if (key.empty()) return path_;
+  return path_.empty() ? key : path_ + "." + key;
+}
+
+bool ConfigReader::Has(const std::string& key) const {
+  if (!node_.IsMap()) return false;
+  for (const auto& kv : node_)
+    if (kv.first.Scalar() == key) return true;
+  return false;
+}
+
+YAML::Node ConfigReader::Lookup(const std::string& key) {
+  known_.insert(key);
+  if (!node_.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
+  for (const auto& kv : node_)
+    if (kv.first.Scalar() == key) return kv.second;
+  return YAML::Node(YAML::NodeType::Undefined);
+}
+
+int ConfigReader::LineOf(const std::string& key) const {
+  if (node_.IsMap())
+    for (const auto& kv : node_)
+      if (kv.first.Scalar() == key) return NodeLine(kv.first);
+  return NodeLine(node_);
+}
+
+void ConfigReader::Error(const std::string& key, const std::string& message) {
+  errors_->Add(file_, key.empty() ? NodeLine(node_) : LineOf(key),
+               KeyPath(key), message);
+}
+
+namespace {
+// A YAML scalar's text for messages.
+std::string Show(const YAML::Node& n) {
+  if (n.IsScalar()) return "\"" + n.Scalar() + "\"";
+  if (n.IsSequence()) return "a list";
+  if (n.IsMap()) return "a mapping";
+  return "nothing";
+}
+}  // namespace
+
+std::string ConfigReader::String(const std::string& key, std::string def) {
+  YAML::Node n = Lookup(key);
+  if (!n.IsDefined() || n.IsNull()) return def;
+  if (!n.IsScalar()) {
+    Error(key, "expected a string, got " + Show(n));
+    return def;
+  }
+  return n.Scalar();
+}
+
+bool ConfigReader::Bool(const std::string& key, bool def) {
+  YAML::Node n = Lookup(key);
+  if (!n.IsDefined() || n.IsNull()) return def;
+  const std::string s = n.IsScalar() ? n.Scalar() : "";
+  if (s == "true" || s == "True" || s == "TRUE") return true;
+  if (s == "false" || s == "False" || s == "FALSE") return false;
+  Error(key, "expected true or false, got " + Show(n));
+  return def;
+}
+
+int64_t ConfigReader::Int(const std::string& key, int64_t def, int64_t min,
+                          int64_t max) {
+  YAML::Node n = Lookup(key);
+  if (!n.IsDefined() || n.IsNull()) return def;
+  int64_t v = 0;
+  bool ok = n.IsScalar();
+  if (ok) {
+    const std::string& s = n.Scalar();
+    size_t pos = 0;
+    try {
+      v = std::stoll(s, &pos, 10);
+    } catch (...) {
+      ok = false;
+    }
+    ok = ok && pos == s.size();
+  }
+  if (!ok) {
+    Error(key, "expected an integer, got " + Show(n));
+    return def;
+  }
+  if (v < min || v > max) {
+    std::string range = "must be ";
+    if (min != INT64_MIN && max != INT64_MAX)
+      range += "between " + std::to_string(min) + " and " + std::to_string(max);
+    else if (min != INT64_MIN)
+      range += "at least " + std::to_string(min);
+    else
+      range += "at most " + std::to_string(max);
+    Error(key, range + ", got " + std::to_string(v));
+    return def;
+  }
+  return v;
+}
+
+double ConfigReader::Float(const std::string& key, double def) {
+  YAML::Node n = Lookup(key);
+  if (!n.IsDefined() || n.IsNull()) return def;
+  double v = 0;
+  bool ok = n.IsScalar();
+  if (ok) {
+    const std::string& s = n.Scalar();
+    size_t pos = 0;
+    try {
+      v = std::stod(s, &pos);
+    } catch (...) {
+      ok = false;
+    }
+    ok = ok && pos == s.size() && std::isfinite(v);
+  }
+  if (!ok) {
+    Error(key, "expected a number, got " + Show(n));
+    return def;
+  }
+  return v;
+}
+
+std::chrono::milliseconds ConfigReader::Duration(
+    const std::string& key, std::chrono::milliseconds def) {
+  YAML::Node n = Lookup(key);
+  if (!n.IsDefined() || n.IsNull()) return def;
+  std::optional<std::chrono::milliseconds> d;
+  if (n.IsScalar()) d = ParseDuration(n.Scalar());
+  if (!d) {
+    Error(key, "expected a duration like 500ms, 4s or 1m, got " + Show(n));
+    return def;
+  }
+  return *d;
+}
+
+std::vector<std::string> ConfigReader::StringList(
+    const std::string& key, std::vector<std::string> def) {
+  YAML::Node n = Lookup(key);
+  if (!n.IsDefined() || n.IsNull()) return def;
+  if (!n.IsSequence()) {
+    Error(key, "expected a list of strings, got " + Show(n));
+    return def;
+  }
+  std::vector<std::string> out;
+  for (size_t i = 0; i < n.size(); ++i) {
+    if (!n[i].IsScalar()) {
+      errors_->Add(file_, NodeLine(n[i]), KeyPath(key) + "[" +
+                   std::to_string(i) + "]",
+                   "expected a string, got " + Show(n[i]));
+      return def;
+    }
+    out.push_back(n[i].Scalar());
+  }
+  return out;
+}
+
+std::string ConfigReader::Enum(const std::string& key, std::string def,
+                               const std::vector<std::string>& allowed) {
+  YAML::Node n = Lookup(key);
+  if (!n.IsDefined() || n.IsNull()) return def;
+  if (n.IsScalar()) {
+    for (const auto& a : allowed)
+      if (a == n.Scalar()) return a;
+  }
+  std::string list;
+  for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+  Error(key, "must be one of " + list + ", got " + Show(n));
+  return def;
+}
+
+ConfigReader ConfigReader::Child(const std::string& key) {
+  return ConfigReader(Lookup(key), file_, KeyPath(key), errors_);
+}
+
+YAML::Node ConfigReader::Raw(const std::string& key) { return Lookup(key); }
+
+void ConfigReader::Finish() {
+  if (!node_.IsMap()) return;
+  for (const auto& kv : node_) {
+    const std::string k = kv.first.Scalar();
+    if (!known_.count(k))
+      errors_->Add(file_, NodeLine(kv.first), KeyPath(k), "unknown key");
+  }
+}
+
+}  // namespace exporterd

@@ -1,0 +1,186 @@
+#include "collector.h"
+
+#include <atomic>
+
+#include "module_loader.h"
+
+namespace exporterd {
+
+namespace {
+double UnixNow() {
+  return std::chrono::duration<double>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+struct ModuleSlot::Flight {
+  Clock::time_point started;
+  Clock::time_point deadline;
+  std::atomic<bool> cancelled{false};
+  bool done = false;  // guarded by ModuleSlot::mu_
+  CollectResult result;
+  double duration_seconds = 0;
+};
+
+ModuleSlot::ModuleSlot(std::shared_ptr<ModuleInstance> instance,
+                       std::chrono::milliseconds timeout,
+                       std::chrono::milliseconds min_interval, Logger* logger)
+    : name_(instance->name()),
+      instance_(std::move(instance)),
+      timeout_(timeout),
+      min_interval_(min_interval),
+      logger_(logger) {
+  last_.module = name_;
+}
+
+ModuleSlot::~ModuleSlot() { Stop(); }
+
+void ModuleSlot::Start() {
+  instance_->Start();
+  if (min_interval_.count() > 0 && instance_->HasCollect())
+    refresher_ = std::thread([this] { RefreshLoop(); });
+}
+
+void ModuleSlot::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (refresher_.joinable() &&
+      refresher_.get_id() != std::this_thread::get_id())
+    refresher_.join();
+  else if (refresher_.joinable())
+    refresher_.detach();
+}
+
+// Starts a collection on its own thread. Caller holds mu_. The thread keeps
+// the slot alive, so a reload never frees an instance under it.
+std::shared_ptr<ModuleSlot::Flight> ModuleSlot::StartFlight(
+    Clock::time_point deadline) {
+  auto f = std::make_shared<Flight>();
+  f->started = Clock::now();
+  f->deadline = std::min(deadline, f->started + timeout_);
+  flight_ = f;
+  std::thread([self = shared_from_this(), f] {
+    CollectRequest req;
+    req.deadline = f->deadline;
+    req.cancelled = &f->cancelled;
+    CollectResult r = self->instance_->Collect(req);
+    std::lock_guard<std::mutex> lock(self->mu_);
+    f->result = std::move(r);
+    f->duration_seconds =
+        std::chrono::duration<double>(Clock::now() - f->started).count();
+    f->done = true;
+    self->Record(*f);
+    self->cv_.notify_all();
+  }).detach();
+  return f;
+}
+
+// Stores a finished flight as the last result. Caller holds mu_.
+void ModuleSlot::Record(const Flight& f) {
+  ModuleOutcome o;
+  o.module = name_;
+  o.up = f.result.ok;
+  o.duration_seconds = f.duration_seconds;
+  o.last_success_unix = last_.last_success_unix;
+  if (f.result.ok) {
+    o.last_success_unix = UnixNow();
+    o.families = std::make_shared<const Families>(f.result.families);
+  } else {
+    o.reason = "error";
+    o.error = f.result.error.empty() ? "collection failed" : f.result.error;
+  }
+  last_ = std::move(o);
+  have_result_ = true;
+  last_finished_ = Clock::now();
+}
+
+// Logs a module's problem once per change, and its recovery. Caller holds mu_.
+void ModuleSlot::NoteOutcome(const ModuleOutcome& o) {
+  std::string problem = o.up ? "" : o.reason + ": " + o.error;
+  if (problem == logged_problem_) return;
+  if (o.up) {
+    logger_->Info("module recovered", {{"module", name_}});
+  } else {
+    logger_->Warn("module down", {{"module", name_},
+                                  {"reason", o.reason},
+                                  {"err", o.error}});
+  }
+  logged_problem_ = std::move(problem);
+}
+
+void ModuleSlot::Kick(Clock::time_point deadline) {
+  if (min_interval_.count() > 0) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!flight_ || flight_->done) StartFlight(deadline);
+}
+
+ModuleOutcome ModuleSlot::Collect(Clock::time_point deadline,
+                                  Clock::time_point start) {
+  std::unique_lock<std::mutex> lock(mu_);
+  ModuleOutcome out;
+  if (min_interval_.count() > 0) {
+    // Background mode: serve the last result; the first scrape waits for it.
+    cv_.wait_until(lock, deadline, [&] { return have_result_ || stop_; });
+    if (!have_result_) {
+      out.module = name_;
+      out.reason = "timeout";
+      out.error = "first background collection not finished by the deadline";
+      out.duration_seconds =
+          std::chrono::duration<double>(Clock::now() - start).count();
+    } else {
+      out = last_;
+      auto overdue = min_interval_ + timeout_ + std::chrono::seconds(1);
+      if (Clock::now() - last_finished_ > overdue && out.up) {
+        out.up = false;
+        out.reason = "stale";
+        out.error = "background collection overdue";
+        out.families.reset();
+      }
+    }
+  } else {
+    std::shared_ptr<Flight> f = flight_;
+    if (!f || f->done) f = StartFlight(deadline);
+    bool finished = cv_.wait_until(lock, deadline, [&] { return f->done; });
+    if (finished) {
+      out = last_;
+    } else {
+      // A flight from an earlier scrape that is still running means this
+      // module is stuck, not merely slow for this scrape.
+      bool ours = f->started >= start;
+      out.module = name_;
+      out.reason = ours ? "timeout" : "busy";
+      out.error = ours ? "collection did not finish before the deadline"
+                       : "an earlier collection is still running";
+      out.last_success_unix = last_.last_success_unix;
+      out.duration_seconds =
+          std::chrono::duration<double>(Clock::now() - start).count();
+      f->cancelled = true;
+    }
+  }
+  NoteOutcome(out);
+  return out;
+}
+
+ModuleOutcome ModuleSlot::Last() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return last_;
+}
+
+void ModuleSlot::RefreshLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stop_) {
+    std::shared_ptr<Flight> f = StartFlight(Clock::now() + timeout_);
+    // Wait for it to finish (it may overrun its deadline; never start a
+    // second one meanwhile).
+    cv_.wait(lock, [&] { return f->done || stop_; });
+    if (stop_) break;
+    NoteOutcome(last_);
+    cv_.wait_for(lock, min_interval_, [&] { return stop_; });
+  }
+}
+
+}  // namespace exporterd

@@ -1,0 +1,29 @@
+// exporterd: one Prometheus exporter for a whole host.
+#include <iostream>
+
+#include "app.h"
+#include "logger.h"
+
+int main(int argc, char** argv) {
+  exporterd::Flags flags;
+  std::string error;
+  if (!exporterd::ParseFlags(argc, argv, &flags, &error)) {
+    std::cerr << "exporterd: error: " << error << "\n";
+    return 2;
+  }
+  if (flags.help) {
+    std::cout << exporterd::FlagsUsage("exporterd");
+    return 0;
+  }
+  if (flags.version) {
+    std::cout << exporterd::VersionString();
+    return 0;
+  }
+  exporterd::StderrLogger logger(
+      *exporterd::ParseLogLevel(flags.log_level),
+      flags.log_format == "json" ? exporterd::LogFormat::kJson
+                                 : exporterd::LogFormat::kLogfmt);
+  exporterd::App app(flags, &logger);
+  if (flags.config_check) return app.CheckConfig(std::cerr);
+  return app.Run();
+}

@@ -1,0 +1,173 @@
+#include "module_loader.h"
+
+#include <dlfcn.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <climits>
+#include <cstring>
+
+namespace exporterd {
+
+ModuleInstance::ModuleInstance(std::shared_ptr<const ModuleLibrary> lib,
+                               void* instance, std::unique_ptr<Logger> logger)
+    : lib_(std::move(lib)), instance_(instance), logger_(std::move(logger)) {}
+
+ModuleInstance::~ModuleInstance() { lib_->descriptor->destroy(instance_); }
+
+void ModuleInstance::Start() { lib_->descriptor->start(instance_); }
+
+bool ModuleInstance::HasCollect() {
+  return lib_->descriptor->has_collect(instance_) != 0;
+}
+
+CollectResult ModuleInstance::Collect(const CollectRequest& req) {
+  CollectResult r;
+  lib_->descriptor->collect(instance_, &req, &r);
+  return r;
+}
+
+std::vector<std::string> ModuleInstance::Routes() {
+  std::vector<std::string> out;
+  const char* p = lib_->descriptor->routes(instance_);
+  while (p && *p) {
+    out.emplace_back(p);
+    p += out.back().size() + 1;
+  }
+  return out;
+}
+
+TargetResponse ModuleInstance::Handle(const TargetRequest& req) {
+  TargetResponse r;
+  lib_->descriptor->handle(instance_, &req, &r);
+  return r;
+}
+
+std::string ModuleInstance::Debug() {
+  TargetResponse r;
+  lib_->descriptor->debug(instance_, &r);
+  return r.text;
+}
+
+std::shared_ptr<const ModuleLibrary> ModuleLoader::LoadPath(
+    const std::string& path, const std::string& expected_name,
+    std::string* error) {
+  void* h = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+  if (!h) {
+    const char* e = dlerror();
+    *error = "cannot load " + path + ": " + (e ? e : "unknown error");
+    return nullptr;
+  }
+  auto entry = reinterpret_cast<exporterd_module_entry_fn>(
+      dlsym(h, EXPORTERD_MODULE_ENTRY));
+  if (!entry) {
+    *error = path + ": not an exporterd module (no " EXPORTERD_MODULE_ENTRY
+                    " symbol)";
+    dlclose(h);
+    return nullptr;
+  }
+  const exporterd_module_descriptor* d = entry();
+  if (!d) {
+    *error = path + ": " EXPORTERD_MODULE_ENTRY " returned no descriptor";
+    dlclose(h);
+    return nullptr;
+  }
+  // Check the version before touching any other field.
+  if (d->abi_version != EXPORTERD_MODULE_ABI_VERSION) {
+    *error = path + ": module ABI version " + std::to_string(d->abi_version) +
+             ", but this exporterd speaks ABI version " +
+             std::to_string(EXPORTERD_MODULE_ABI_VERSION) +
+             "; rebuild the module with this exporterd's sources";
+    dlclose(h);
+    return nullptr;
+  }
+  if (d->struct_size < sizeof(exporterd_module_descriptor)) {
+    *error = path + ": module descriptor is " + std::to_string(d->struct_size) +
+             " bytes, this exporterd expects " +
+             std::to_string(sizeof(exporterd_module_descriptor));
+    dlclose(h);
+    return nullptr;
+  }
+  if (!d->build_id || std::strcmp(d->build_id, EXPORTERD_MODULE_BUILD_ID) != 0) {
+    *error = path + ": module built with \"" +
+             std::string(d->build_id ? d->build_id : "?") +
+             "\", this exporterd with \"" EXPORTERD_MODULE_BUILD_ID
+             "\"; C++ types cross the module boundary, so both must match";
+    dlclose(h);
+    return nullptr;
+  }
+  if (!d->name || expected_name != d->name) {
+    *error = path + ": declares module name \"" +
+             std::string(d->name ? d->name : "") + "\", expected \"" +
+             expected_name + "\"";
+    dlclose(h);
+    return nullptr;
+  }
+  if (!d->create || !d->destroy || !d->start || !d->has_collect ||
+      !d->collect || !d->routes || !d->handle || !d->debug) {
+    *error = path + ": module descriptor has null entries";
+    dlclose(h);
+    return nullptr;
+  }
+  auto lib = std::make_shared<ModuleLibrary>();
+  lib->name = expected_name;
+  lib->path = path;
+  lib->descriptor = d;
+  return lib;
+}
+
+std::shared_ptr<const ModuleLibrary> ModuleLoader::Load(const std::string& name,
+                                                        std::string* error,
+                                                        bool* not_found) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (not_found) *not_found = false;
+  auto it = loaded_.find(name);
+  if (it != loaded_.end()) return it->second;
+  const std::string file = "exporterd_" + name + ".so";
+  for (const auto& dir : dirs_) {
+    std::string path = dir + "/" + file;
+    struct stat st;
+    if (stat(path.c_str(), &st) != 0) continue;
+    auto lib = LoadPath(path, name, error);
+    if (lib) loaded_[name] = lib;
+    return lib;
+  }
+  std::string searched;
+  for (const auto& d : dirs_) searched += (searched.empty() ? "" : ", ") + d;
+  *error = "module library " + file + " not found in " +
+           (searched.empty() ? "(no module directory)" : searched);
+  if (not_found) *not_found = true;
+  return nullptr;
+}
+
+std::unique_ptr<ModuleInstance> ModuleLoader::Create(
+    std::shared_ptr<const ModuleLibrary> lib, const ModuleEnv& env,
+    std::unique_ptr<Logger> logger, ConfigErrors* errors) {
+  ModuleEnv e = env;
+  e.logger = logger.get();
+  size_t before = errors->list.size();
+  void* inst = lib->descriptor->create(&e, errors);
+  if (!inst) {
+    if (errors->list.size() == before)
+      errors->Add(env.config_file, 0, env.key_path, "module refused its config");
+    return nullptr;
+  }
+  return std::make_unique<ModuleInstance>(std::move(lib), inst,
+                                          std::move(logger));
+}
+
+std::vector<std::string> DefaultModuleDirs() {
+  std::vector<std::string> dirs;
+  char buf[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n > 0) {
+    std::string exe(buf, static_cast<size_t>(n));
+    std::string dir = exe.substr(0, exe.rfind('/')) + "/modules";
+    struct stat st;
+    if (stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) dirs.push_back(dir);
+  }
+  dirs.push_back(EXPORTERD_INSTALL_MODULE_DIR);
+  return dirs;
+}
+
+}  // namespace exporterd

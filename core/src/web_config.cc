@@ -1,0 +1,842 @@
+// --web.config.file: parsing and validation, the server TLS context and
+// bcrypt basic auth. Reads YAML with yaml-cpp directly so that keys known to
+// exporter-toolkit but not implemented here get their own message.
+#include "web_config.h"  // First: it includes <utility> before any asio header.
+
+#include <crypt.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <array>
+#include <boost/asio/ssl/context.hpp>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <filesystem>
+#include <system_error>
+#include <type_traits>
+
+namespace exporterd {
+namespace {
+
+constexpr std::string_view kClientAuthTypes[] = {
+    "NoClientCert", "RequestClientCert", "RequireAnyClientCert",
+    "VerifyClientCertIfGiven", "RequireAndVerifyClientCert"};
+
+struct TlsVersion {
+  std::string_view name;
+  int version;
+};
+constexpr TlsVersion kTlsVersions[] = {{"TLS10", TLS1_VERSION},
+                                       {"TLS11", TLS1_1_VERSION},
+                                       {"TLS12", TLS1_2_VERSION},
+                                       {"TLS13", TLS1_3_VERSION}};
+
+// The only headers exporter-toolkit lets a web config set; an empty list
+// means any value.
+struct AllowedHeader {
+  std::string_view name;
+  std::array<std::string_view, 2> values;  // unused slots empty
+};
+constexpr AllowedHeader kAllowedHeaders[] = {
+    {"Strict-Transport-Security", {}},
+    {"X-Content-Type-Options", {"nosniff"}},
+    {"X-Frame-Options", {"deny", "sameorigin"}},
+    {"X-XSS-Protection", {}},
+    {"Content-Security-Policy", {}},
+};
+
+constexpr size_t kMaxCacheEntries = 1024;
+
+char Lower(char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; }
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (Lower(a[i]) != Lower(b[i])) return false;
+  }
+  return true;
+}
+
+template <typename List>
+std::string JoinNames(const List& list) {
+  std::string out;
+  for (const auto& item : list) {
+    std::string_view name;
+    if constexpr (std::is_convertible_v<decltype(item), std::string_view>) {
+      name = item;
+    } else {
+      name = item.name;
+    }
+    if (name.empty()) continue;
+    if (!out.empty()) out += ", ";
+    out += name;
+  }
+  return out;
+}
+
+// Canonical client_auth_type, or empty if unknown. "RequireClientCert" is
+// exporter-toolkit's old spelling of RequireAnyClientCert.
+std::string CanonicalClientAuth(std::string_view s) {
+  if (s.empty()) return "NoClientCert";
+  if (s == "RequireClientCert") return "RequireAnyClientCert";
+  for (std::string_view t : kClientAuthTypes) {
+    if (s == t) return std::string(t);
+  }
+  return "";
+}
+
+// OpenSSL protocol version for "TLS12" etc., 0 if unknown.
+int TlsVersionNumber(std::string_view name) {
+  for (const TlsVersion& v : kTlsVersions) {
+    if (name == v.name) return v.version;
+  }
+  return 0;
+}
+
+bool IsBcryptChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         (c >= '0' && c <= '9') || c == '.' || c == '/';
+}
+
+// "$2a$", "$2b$" or "$2y$", a cost 04-31, "$", 22 chars salt + 31 chars hash.
+bool IsBcryptHash(std::string_view h) {
+  if (h.size() != 60 || h.substr(0, 2) != "$2" || h[3] != '$' || h[6] != '$')
+    return false;
+  if (h[2] != 'a' && h[2] != 'b' && h[2] != 'y') return false;
+  if (h[4] < '0' || h[4] > '9' || h[5] < '0' || h[5] > '9') return false;
+  int cost = (h[4] - '0') * 10 + (h[5] - '0');
+  if (cost < 4 || cost > 31) return false;
+  for (char c : h.substr(7)) {
+    if (!IsBcryptChar(c)) return false;
+  }
+  return true;
+}
+
+std::string ErrnoMessage(int err) {
+  return std::error_code(err, std::generic_category()).message();
+}
+
+// Drains OpenSSL's error queue into "reason; reason". Sets *mismatch when a
+// key/certificate mismatch is among them.
+std::string OpenSslErrors(bool* mismatch = nullptr) {
+  std::string out;
+  while (unsigned long e = ERR_get_error()) {
+    if (mismatch != nullptr && ERR_GET_LIB(e) == ERR_LIB_X509 &&
+        ERR_GET_REASON(e) == X509_R_KEY_VALUES_MISMATCH) {
+      *mismatch = true;
+    }
+    const char* reason = ERR_reason_error_string(e);
+    std::string text;
+    if (reason != nullptr) {
+      text = reason;
+    } else {
+      char buf[256];
+      ERR_error_string_n(e, buf, sizeof(buf));
+      text = buf;
+    }
+    if (out.find(text) != std::string::npos) continue;
+    if (!out.empty()) out += "; ";
+    out += text;
+  }
+  return out.empty() ? "unknown OpenSSL error" : out;
+}
+
+// Empty if `path` opens for reading, else why not.
+std::string Unreadable(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return ErrnoMessage(errno);
+  std::fclose(f);
+  return "";
+}
+
+// Never prompt on the terminal for an encrypted key's passphrase.
+int NoPassphrase(char*, int, int, void*) { return 0; }
+// RequireAnyClientCert / RequestClientCert: take whatever certificate comes.
+int AcceptAnyCert(int, X509_STORE_CTX*) { return 1; }
+
+// Reads a whole file; on failure returns nullopt and sets *why.
+std::optional<std::string> ReadFile(const std::string& path, std::string* why) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) {
+    *why = ErrnoMessage(errno);
+    return std::nullopt;
+  }
+  std::string out;
+  char buf[8192];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) out.append(buf, n);
+  int err = std::ferror(f) ? errno : 0;
+  std::fclose(f);
+  if (err != 0) {
+    *why = ErrnoMessage(err);
+    return std::nullopt;
+  }
+  return out;
+}
+
+struct TlsFailure {
+  std::string key;  // tls_server_config key the failure belongs to
+  std::string message;
+};
+
+// Checks the settings that do not need files.
+std::optional<TlsFailure> CheckTlsSettings(const TlsServerConfig& tls) {
+  std::string auth = CanonicalClientAuth(tls.client_auth_type);
+  if (auth.empty()) {
+    return TlsFailure{"client_auth_type",
+                      "must be one of " + JoinNames(kClientAuthTypes) +
+                          "; got \"" + tls.client_auth_type + "\""};
+  }
+  const std::string versions = JoinNames(kTlsVersions);
+  int min = tls.min_version.empty() ? TLS1_2_VERSION
+                                    : TlsVersionNumber(tls.min_version);
+  if (min == 0) {
+    return TlsFailure{"min_version", "must be one of " + versions + "; got \"" +
+                                         tls.min_version + "\""};
+  }
+  int max = tls.max_version.empty() ? 0 : TlsVersionNumber(tls.max_version);
+  if (!tls.max_version.empty() && max == 0) {
+    return TlsFailure{"max_version", "must be one of " + versions + "; got \"" +
+                                         tls.max_version + "\""};
+  }
+  if (max != 0 && max < min) {
+    return TlsFailure{"max_version", "is lower than min_version"};
+  }
+  if ((auth == "VerifyClientCertIfGiven" ||
+       auth == "RequireAndVerifyClientCert") &&
+      tls.client_ca_file.empty()) {
+    return TlsFailure{"client_auth_type",
+                      auth + " needs client_ca_file to verify clients against"};
+  }
+  if (tls.cert_file.empty()) return TlsFailure{"cert_file", "is required"};
+  if (tls.key_file.empty()) return TlsFailure{"key_file", "is required"};
+  return std::nullopt;
+}
+
+std::shared_ptr<boost::asio::ssl::context> BuildTlsContext(
+    const TlsServerConfig& tls, TlsFailure* failure) {
+  ERR_clear_error();
+  auto fail =
+      [&](std::string key,
+          std::string message) -> std::shared_ptr<boost::asio::ssl::context> {
+    *failure = {std::move(key), std::move(message)};
+    ERR_clear_error();
+    return nullptr;
+  };
+  if (auto bad = CheckTlsSettings(tls)) return fail(bad->key, bad->message);
+  const std::string auth = CanonicalClientAuth(tls.client_auth_type);
+  const int min = tls.min_version.empty() ? TLS1_2_VERSION
+                                          : TlsVersionNumber(tls.min_version);
+  const int max =
+      tls.max_version.empty() ? 0 : TlsVersionNumber(tls.max_version);
+
+  for (auto [key, file] : {std::pair{"cert_file", &tls.cert_file},
+                           std::pair{"key_file", &tls.key_file},
+                           std::pair{"client_ca_file", &tls.client_ca_file}}) {
+    if (file->empty()) continue;
+    std::string why = Unreadable(*file);
+    if (!why.empty()) return fail(key, "cannot read " + *file + ": " + why);
+  }
+
+  std::shared_ptr<boost::asio::ssl::context> ctx;
+  try {
+    ctx = std::make_shared<boost::asio::ssl::context>(
+        boost::asio::ssl::context::tls_server);
+  } catch (const std::exception& e) {
+    return fail("", std::string("cannot create TLS context: ") + e.what());
+  }
+  SSL_CTX* c = ctx->native_handle();
+  SSL_CTX_set_default_passwd_cb(c, NoPassphrase);
+
+  if (SSL_CTX_use_certificate_chain_file(c, tls.cert_file.c_str()) != 1) {
+    return fail("cert_file", "cannot load certificate from " + tls.cert_file +
+                                 ": " + OpenSslErrors());
+  }
+  if (SSL_CTX_use_PrivateKey_file(c, tls.key_file.c_str(), SSL_FILETYPE_PEM) !=
+      1) {
+    bool mismatch = false;
+    std::string why = OpenSslErrors(&mismatch);
+    if (mismatch) {
+      return fail("key_file", "private key in " + tls.key_file +
+                                  " does not match the certificate in " +
+                                  tls.cert_file);
+    }
+    std::string ignored;
+    if (auto content = ReadFile(tls.key_file, &ignored);
+        content && content->find("ENCRYPTED") != std::string::npos) {
+      return fail("key_file", tls.key_file +
+                                  " holds an encrypted private key; exporterd "
+                                  "needs an unencrypted one");
+    }
+    return fail("key_file",
+                "cannot load private key from " + tls.key_file + ": " + why);
+  }
+  if (SSL_CTX_check_private_key(c) != 1) {
+    return fail("key_file", "private key in " + tls.key_file +
+                                " does not match the certificate in " +
+                                tls.cert_file + ": " + OpenSslErrors());
+  }
+
+  if (SSL_CTX_set_min_proto_version(c, min) != 1) {
+    return fail("min_version", "refused by OpenSSL: " + OpenSslErrors());
+  }
+  if (max != 0 && SSL_CTX_set_max_proto_version(c, max) != 1) {
+    return fail("max_version", "refused by OpenSSL: " + OpenSslErrors());
+  }
+  SSL_CTX_set_options(c, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
+                             SSL_OP_CIPHER_SERVER_PREFERENCE);
+  // Needed for session resumption once clients are verified.
+  static constexpr unsigned char kSessionContext[] = "exporterd";
+  SSL_CTX_set_session_id_context(c, kSessionContext,
+                                 sizeof(kSessionContext) - 1);
+
+  if (!tls.client_ca_file.empty()) {
+    const char* ca = tls.client_ca_file.c_str();
+    if (SSL_CTX_load_verify_locations(c, ca, nullptr) != 1) {
+      return fail("client_ca_file", "cannot load CA certificates from " +
+                                        tls.client_ca_file + ": " +
+                                        OpenSslErrors());
+    }
+    STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(ca);
+    if (names == nullptr || sk_X509_NAME_num(names) == 0) {
+      if (names != nullptr) sk_X509_NAME_pop_free(names, X509_NAME_free);
+      return fail("client_ca_file",
+                  "no certificates found in " + tls.client_ca_file);
+    }
+    SSL_CTX_set_client_CA_list(c, names);  // takes ownership
+  }
+
+  if (auth == "NoClientCert") {
+    SSL_CTX_set_verify(c, SSL_VERIFY_NONE, nullptr);
+  } else if (auth == "RequestClientCert") {
+    SSL_CTX_set_verify(c, SSL_VERIFY_PEER, AcceptAnyCert);
+  } else if (auth == "RequireAnyClientCert") {
+    SSL_CTX_set_verify(c, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
+                       AcceptAnyCert);
+  } else if (auth == "VerifyClientCertIfGiven") {
+    SSL_CTX_set_verify(c, SSL_VERIFY_PEER, nullptr);
+  } else {  // RequireAndVerifyClientCert
+    SSL_CTX_set_verify(c, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
+                       nullptr);
+  }
+  ERR_clear_error();
+  return ctx;
+}
+
+int LineOf(const YAML::Node& n) {
+  YAML::Mark m = n.Mark();
+  return m.is_null() ? 0 : m.line + 1;
+}
+
+struct Entry {
+  std::string key;
+  int line;  // of the key
+  YAML::Node value;
+};
+
+// Reads one web config file, collecting every error.
+class Parser {
+ public:
+  Parser(const std::string& file, ConfigErrors* errors)
+      : file_(file),
+        dir_(std::filesystem::path(file).parent_path()),
+        errors_(errors) {}
+
+  void Error(int line, std::string key, std::string message) {
+    errors_->Add(file_, line, std::move(key), std::move(message));
+  }
+
+  // Entries of a mapping (none for null); reports other node types and
+  // duplicate keys.
+  std::vector<Entry> Map(const YAML::Node& node, int line,
+                         const std::string& path) {
+    std::vector<Entry> out;
+    if (!node.IsDefined() || node.IsNull()) return out;
+    if (!node.IsMap()) {
+      Error(LineOf(node) ? LineOf(node) : line, path, "must be a mapping");
+      return out;
+    }
+    std::set<std::string> seen;
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      int key_line = LineOf(it->first) ? LineOf(it->first) : line;
+      if (!it->first.IsScalar()) {
+        Error(key_line, path, "keys must be strings");
+        continue;
+      }
+      std::string key = it->first.Scalar();
+      if (!seen.insert(key).second) {
+        Error(key_line, Join(path, key), "duplicate key");
+        continue;
+      }
+      out.push_back({key, key_line, it->second});
+    }
+    return out;
+  }
+
+  // A string value; null reads as empty.
+  std::optional<std::string> String(const Entry& e, const std::string& path) {
+    if (e.value.IsNull()) return std::string();
+    if (!e.value.IsScalar()) {
+      Error(e.line, Join(path, e.key), "must be a string");
+      return std::nullopt;
+    }
+    return e.value.Scalar();
+  }
+
+  std::optional<bool> Bool(const Entry& e, const std::string& path) {
+    if (e.value.IsScalar()) {
+      try {
+        return e.value.as<bool>();
+      } catch (const YAML::Exception&) {
+      }
+    }
+    Error(e.line, Join(path, e.key), "must be true or false");
+    return std::nullopt;
+  }
+
+  void Unknown(const Entry& e, const std::string& path,
+               std::string_view expected) {
+    Error(e.line, Join(path, e.key),
+          "unknown key (expected one of " + std::string(expected) + ")");
+  }
+
+  void Unsupported(const Entry& e, const std::string& path,
+                   std::string_view hint) {
+    std::string message = "not supported by exporterd";
+    if (!hint.empty()) message += "; " + std::string(hint);
+    Error(e.line, Join(path, e.key), message);
+  }
+
+  // `p` relative to the config file's directory.
+  std::string Resolve(const std::string& p) const {
+    if (p.empty() || dir_.empty()) return p;
+    std::filesystem::path fp(p);
+    if (fp.is_absolute()) return p;
+    return (dir_ / fp).lexically_normal().string();
+  }
+
+  size_t error_count() const { return errors_->list.size(); }
+
+  static std::string Join(const std::string& path, const std::string& key) {
+    return path.empty() ? key : path + "." + key;
+  }
+
+ private:
+  std::string file_;
+  std::filesystem::path dir_;
+  ConfigErrors* errors_;
+};
+
+void ParseTls(Parser& p, const Entry& section, WebConfig* cfg) {
+  const std::string path = "tls_server_config";
+  const size_t errors_before = p.error_count();
+  std::vector<Entry> entries = p.Map(section.value, section.line, path);
+  if (entries.empty()) return;  // like exporter-toolkit: no settings, no TLS
+
+  TlsServerConfig tls;
+  tls.client_auth_type.clear();
+  tls.min_version.clear();
+  std::map<std::string, int> lines;
+  const std::pair<const char*, std::string*> strings[] = {
+      {"cert_file", &tls.cert_file},
+      {"key_file", &tls.key_file},
+      {"client_ca_file", &tls.client_ca_file},
+      {"client_auth_type", &tls.client_auth_type},
+      {"min_version", &tls.min_version},
+      {"max_version", &tls.max_version}};
+  const std::pair<const char*, const char*> unsupported[] = {
+      {"cert", "put the certificate in a file and use cert_file"},
+      {"key", "put the key in a file and use key_file"},
+      {"client_ca", "put the CA certificates in a file and use client_ca_file"},
+      {"cipher_suites", "OpenSSL's default cipher suites are used"},
+      {"curve_preferences", "OpenSSL's default groups are used"},
+      {"prefer_server_cipher_suites",
+       "the server's cipher preference is always used"},
+      {"client_allowed_sans", ""}};
+  for (const Entry& e : entries) {
+    lines[e.key] = e.line;
+    bool handled = false;
+    for (auto [name, field] : strings) {
+      if (e.key != name) continue;
+      handled = true;
+      if (auto s = p.String(e, path)) *field = *s;
+    }
+    for (auto [name, hint] : unsupported) {
+      if (e.key != name) continue;
+      handled = true;
+      p.Unsupported(e, path, hint);
+    }
+    if (!handled) {
+      p.Unknown(e, path,
+                "cert_file, key_file, client_ca_file, client_auth_type, "
+                "min_version, max_version");
+    }
+  }
+  auto line_of = [&](const std::string& key) {
+    auto it = lines.find(key);
+    return it != lines.end() ? it->second : section.line;
+  };
+  auto error = [&](const std::string& key, const std::string& message) {
+    p.Error(line_of(key), Parser::Join(path, key), message);
+  };
+
+  // Enum values, each reported on its own line.
+  std::string auth = CanonicalClientAuth(tls.client_auth_type);
+  if (auth.empty()) {
+    error("client_auth_type", "must be one of " + JoinNames(kClientAuthTypes) +
+                                  "; got \"" + tls.client_auth_type + "\"");
+  }
+  bool versions_ok = true;
+  for (auto [key, value] : {std::pair{"min_version", &tls.min_version},
+                            std::pair{"max_version", &tls.max_version}}) {
+    if (!value->empty() && TlsVersionNumber(*value) == 0) {
+      error(key, "must be one of " + JoinNames(kTlsVersions) + "; got \"" +
+                     *value + "\"");
+      versions_ok = false;
+    }
+  }
+  if (!auth.empty()) tls.client_auth_type = auth;
+  if (tls.min_version.empty()) tls.min_version = "TLS12";
+  if (versions_ok && !tls.max_version.empty() &&
+      TlsVersionNumber(tls.max_version) < TlsVersionNumber(tls.min_version)) {
+    error("max_version", "is lower than min_version (" + tls.min_version + ")");
+  }
+  if ((auth == "VerifyClientCertIfGiven" ||
+       auth == "RequireAndVerifyClientCert") &&
+      tls.client_ca_file.empty()) {
+    error("client_auth_type",
+          auth + " needs client_ca_file to verify clients against");
+  }
+  if (auth == "NoClientCert" && !tls.client_ca_file.empty()) {
+    error("client_ca_file",
+          "is set but client_auth_type is NoClientCert; set client_auth_type "
+          "too");
+  }
+  for (auto [key, value] : {std::pair{"cert_file", &tls.cert_file},
+                            std::pair{"key_file", &tls.key_file}}) {
+    if (value->empty()) {
+      error(key, "is required when tls_server_config is set");
+    }
+  }
+  if (p.error_count() != errors_before) return;
+
+  tls.cert_file = p.Resolve(tls.cert_file);
+  tls.key_file = p.Resolve(tls.key_file);
+  tls.client_ca_file = p.Resolve(tls.client_ca_file);
+  TlsFailure failure;
+  if (BuildTlsContext(tls, &failure) == nullptr) {
+    if (failure.key.empty()) {
+      p.Error(section.line, path, failure.message);
+    } else {
+      error(failure.key, failure.message);
+    }
+    return;
+  }
+  cfg->tls = std::move(tls);
+}
+
+void ParseHttp(Parser& p, const Entry& section, WebConfig* cfg) {
+  const std::string path = "http_server_config";
+  for (const Entry& e : p.Map(section.value, section.line, path)) {
+    if (e.key == "http2") {
+      p.Bool(e, path);  // accepted and ignored: HTTP/1.1 only
+    } else if (e.key == "headers") {
+      const std::string hpath = Parser::Join(path, e.key);
+      std::set<std::string> seen;  // lower-cased names
+      for (const Entry& h : p.Map(e.value, e.line, hpath)) {
+        const std::string key = Parser::Join(hpath, h.key);
+        const AllowedHeader* allowed = nullptr;
+        for (const AllowedHeader& a : kAllowedHeaders) {
+          if (EqualsIgnoreCase(h.key, a.name)) allowed = &a;
+        }
+        if (allowed == nullptr) {
+          p.Error(h.line, key,
+                  "this header can not be configured; allowed headers: " +
+                      JoinNames(kAllowedHeaders));
+          continue;
+        }
+        std::string lower(allowed->name);
+        for (char& c : lower) c = Lower(c);
+        if (!seen.insert(lower).second) {
+          p.Error(h.line, key, "duplicate header");
+          continue;
+        }
+        if (!h.value.IsScalar()) {
+          p.Error(h.line, key, "must be a string");
+          continue;
+        }
+        const std::string& value = h.value.Scalar();
+        bool bad_char = false;
+        for (unsigned char c : value) {
+          if ((c < 0x20 && c != '\t') || c == 0x7f) bad_char = true;
+        }
+        if (bad_char) {
+          p.Error(h.line, key, "must not contain control characters");
+          continue;
+        }
+        if (!allowed->values[0].empty()) {
+          bool ok = false;
+          for (std::string_view v : allowed->values) {
+            if (!v.empty() && EqualsIgnoreCase(value, v)) ok = true;
+          }
+          if (!ok) {
+            p.Error(h.line, key,
+                    "must be one of " + JoinNames(allowed->values) +
+                        "; got \"" + value + "\"");
+            continue;
+          }
+        }
+        cfg->headers.emplace_back(std::string(allowed->name), value);
+      }
+    } else {
+      p.Unknown(e, path, "headers, http2");
+    }
+  }
+}
+
+void ParseUsers(Parser& p, const Entry& section, WebConfig* cfg) {
+  const std::string path = "basic_auth_users";
+  for (const Entry& e : p.Map(section.value, section.line, path)) {
+    const std::string key = Parser::Join(path, e.key);
+    if (!e.value.IsScalar()) {
+      p.Error(e.line, key, "must be a bcrypt hash string");
+      continue;
+    }
+    if (!IsBcryptHash(e.value.Scalar())) {
+      p.Error(e.line, key,
+              "is not a bcrypt hash (want $2a$, $2b$ or $2y$, a two-digit "
+              "cost, $ and 53 characters; make one with htpasswd -nBC 10 " +
+                  e.key + ")");
+      continue;
+    }
+    cfg->basic_auth_users[e.key] = e.value.Scalar();
+  }
+}
+
+// Strict standard base64 with padding.
+bool DecodeBase64(std::string_view in, std::string* out) {
+  if (in.empty() || in.size() % 4 != 0) return false;
+  auto value = [](char c) -> int {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+  };
+  size_t pad = 0;
+  if (in.back() == '=') ++pad;
+  if (in.size() >= 2 && in[in.size() - 2] == '=') ++pad;
+  out->clear();
+  out->reserve(in.size() / 4 * 3);
+  for (size_t i = 0; i < in.size(); i += 4) {
+    const bool last = i + 4 == in.size();
+    const size_t data = last ? 4 - pad : 4;
+    uint32_t bits = 0;
+    for (size_t j = 0; j < 4; ++j) {
+      int v = 0;
+      if (j < data) {
+        v = value(in[i + j]);
+        if (v < 0) return false;
+      }
+      bits = bits << 6 | uint32_t(v);
+    }
+    out->push_back(char(bits >> 16));
+    if (data > 2) out->push_back(char(bits >> 8 & 0xff));
+    if (data > 3) out->push_back(char(bits & 0xff));
+  }
+  return true;
+}
+
+std::string_view TrimSpace(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+// "Basic base64(user:password)"; the scheme is case-insensitive.
+bool ParseBasic(std::string_view header, std::string* user,
+                std::string* password) {
+  header = TrimSpace(header);
+  constexpr std::string_view kScheme = "basic";
+  if (header.size() <= kScheme.size() ||
+      !EqualsIgnoreCase(header.substr(0, kScheme.size()), kScheme) ||
+      (header[kScheme.size()] != ' ' && header[kScheme.size()] != '\t')) {
+    return false;
+  }
+  std::string decoded;
+  if (!DecodeBase64(TrimSpace(header.substr(kScheme.size())), &decoded)) {
+    return false;
+  }
+  size_t colon = decoded.find(':');
+  if (colon == std::string::npos) return false;
+  *user = decoded.substr(0, colon);
+  *password = decoded.substr(colon + 1);
+  OPENSSL_cleanse(decoded.data(), decoded.size());
+  return true;
+}
+
+// crypt_r(password, hash) == hash, compared in constant time.
+bool VerifyBcrypt(const std::string& password, const std::string& hash) {
+  auto data = std::make_unique<crypt_data>();  // zeroed; ~32 KiB
+  const char* out = crypt_r(password.c_str(), hash.c_str(), data.get());
+  bool ok = out != nullptr && out[0] != '*' &&
+            std::strlen(out) == hash.size() &&
+            CRYPTO_memcmp(out, hash.data(), hash.size()) == 0;
+  OPENSSL_cleanse(data.get(), sizeof(crypt_data));
+  return ok;
+}
+
+// A well-formed hash matching no password anyone sends, at the highest cost
+// in `users` so an unknown user costs at least as much as a known one.
+std::string DecoyHash(const std::map<std::string, std::string>& users) {
+  int cost = 10;
+  bool any = false;
+  for (const auto& entry : users) {
+    const std::string& hash = entry.second;
+    if (!IsBcryptHash(hash)) continue;
+    int c = (hash[4] - '0') * 10 + (hash[5] - '0');
+    cost = any ? std::max(cost, c) : c;
+    any = true;
+  }
+  char prefix[8];
+  std::snprintf(prefix, sizeof(prefix), "$2b$%02d$", cost);
+  return std::string(prefix) +
+         "exporterdDecoySaltAbCuJ7tGmJ2a8kQ4vW1zXyP0dL5rNhQe6Fo";
+}
+
+// SHA-256 of user \0 password \0 hash; empty on failure.
+std::string CacheKey(const std::string& user, const std::string& password,
+                     const std::string& hash) {
+  std::string in;
+  in.reserve(user.size() + password.size() + hash.size() + 2);
+  in.append(user).push_back('\0');
+  in.append(password).push_back('\0');
+  in.append(hash);
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  bool ok =
+      EVP_Digest(in.data(), in.size(), md, &len, EVP_sha256(), nullptr) == 1;
+  OPENSSL_cleanse(in.data(), in.size());
+  if (!ok) return "";
+  return std::string(reinterpret_cast<const char*>(md), len);
+}
+
+}  // namespace
+
+std::optional<WebConfig> LoadWebConfig(const std::string& path,
+                                       ConfigErrors* errors) {
+  const size_t errors_before = errors->list.size();
+  std::string why;
+  std::optional<std::string> text = ReadFile(path, &why);
+  if (!text) {
+    errors->Add(path, 0, "", "cannot read web config file: " + why);
+    return std::nullopt;
+  }
+  YAML::Node root;
+  try {
+    root = YAML::Load(*text);
+  } catch (const YAML::Exception& e) {
+    errors->Add(path, e.mark.is_null() ? 0 : e.mark.line + 1, "",
+                "invalid YAML: " + e.msg);
+    return std::nullopt;
+  } catch (const std::exception& e) {
+    errors->Add(path, 0, "", std::string("invalid YAML: ") + e.what());
+    return std::nullopt;
+  }
+
+  WebConfig cfg;
+  Parser p(path, errors);
+  try {
+    for (const Entry& e : p.Map(root, 1, "")) {
+      if (e.key == "tls_server_config") {
+        ParseTls(p, e, &cfg);
+      } else if (e.key == "http_server_config") {
+        ParseHttp(p, e, &cfg);
+      } else if (e.key == "basic_auth_users") {
+        ParseUsers(p, e, &cfg);
+      } else if (e.key == "rate_limit") {
+        p.Unsupported(e, "", "");
+      } else {
+        p.Unknown(e, "",
+                  "tls_server_config, http_server_config, basic_auth_users");
+      }
+    }
+  } catch (const std::exception& e) {  // yaml-cpp should not throw here
+    errors->Add(path, 0, "",
+                std::string("cannot read web config: ") + e.what());
+  }
+  if (errors->list.size() == errors_before) return cfg;
+  std::stable_sort(errors->list.begin() + std::ptrdiff_t(errors_before),
+                   errors->list.end(),
+                   [](const ConfigError& a, const ConfigError& b) {
+                     return a.line < b.line;
+                   });
+  return std::nullopt;
+}
+
+std::shared_ptr<boost::asio::ssl::context> MakeServerTlsContext(
+    const TlsServerConfig& tls, std::string* error) {
+  TlsFailure failure;
+  std::shared_ptr<boost::asio::ssl::context> ctx;
+  try {
+    ctx = BuildTlsContext(tls, &failure);
+  } catch (const std::exception& e) {
+    failure = {"", e.what()};
+  } catch (...) {
+    failure = {"", "unexpected error building the TLS context"};
+  }
+  if (ctx == nullptr && error != nullptr) {
+    *error = failure.key.empty() ? failure.message
+                                 : failure.key + ": " + failure.message;
+  }
+  return ctx;
+}
+
+BasicAuth::BasicAuth(std::map<std::string, std::string> users)
+    : users_(std::move(users)) {}
+
+bool BasicAuth::Check(std::string_view authorization) const {
+  if (users_.empty()) return false;
+  std::string user, password;
+  if (!ParseBasic(authorization, &user, &password)) return false;
+  bool ok = false;
+  auto it = users_.find(user);
+  if (password.find('\0') != std::string::npos) {
+    // crypt_r would stop at the NUL; never accept such a password.
+    VerifyBcrypt("", DecoyHash(users_));
+  } else if (it == users_.end()) {
+    VerifyBcrypt(password, DecoyHash(users_));  // same cost, always false
+  } else {
+    const std::string& hash = it->second;
+    std::string key = CacheKey(user, password, hash);
+    if (!key.empty()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      ok = cache_.count(key) != 0;
+    }
+    if (!ok && VerifyBcrypt(password, hash)) {
+      ok = true;
+      if (!key.empty()) {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (cache_.size() >= kMaxCacheEntries) cache_.clear();
+        cache_.insert(std::move(key));
+      }
+    }
+  }
+  OPENSSL_cleanse(password.data(), password.size());
+  return ok;
+}
+
+}  // namespace exporterd

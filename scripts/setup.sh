@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# setup.sh — install everything exporterd needs to build, test and benchmark on Debian 12.
+# Idempotent: only missing packages are installed. Run as root (or with sudo available).
+#
+#   scripts/setup.sh            build + test dependencies
+#   scripts/setup.sh --bench    also the benchmark peers (wrk, prometheus-node-exporter)
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+
+# Build toolchain and libraries linked by the core.
+BUILD_PKGS=(
+  g++ cmake make pkg-config ccache clang-format
+  libboost-dev libboost-system-dev        # Boost.Asio + Beast (HTTP/TLS server)
+  prometheus-cpp-dev                      # core metric types + text serializer
+  libyaml-cpp-dev libssl-dev zlib1g-dev libcrypt-dev
+  libgtest-dev libgmock-dev
+)
+# Tools the tests drive: real Prometheus/promtool (e2e), htpasswd (bcrypt hashes),
+# openssl (test certificates), curl (HTTP client in integration tests).
+TEST_PKGS=(prometheus apache2-utils openssl curl procps jq iproute2 gzip)
+BENCH_PKGS=(wrk prometheus-node-exporter)
+
+want=("${BUILD_PKGS[@]}" "${TEST_PKGS[@]}")
+[[ "${1:-}" == "--bench" ]] && want+=("${BENCH_PKGS[@]}")
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  SUDO=""
+  [[ $(id -u) -eq 0 ]] || SUDO=sudo
+  echo "setup: installing ${missing[*]}" >&2
+  $SUDO apt-get update -qq
+  # Installing a package must never start its daemon here (prometheus, node-exporter).
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+echo "setup: dependencies present" >&2

@@ -1,0 +1,156 @@
+// A module for tests and benchmarks only: emits N series, can block, fail,
+// throw, and serve a multi-target route. Built as exporterd_testmod.so and
+// exporterd_testmod2.so (TESTMOD_NAME) so two modules can share families.
+#include <atomic>
+#include <thread>
+
+#include "exporterd/module.h"
+
+#ifndef TESTMOD_NAME
+#define TESTMOD_NAME testmod
+#endif
+#ifndef TESTMOD_ABI
+#define TESTMOD_ABI EXPORTERD_MODULE_ABI_VERSION
+#endif
+
+namespace {
+
+using exporterd::CollectRequest;
+using exporterd::CollectResult;
+using exporterd::ConfigErrors;
+using exporterd::ConfigReader;
+using exporterd::ModuleEnv;
+using prometheus::ClientMetric;
+using prometheus::MetricFamily;
+using prometheus::MetricType;
+
+class TestModule : public exporterd::Module {
+ public:
+  static std::unique_ptr<Module> Create(const ModuleEnv& env,
+                                        ConfigErrors& errors) {
+    auto m = std::make_unique<TestModule>();
+    m->name_ = env.name;
+    ConfigReader r(env.config ? *env.config : YAML::Node(), env.config_file,
+                   env.key_path, &errors);
+    r.Ignore("timeout");
+    r.Ignore("min_interval");
+    m->series_ = r.Int("series", 3, 0, 10000000);
+    m->family_ = r.String("family", env.name + "_value");
+    m->type_ = r.Enum("type", "gauge", {"gauge", "counter"});
+    m->labels_ = r.Int("labels", 1, 1, 8);
+    m->sleep_ = r.Duration("sleep", std::chrono::milliseconds(0));
+    m->honor_cancel_ = r.Bool("honor_cancel", false);
+    m->fail_ = r.String("fail", "");
+    m->throw_ = r.Bool("throw", false);
+    m->route_ = r.String("route", "");
+    m->collect_ = r.Bool("collect", true);
+    r.Finish();
+    if (!m->route_.empty() && m->route_[0] != '/')
+      r.Error("route", "must start with /");
+    return m;
+  }
+
+  bool HasCollect() const override { return collect_; }
+
+  CollectResult Collect(const CollectRequest& req) override {
+    ++collections_;
+    auto until = exporterd::Clock::now() + sleep_;
+    while (exporterd::Clock::now() < until) {
+      if (honor_cancel_ && req.cancelled && req.cancelled->load()) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    if (throw_) throw std::runtime_error("testmod was told to throw");
+    CollectResult r;
+    if (!fail_.empty()) {
+      r.ok = false;
+      r.error = fail_;
+      return r;
+    }
+    MetricFamily f;
+    f.name = family_;
+    f.help = "Test series from module " + name_ + ".";
+    f.type = type_ == "counter" ? MetricType::Counter : MetricType::Gauge;
+    f.metric.reserve(static_cast<size_t>(series_));
+    for (int64_t i = 0; i < series_; ++i) {
+      ClientMetric m;
+      m.label.push_back({"module", name_});
+      m.label.push_back({"series", std::to_string(i)});
+      for (int64_t l = 1; l < labels_; ++l)
+        m.label.push_back({"l" + std::to_string(l), "value" + std::to_string(i % 7)});
+      if (f.type == MetricType::Counter)
+        m.counter.value = static_cast<double>(i);
+      else
+        m.gauge.value = static_cast<double>(i) + 0.5;
+      f.metric.push_back(std::move(m));
+    }
+    r.families.push_back(std::move(f));
+    MetricFamily c;
+    c.name = name_ + "_collections_total";
+    c.help = "Collections run by module " + name_ + ".";
+    c.type = MetricType::Counter;
+    c.metric.emplace_back();
+    c.metric.back().counter.value = static_cast<double>(collections_.load());
+    r.families.push_back(std::move(c));
+    return r;
+  }
+
+  std::vector<std::string> Routes() const override {
+    if (route_.empty()) return {};
+    return {route_};
+  }
+
+  exporterd::TargetResponse Handle(const exporterd::TargetRequest& req) override {
+    exporterd::TargetResponse resp;
+    std::string target = req.Param("target");
+    if (target.empty()) {
+      resp.status = 400;
+      resp.text = "target parameter is missing\n";
+      return resp;
+    }
+    if (req.debug) {
+      resp.text = "debug: would probe " + target + "\n";
+      return resp;
+    }
+    MetricFamily f;
+    f.name = "testprobe_success";
+    f.help = "Whether the test probe succeeded.";
+    f.type = MetricType::Gauge;
+    f.metric.emplace_back();
+    f.metric.back().label.push_back({"target", target});
+    f.metric.back().gauge.value = 1;
+    resp.families.push_back(std::move(f));
+    MetricFamily t;
+    t.name = "testprobe_timeout_seconds";
+    t.help = "Time the probe was given.";
+    t.type = MetricType::Gauge;
+    t.metric.emplace_back();
+    t.metric.back().gauge.value =
+        std::chrono::duration<double>(req.deadline - exporterd::Clock::now())
+            .count();
+    resp.families.push_back(std::move(t));
+    return resp;
+  }
+
+  std::string Debug() const override {
+    return "series=" + std::to_string(series_) +
+           " collections=" + std::to_string(collections_.load());
+  }
+
+ private:
+  std::string name_;
+  int64_t series_ = 0;
+  std::string family_;
+  std::string type_;
+  int64_t labels_ = 1;
+  std::chrono::milliseconds sleep_{0};
+  bool honor_cancel_ = false;
+  std::string fail_;
+  bool throw_ = false;
+  std::string route_;
+  bool collect_ = true;
+  std::atomic<int64_t> collections_{0};
+};
+
+}  // namespace
+
+EXPORTERD_MODULE_WITH_ABI(TESTMOD_NAME, TestModule, TESTMOD_ABI)

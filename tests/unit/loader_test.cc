@@ -1,0 +1,108 @@
+// The module loader: good modules load; mismatched or foreign libraries are
+// refused with a message naming the file and both versions.
+#include <gtest/gtest.h>
+
+#include "module_loader.h"
+
+namespace exporterd {
+namespace {
+
+std::string Path(const std::string& name) {
+  return std::string(TEST_MODULE_DIR) + "/exporterd_" + name + ".so";
+}
+
+TEST(LoaderTest, LoadsGoodModule) {
+  std::string err;
+  auto lib = ModuleLoader::LoadPath(Path("testmod"), "testmod", &err);
+  ASSERT_TRUE(lib) << err;
+  EXPECT_EQ(lib->descriptor->abi_version, EXPORTERD_MODULE_ABI_VERSION);
+  EXPECT_STREQ(lib->descriptor->name, "testmod");
+}
+
+TEST(LoaderTest, RefusesOtherAbiVersion) {
+  std::string err;
+  EXPECT_FALSE(ModuleLoader::LoadPath(Path("badabi"), "badabi", &err));
+  EXPECT_EQ(err, Path("badabi") +
+                     ": module ABI version 999, but this exporterd speaks ABI "
+                     "version " +
+                     std::to_string(EXPORTERD_MODULE_ABI_VERSION) +
+                     "; rebuild the module with this exporterd's sources");
+}
+
+TEST(LoaderTest, RefusesSmallDescriptor) {
+  std::string err;
+  EXPECT_FALSE(ModuleLoader::LoadPath(Path("broken_small_struct"),
+                                      "broken_small_struct", &err));
+  EXPECT_EQ(err, Path("broken_small_struct") +
+                     ": module descriptor is 16 bytes, this exporterd expects " +
+                     std::to_string(sizeof(exporterd_module_descriptor)));
+}
+
+TEST(LoaderTest, RefusesOtherBuild) {
+  std::string err;
+  EXPECT_FALSE(ModuleLoader::LoadPath(Path("broken_build_id"),
+                                      "broken_build_id", &err));
+  EXPECT_NE(err.find("module built with \"gcc-0.0/other-stdlib\""),
+            std::string::npos)
+      << err;
+  EXPECT_NE(err.find(EXPORTERD_MODULE_BUILD_ID), std::string::npos) << err;
+}
+
+TEST(LoaderTest, RefusesLibraryWithoutEntryPoint) {
+  std::string err;
+  EXPECT_FALSE(ModuleLoader::LoadPath(Path("broken_no_symbol"),
+                                      "broken_no_symbol", &err));
+  EXPECT_EQ(err, Path("broken_no_symbol") +
+                     ": not an exporterd module (no exporterd_module_entry "
+                     "symbol)");
+}
+
+TEST(LoaderTest, RefusesWrongName) {
+  std::string err;
+  EXPECT_FALSE(ModuleLoader::LoadPath(Path("misnamed"), "misnamed", &err));
+  EXPECT_EQ(err, Path("misnamed") +
+                     ": declares module name \"othername\", expected "
+                     "\"misnamed\"");
+}
+
+TEST(LoaderTest, SearchesDirectoriesInOrderAndCaches) {
+  ModuleLoader loader({"/nonexistent", TEST_MODULE_DIR});
+  std::string err;
+  bool not_found = true;
+  auto a = loader.Load("testmod", &err, &not_found);
+  ASSERT_TRUE(a) << err;
+  EXPECT_FALSE(not_found);
+  EXPECT_EQ(a->path, Path("testmod"));
+  EXPECT_EQ(loader.Load("testmod", &err).get(), a.get());
+  EXPECT_FALSE(loader.Load("absent", &err, &not_found));
+  EXPECT_TRUE(not_found);
+  EXPECT_EQ(err, "module library exporterd_absent.so not found in "
+                 "/nonexistent, " TEST_MODULE_DIR);
+}
+
+TEST(LoaderTest, ExceptionsStayInsideTheModule) {
+  std::string err;
+  auto lib = ModuleLoader::LoadPath(Path("testmod"), "testmod", &err);
+  ASSERT_TRUE(lib);
+  YAML::Node body = YAML::Load("throw: true\n");
+  ModuleEnv env;
+  env.name = "testmod";
+  env.config = &body;
+  env.config_file = "x.yml";
+  env.key_path = "modules.testmod";
+  ConfigErrors errors;
+  class NullLogger : public Logger {
+    void Log(LogLevel, std::string_view, const LogFields&) noexcept override {}
+  };
+  auto inst = ModuleLoader::Create(lib, env, std::make_unique<NullLogger>(),
+                                   &errors);
+  ASSERT_TRUE(inst) << errors.ToString();
+  CollectRequest req;
+  req.deadline = Clock::now() + std::chrono::seconds(5);
+  CollectResult r = inst->Collect(req);  // must not throw
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.error, "exception: testmod was told to throw");
+}
+
+}  // namespace
+}  // namespace exporterd
