@@ -88,12 +88,7 @@ std::shared_ptr<Runtime> App::Build(ConfigErrors* errors) {
   if (!flags_.web_config_file.empty()) {
     std::optional<WebConfig> web = LoadWebConfig(flags_.web_config_file, errors);
     if (web) {
-      if (web->tls) {
-        std::string err;
-        security->tls = MakeServerTlsContext(*web->tls, &err);
-        if (!security->tls)
-          errors->Add(flags_.web_config_file, 0, "tls_server_config", err);
-      }
+      security->tls = web->tls_context;
       if (!web->basic_auth_users.empty())
         security->auth =
             std::make_shared<const BasicAuth>(web->basic_auth_users);

@@ -532,7 +532,8 @@ void ParseTls(Parser& p, const Entry& section, WebConfig* cfg) {
   tls.key_file = p.Resolve(tls.key_file);
   tls.client_ca_file = p.Resolve(tls.client_ca_file);
   TlsFailure failure;
-  if (BuildTlsContext(tls, &failure) == nullptr) {
+  auto ctx = BuildTlsContext(tls, &failure);
+  if (ctx == nullptr) {
     if (failure.key.empty()) {
       p.Error(section.line, path, failure.message);
     } else {
@@ -541,6 +542,7 @@ void ParseTls(Parser& p, const Entry& section, WebConfig* cfg) {
     return;
   }
   cfg->tls = std::move(tls);
+  cfg->tls_context = std::move(ctx);
 }
 
 void ParseHttp(Parser& p, const Entry& section, WebConfig* cfg) {

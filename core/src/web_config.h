@@ -44,6 +44,8 @@ struct TlsServerConfig {
 
 struct WebConfig {
   std::optional<TlsServerConfig> tls;
+  // Built from `tls` while loading (that is how its files are checked).
+  std::shared_ptr<boost::asio::ssl::context> tls_context;
   std::map<std::string, std::string> basic_auth_users;  // user -> bcrypt hash
   std::vector<std::pair<std::string, std::string>> headers;  // added to replies
 };

@@ -206,6 +206,7 @@ TEST_F(WebConfigTest, LoadsFullConfig) {
   EXPECT_EQ(cfg->tls->client_auth_type, "RequireAndVerifyClientCert");
   EXPECT_EQ(cfg->tls->min_version, "TLS12");
   EXPECT_EQ(cfg->tls->max_version, "TLS13");
+  EXPECT_NE(cfg->tls_context, nullptr);
   EXPECT_EQ(cfg->basic_auth_users, UserMap());
   using Header = std::pair<std::string, std::string>;
   EXPECT_EQ(cfg->headers, (std::vector<Header>{
@@ -657,24 +658,6 @@ TEST_F(WebConfigTest, BasicAuthRejects) {
 }
 
 // An unknown user pays for a bcrypt run too (the decoy hash works).
-TEST_F(WebConfigTest, BasicAuthUnknownUserCostsBcrypt) {
-  BasicAuth auth({{"bob", bob_hash_}});  // cost 10
-  auto fastest = [&](const std::string& header) {
-    auto best = std::chrono::steady_clock::duration::max();
-    for (int i = 0; i < 3; ++i) {
-      auto start = std::chrono::steady_clock::now();
-      EXPECT_FALSE(auth.Check(header));
-      best = std::min(best, std::chrono::steady_clock::now() - start);
-    }
-    return best;
-  };
-  auto known = fastest(BasicHeader("bob", "wrong"));
-  auto unknown = fastest(BasicHeader("nobody", "wrong"));
-  EXPECT_GT(unknown * 4, known)
-      << std::chrono::duration<double, std::milli>(unknown).count() << "ms vs "
-      << std::chrono::duration<double, std::milli>(known).count() << "ms";
-}
-
 TEST_F(WebConfigTest, BasicAuthMalformedHeaders) {
   BasicAuth auth(UserMap());
   const std::string token = Base64("alice:secret");
