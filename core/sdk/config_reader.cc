@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
-#include <tuple>
 #include <cmath>
 #include <map>
+#include <tuple>
 
 namespace exporterd {
 
@@ -32,9 +32,12 @@ std::string ConfigErrors::ToString() const {
 std::optional<std::chrono::milliseconds> ParseDuration(std::string_view s) {
   // Prometheus' model.ParseDuration: units in descending order, each once.
   static const std::pair<std::string_view, int64_t> kUnits[] = {
-      {"y", 365LL * 24 * 3600 * 1000}, {"w", 7LL * 24 * 3600 * 1000},
-      {"d", 24LL * 3600 * 1000},       {"h", 3600LL * 1000},
-      {"m", 60LL * 1000},              {"s", 1000},
+      {"y", 365LL * 24 * 3600 * 1000},
+      {"w", 7LL * 24 * 3600 * 1000},
+      {"d", 24LL * 3600 * 1000},
+      {"h", 3600LL * 1000},
+      {"m", 60LL * 1000},
+      {"s", 1000},
       {"ms", 1}};
   if (s.empty()) return std::nullopt;
   if (s == "0") return std::chrono::milliseconds(0);
@@ -62,8 +65,11 @@ std::string FormatDuration(std::chrono::milliseconds d) {
   int64_t ms = d.count();
   if (ms == 0) return "0s";
   static const std::pair<const char*, int64_t> kUnits[] = {
-      {"d", 24LL * 3600 * 1000}, {"h", 3600LL * 1000}, {"m", 60LL * 1000},
-      {"s", 1000},               {"ms", 1}};
+      {"d", 24LL * 3600 * 1000},
+      {"h", 3600LL * 1000},
+      {"m", 60LL * 1000},
+      {"s", 1000},
+      {"ms", 1}};
   std::string out;
   for (const auto& [name, size] : kUnits) {
     if (ms >= size) {
@@ -82,7 +88,9 @@ int NodeLine(const YAML::Node& n) {
 
 ConfigReader::ConfigReader(const YAML::Node& node, std::string file,
                            std::string path, ConfigErrors* errors)
-    : node_(node), file_(std::move(file)), path_(std::move(path)),
+    : node_(node),
+      file_(std::move(file)),
+      path_(std::move(path)),
       errors_(errors) {
   if (node_.IsDefined() && !node_.IsNull() && !node_.IsMap()) {
     errors_->Add(file_, NodeLine(node_), path_, "expected a mapping");
@@ -95,9 +103,9 @@ ConfigReader::ConfigReader(const YAML::Node& node, std::string file,
   for (const auto& kv : node_) {
     std::string k = kv.first.Scalar();
     if (seen.count(k)) {
-      errors_->Add(file_, NodeLine(kv.first), KeyPath(k),
-                   "duplicate key (first at line " + std::to_string(seen[k]) +
-                       ")");
+      errors_->Add(
+          file_, NodeLine(kv.first), KeyPath(k),
+          "duplicate key (first at line " + std::to_string(seen[k]) + ")");
     } else {
       seen[k] = NodeLine(kv.first);
     }
@@ -132,8 +140,8 @@ int ConfigReader::LineOf(const std::string& key) const {
 }
 
 void ConfigReader::Error(const std::string& key, const std::string& message) {
-  errors_->Add(file_, key.empty() ? NodeLine(node_) : LineOf(key),
-               KeyPath(key), message);
+  errors_->Add(file_, key.empty() ? NodeLine(node_) : LineOf(key), KeyPath(key),
+               message);
 }
 
 namespace {
@@ -246,8 +254,8 @@ std::vector<std::string> ConfigReader::StringList(
   std::vector<std::string> out;
   for (size_t i = 0; i < n.size(); ++i) {
     if (!n[i].IsScalar()) {
-      errors_->Add(file_, NodeLine(n[i]), KeyPath(key) + "[" +
-                   std::to_string(i) + "]",
+      errors_->Add(file_, NodeLine(n[i]),
+                   KeyPath(key) + "[" + std::to_string(i) + "]",
                    "expected a string, got " + Show(n[i]));
       return def;
     }

@@ -54,9 +54,8 @@ HttpResponse Text(int status, std::string body) {
 }
 
 const std::set<std::string>& ReservedPaths() {
-  static const std::set<std::string> s = {"/",         "/metrics",
-                                          "/-/healthy", "/-/ready",
-                                          "/-/reload"};
+  static const std::set<std::string> s = {"/", "/metrics", "/-/healthy",
+                                          "/-/ready", "/-/reload"};
   return s;
 }
 
@@ -64,8 +63,8 @@ const std::set<std::string>& ReservedPaths() {
 
 std::string VersionString() {
   return std::string("exporterd, version ") + EXPORTERD_VERSION +
-         " (revision: " + EXPORTERD_REVISION + ")\n  module ABI: " +
-         std::to_string(EXPORTERD_MODULE_ABI_VERSION) +
+         " (revision: " + EXPORTERD_REVISION +
+         ")\n  module ABI: " + std::to_string(EXPORTERD_MODULE_ABI_VERSION) +
          "\n  build: " EXPORTERD_MODULE_BUILD_ID "\n";
 }
 
@@ -86,7 +85,8 @@ std::shared_ptr<Runtime> App::Build(ConfigErrors* errors) {
 
   auto security = std::make_shared<HttpSecurity>();
   if (!flags_.web_config_file.empty()) {
-    std::optional<WebConfig> web = LoadWebConfig(flags_.web_config_file, errors);
+    std::optional<WebConfig> web =
+        LoadWebConfig(flags_.web_config_file, errors);
     if (web) {
       security->tls = web->tls_context;
       if (!web->basic_auth_users.empty())
@@ -119,8 +119,8 @@ std::shared_ptr<Runtime> App::Build(ConfigErrors* errors) {
     env.key_path = key;
     env.embedded_default = rt->config.embedded;
     auto inst = ModuleLoader::Create(
-        lib, env, std::make_unique<FieldLogger>(
-                      logger_, LogFields{{"module", mc.name}}),
+        lib, env,
+        std::make_unique<FieldLogger>(logger_, LogFields{{"module", mc.name}}),
         errors);
     if (!inst) continue;
     auto slot = std::make_shared<ModuleSlot>(
@@ -128,9 +128,9 @@ std::shared_ptr<Runtime> App::Build(ConfigErrors* errors) {
         mc.min_interval, logger_);
     for (const std::string& route : slot->instance()->Routes()) {
       if (route.empty() || route[0] != '/' || ReservedPaths().count(route)) {
-        errors->Add(rt->config.file, mc.line, key,
-                    "module asks for route \"" + route +
-                        "\", which is not allowed");
+        errors->Add(
+            rt->config.file, mc.line, key,
+            "module asks for route \"" + route + "\", which is not allowed");
       } else if (rt->routes.count(route)) {
         errors->Add(rt->config.file, mc.line, key,
                     "route " + route + " is already served by module " +
@@ -181,7 +181,8 @@ void App::Install(std::shared_ptr<Runtime> rt) {
   if (old)
     for (const auto& s : old->slots) s->Stop();
   std::string names;
-  for (const auto& s : rt->slots) names += (names.empty() ? "" : ",") + s->name();
+  for (const auto& s : rt->slots)
+    names += (names.empty() ? "" : ",") + s->name();
   LogFields f = {{"file", rt->config.file}, {"modules", names}};
   if (!rt->skipped.empty()) {
     std::string sk;
@@ -227,9 +228,9 @@ bool App::Reload(std::string* error) {
       reload_.last_successful = false;
       last_reload_error_ = *error;
     }
-    logger_->Error("reload failed; keeping the running configuration",
-                   {{"errors", std::to_string(errors.list.size())},
-                    {"err", *error}});
+    logger_->Error(
+        "reload failed; keeping the running configuration",
+        {{"errors", std::to_string(errors.list.size())}, {"err", *error}});
     return false;
   }
   Install(rt);
@@ -299,7 +300,8 @@ Clock::time_point App::Deadline(const HttpRequest& req,
     try {
       double s = std::stod(h);
       if (std::isfinite(s) && s > 0) {
-        double off = std::chrono::duration<double>(flags_.timeout_offset).count();
+        double off =
+            std::chrono::duration<double>(flags_.timeout_offset).count();
         // Too small to take the offset from: keep most of it instead.
         double budget = s > off ? s - off : s * 0.9;
         limit = std::min(limit, std::chrono::duration<double>(budget));
@@ -409,11 +411,12 @@ HttpResponse App::Landing() {
   if (rt) {
     h << "<h2>Modules</h2>\n<p>Configuration: " << HtmlEscape(rt->config.file)
       << "</p>\n<table><tr><th>module</th><th>status</th><th>last "
-         "error</th><th>timeout</th><th>min_interval</th><th>details</th></tr>\n";
+         "error</th><th>timeout</th><th>min_interval</th><th>details</th></"
+         "tr>\n";
     for (const auto& s : rt->slots) {
       ModuleOutcome last = s->Last();
       bool has_collect = s->instance()->HasCollect();
-      std::string status = !has_collect          ? "serves requests"
+      std::string status = !has_collect ? "serves requests"
                            : last.last_success_unix == 0 && last.up
                                ? "not collected yet"
                            : last.up ? "up"

@@ -21,7 +21,7 @@ namespace exporterd {
 // Everything one accepted configuration brings up.
 struct Runtime {
   Config config;
-  std::vector<std::shared_ptr<ModuleSlot>> slots;  // config order
+  std::vector<std::shared_ptr<ModuleSlot>> slots;             // config order
   std::map<std::string, std::shared_ptr<ModuleSlot>> routes;  // path -> slot
   std::vector<std::string> skipped;  // default-config modules not installed
   std::shared_ptr<const HttpSecurity> security;

@@ -3,12 +3,11 @@
 #ifndef EXPORTERD_ASIO_H_
 #define EXPORTERD_ASIO_H_
 
-#include <utility>
-
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <utility>
 
 #endif  // EXPORTERD_ASIO_H_

@@ -105,9 +105,8 @@ void ModuleSlot::NoteOutcome(const ModuleOutcome& o) {
   if (o.up) {
     logger_->Info("module recovered", {{"module", name_}});
   } else {
-    logger_->Warn("module down", {{"module", name_},
-                                  {"reason", o.reason},
-                                  {"err", o.error}});
+    logger_->Warn("module down",
+                  {{"module", name_}, {"reason", o.reason}, {"err", o.error}});
   }
   logged_problem_ = std::move(problem);
 }

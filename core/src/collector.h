@@ -29,8 +29,8 @@ struct ModuleOutcome {
   // Why !up: "timeout", "error", "busy" (a late collection still runs),
   // "stale" (background refresh overdue).
   std::string reason;
-  std::string error;  // detail for logs and the landing page
-  double duration_seconds = 0;  // of the collection served (or the wait)
+  std::string error;             // detail for logs and the landing page
+  double duration_seconds = 0;   // of the collection served (or the wait)
   double last_success_unix = 0;  // 0: never
   std::shared_ptr<const Families> families;  // null when !up
 };
@@ -79,9 +79,9 @@ class ModuleSlot : public std::enable_shared_from_this<ModuleSlot> {
   Logger* const logger_;
 
   mutable std::mutex mu_;
-  std::condition_variable cv_;  // a flight finished, or stop
+  std::condition_variable cv_;      // a flight finished, or stop
   std::shared_ptr<Flight> flight_;  // current or last
-  ModuleOutcome last_;      // last finished collection
+  ModuleOutcome last_;              // last finished collection
   bool have_result_ = false;
   Clock::time_point last_finished_;
   std::string logged_problem_;  // what was last logged, to log on change only

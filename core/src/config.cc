@@ -75,7 +75,8 @@ std::optional<Config> LoadConfigFile(const std::string& path,
                                      ConfigErrors* errors) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    errors->Add(path, 0, "", std::string("cannot read: ") + std::strerror(errno));
+    errors->Add(path, 0, "",
+                std::string("cannot read: ") + std::strerror(errno));
     return std::nullopt;
   }
   std::stringstream ss;

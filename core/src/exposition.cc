@@ -106,7 +106,8 @@ bool AcceptsGzip(std::string_view accept_encoding) {
       while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
         s.pop_back();
       size_t i = 0;
-      while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+      while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i])))
+        ++i;
       s.erase(0, i);
       for (auto& c : s) c = static_cast<char>(std::tolower(c));
     };

@@ -74,8 +74,9 @@ const std::vector<FlagSpec>& Specs() {
          *err = "expected a number from 1 to 256";
          return false;
        }},
-      {"log.level", "Only log messages with the given severity or above: "
-                    "debug, info, warn, error.",
+      {"log.level",
+       "Only log messages with the given severity or above: "
+       "debug, info, warn, error.",
        false,
        [](Flags* f, const std::string& v, std::string* err) {
          if (!ParseLogLevel(v)) {
@@ -96,8 +97,8 @@ const std::vector<FlagSpec>& Specs() {
        }},
       {"module.dir",
        "Directory with exporterd_<name>.so modules. Repeatable; searched in "
-       "order. Default: modules/ beside the binary, else " EXPORTERD_INSTALL_MODULE_DIR
-       ".",
+       "order. Default: modules/ beside the binary, "
+       "else " EXPORTERD_INSTALL_MODULE_DIR ".",
        false,
        [](Flags* f, const std::string& v, std::string*) {
          f->module_dirs.push_back(v);

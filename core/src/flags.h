@@ -17,7 +17,8 @@ struct Flags {
   std::string web_config_file;
   std::string log_level = "info";
   std::string log_format = "logfmt";
-  std::vector<std::string> module_dirs;  // empty: next to the binary, else libdir
+  std::vector<std::string>
+      module_dirs;  // empty: next to the binary, else libdir
   std::chrono::milliseconds timeout_offset{500};
   int web_threads = 8;  // request handler threads
   bool version = false;

@@ -152,8 +152,7 @@ class Session {
   void OnRead(beast::error_code ec) {
     if (ec == http::error::end_of_stream) return derived().Close();
     if (ec == http::error::header_limit) {
-      return Reply(PlainResponse(431, "request header too large\n"), false,
-                   11);
+      return Reply(PlainResponse(431, "request header too large\n"), false, 11);
     }
     if (ec == http::error::body_limit) {
       return Reply(PlainResponse(413, "request body too large\n"), false, 11);
@@ -181,10 +180,10 @@ class Session {
         std::string_view kv = qs.substr(pos, amp - pos);
         if (!kv.empty()) {
           size_t eq = kv.find('=');
-          hr.query.emplace_back(
-              UrlDecode(kv.substr(0, eq), true),
-              eq == std::string_view::npos ? ""
-                                           : UrlDecode(kv.substr(eq + 1), true));
+          hr.query.emplace_back(UrlDecode(kv.substr(0, eq), true),
+                                eq == std::string_view::npos
+                                    ? ""
+                                    : UrlDecode(kv.substr(eq + 1), true));
         }
         pos = amp + 1;
       }
@@ -210,8 +209,8 @@ class Session {
       try {
         r = self->server_->handler(hr);
       } catch (const std::exception& e) {
-        r = PlainResponse(500, std::string("internal error: ") + e.what() +
-                                   "\n");
+        r = PlainResponse(500,
+                          std::string("internal error: ") + e.what() + "\n");
       }
       auto ex = self->derived().stream().get_executor();
       asio::post(ex, [self, r = std::move(r), keep_alive, version]() mutable {
@@ -231,14 +230,13 @@ class Session {
     res->prepare_payload();
     beast::get_lowest_layer(derived().stream())
         .expires_after(server_->opts.write_timeout);
-    http::async_write(
-        derived().stream(), *res,
-        [self = derived().shared_from_this(), res](beast::error_code ec,
-                                                   size_t) {
-          if (ec) return;
-          if (!res->keep_alive()) return self->Close();
-          self->DoRead();
-        });
+    http::async_write(derived().stream(), *res,
+                      [self = derived().shared_from_this(), res](
+                          beast::error_code ec, size_t) {
+                        if (ec) return;
+                        if (!res->keep_alive()) return self->Close();
+                        self->DoRead();
+                      });
   }
 
   std::shared_ptr<HttpServer::Impl> server_;
@@ -309,16 +307,15 @@ class TlsSession : public Session<TlsSession>,
 
 void HttpServer::Impl::Accept(tcp::acceptor* acceptor) {
   acceptor->async_accept(
-      asio::make_strand(ioc),
-      [self = shared_from_this(), acceptor](beast::error_code ec,
-                                            tcp::socket socket) {
+      asio::make_strand(ioc), [self = shared_from_this(), acceptor](
+                                  beast::error_code ec, tcp::socket socket) {
         if (self->stopped) return;
         if (!ec) {
           beast::error_code ec2;
           auto ep = socket.remote_endpoint(ec2);
           std::string remote =
-              ec2 ? "?" : ep.address().to_string() + ":" +
-                              std::to_string(ep.port());
+              ec2 ? "?"
+                  : ep.address().to_string() + ":" + std::to_string(ep.port());
           if (self->connections >= self->opts.max_connections) {
             self->logger->Warn("too many connections; closing new one",
                                {{"remote", remote}});
@@ -326,8 +323,7 @@ void HttpServer::Impl::Accept(tcp::acceptor* acceptor) {
           } else {
             auto sec = self->Security();
             if (sec->tls) {
-              std::make_shared<TlsSession>(std::move(socket), self, sec,
-                                           remote)
+              std::make_shared<TlsSession>(std::move(socket), self, sec, remote)
                   ->Run();
             } else {
               std::make_shared<PlainSession>(std::move(socket), self, sec,

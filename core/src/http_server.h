@@ -25,7 +25,7 @@ struct HttpRequest {
   std::string target;  // raw request target
   std::string path;    // decoded path, no query
   std::vector<std::pair<std::string, std::string>> query;  // decoded
-  HeaderList headers;  // names lower-cased
+  HeaderList headers;                                      // names lower-cased
   std::string body;
   std::string remote;  // peer address
 
@@ -48,7 +48,7 @@ using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
 struct HttpSecurity {
   std::shared_ptr<boost::asio::ssl::context> tls;  // null: plain HTTP
   std::shared_ptr<const BasicAuth> auth;           // null: no auth
-  HeaderList headers;                               // added to every reply
+  HeaderList headers;                              // added to every reply
 };
 
 struct HttpServerOptions {

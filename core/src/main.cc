@@ -19,10 +19,10 @@ int main(int argc, char** argv) {
     std::cout << exporterd::VersionString();
     return 0;
   }
-  exporterd::StderrLogger logger(
-      *exporterd::ParseLogLevel(flags.log_level),
-      flags.log_format == "json" ? exporterd::LogFormat::kJson
-                                 : exporterd::LogFormat::kLogfmt);
+  exporterd::StderrLogger logger(*exporterd::ParseLogLevel(flags.log_level),
+                                 flags.log_format == "json"
+                                     ? exporterd::LogFormat::kJson
+                                     : exporterd::LogFormat::kLogfmt);
   exporterd::App app(flags, &logger);
   if (flags.config_check) return app.CheckConfig(std::cerr);
   return app.Run();

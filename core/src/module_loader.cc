@@ -88,7 +88,8 @@ std::shared_ptr<const ModuleLibrary> ModuleLoader::LoadPath(
     dlclose(h);
     return nullptr;
   }
-  if (!d->build_id || std::strcmp(d->build_id, EXPORTERD_MODULE_BUILD_ID) != 0) {
+  if (!d->build_id ||
+      std::strcmp(d->build_id, EXPORTERD_MODULE_BUILD_ID) != 0) {
     *error = path + ": module built with \"" +
              std::string(d->build_id ? d->build_id : "?") +
              "\", this exporterd with \"" EXPORTERD_MODULE_BUILD_ID
@@ -149,7 +150,8 @@ std::unique_ptr<ModuleInstance> ModuleLoader::Create(
   void* inst = lib->descriptor->create(&e, errors);
   if (!inst) {
     if (errors->list.size() == before)
-      errors->Add(env.config_file, 0, env.key_path, "module refused its config");
+      errors->Add(env.config_file, 0, env.key_path,
+                  "module refused its config");
     return nullptr;
   }
   return std::make_unique<ModuleInstance>(std::move(lib), inst,

@@ -48,7 +48,8 @@ class ModuleInstance {
 class ModuleLoader {
  public:
   // `dirs` are searched in order for exporterd_<name>.so.
-  explicit ModuleLoader(std::vector<std::string> dirs) : dirs_(std::move(dirs)) {}
+  explicit ModuleLoader(std::vector<std::string> dirs)
+      : dirs_(std::move(dirs)) {}
 
   // Loads (once) and checks the library for `name`. On failure returns null,
   // sets *error, and *not_found when no file exists in any directory.

@@ -23,7 +23,8 @@ MetricFamily Family(std::string name, std::string help, MetricType type) {
   return f;
 }
 
-void AddGauge(MetricFamily* f, double v, std::vector<ClientMetric::Label> l = {}) {
+void AddGauge(MetricFamily* f, double v,
+              std::vector<ClientMetric::Label> l = {}) {
   ClientMetric m;
   m.label = std::move(l);
   m.gauge.value = v;
@@ -98,9 +99,9 @@ std::vector<MetricFamily> ProcessMetrics() {
   out.push_back(std::move(fd_f));
   rlimit rl{};
   if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
-    auto max_f = Family("process_max_fds",
-                        "Maximum number of open file descriptors.",
-                        MetricType::Gauge);
+    auto max_f =
+        Family("process_max_fds", "Maximum number of open file descriptors.",
+               MetricType::Gauge);
     AddGauge(&max_f, static_cast<double>(rl.rlim_cur));
     out.push_back(std::move(max_f));
   }
@@ -139,8 +140,7 @@ std::vector<MetricFamily> SelfMetrics(const std::vector<ModuleOutcome>& modules,
     AddGauge(&dur, m.duration_seconds, {{"module", m.module}});
     if (m.last_success_unix > 0)
       AddGauge(&last, m.last_success_unix, {{"module", m.module}});
-    if (!m.up)
-      AddGauge(&why, 1, {{"module", m.module}, {"reason", m.reason}});
+    if (!m.up) AddGauge(&why, 1, {{"module", m.module}, {"reason", m.reason}});
   }
   for (auto* f : {&up, &dur, &last, &why})
     if (!f->metric.empty()) out.push_back(std::move(*f));

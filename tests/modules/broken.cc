@@ -9,7 +9,8 @@ extern "C" __attribute__((visibility("default"))) int not_a_module(void) {
 }
 #else
 extern "C" __attribute__((visibility("default")))
-const exporterd_module_descriptor* exporterd_module_entry(void) {
+const exporterd_module_descriptor*
+exporterd_module_entry(void) {
   static exporterd_module_descriptor d{};
   d.abi_version = EXPORTERD_MODULE_ABI_VERSION;
   d.struct_size = sizeof d;

@@ -76,7 +76,8 @@ class TestModule : public exporterd::Module {
       m.label.push_back({"module", name_});
       m.label.push_back({"series", std::to_string(i)});
       for (int64_t l = 1; l < labels_; ++l)
-        m.label.push_back({"l" + std::to_string(l), "value" + std::to_string(i % 7)});
+        m.label.push_back(
+            {"l" + std::to_string(l), "value" + std::to_string(i % 7)});
       if (f.type == MetricType::Counter)
         m.counter.value = static_cast<double>(i);
       else
@@ -99,7 +100,8 @@ class TestModule : public exporterd::Module {
     return {route_};
   }
 
-  exporterd::TargetResponse Handle(const exporterd::TargetRequest& req) override {
+  exporterd::TargetResponse Handle(
+      const exporterd::TargetRequest& req) override {
     exporterd::TargetResponse resp;
     std::string target = req.Param("target");
     if (target.empty()) {

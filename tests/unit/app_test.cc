@@ -26,18 +26,19 @@ TEST(AppTest, ServesModulesAndSelfMetrics) {
   ASSERT_TRUE(d.Start("modules:\n  testmod:\n    series: 3\n"));
   HttpResult r = d.Get("/metrics");
   ASSERT_EQ(r.status, 200);
-  EXPECT_TRUE(r.HasHeader("Content-Type: text/plain; version=0.0.4; "
-                          "charset=utf-8"));
+  EXPECT_TRUE(
+      r.HasHeader("Content-Type: text/plain; version=0.0.4; "
+                  "charset=utf-8"));
   EXPECT_EQ(Sample(r.body, "testmod_value{module=\"testmod\",series=\"2\"}"),
             2.5);
   EXPECT_EQ(Sample(r.body, "exporterd_module_up{module=\"testmod\"}"), 1);
   EXPECT_EQ(Sample(r.body, "exporterd_config_last_reload_successful"), 1);
-  EXPECT_GT(Sample(r.body, "exporterd_module_last_success_timestamp_seconds{"
-                           "module=\"testmod\"}"),
+  EXPECT_GT(Sample(r.body,
+                   "exporterd_module_last_success_timestamp_seconds{"
+                   "module=\"testmod\"}"),
             1.7e9);
   EXPECT_FALSE(std::isnan(Sample(
-      r.body,
-      "exporterd_module_scrape_duration_seconds{module=\"testmod\"}")));
+      r.body, "exporterd_module_scrape_duration_seconds{module=\"testmod\"}")));
   EXPECT_NE(r.body.find("exporterd_build_info{revision="), std::string::npos);
   EXPECT_GT(Sample(r.body, "process_resident_memory_bytes"), 0);
   EXPECT_GT(Sample(r.body, "process_open_fds"), 0);
@@ -61,19 +62,20 @@ TEST(AppTest, HealthReadyLandingAndUnknownPaths) {
 
 TEST(AppTest, ModuleFailureIsAMetricAndOthersStillAnswer) {
   TestDaemon d;
-  ASSERT_TRUE(d.Start(
-      "modules:\n"
-      "  testmod:\n    fail: disk controller unreachable\n"
-      "  testmod2:\n    series: 1\n"));
+  ASSERT_TRUE(
+      d.Start("modules:\n"
+              "  testmod:\n    fail: disk controller unreachable\n"
+              "  testmod2:\n    series: 1\n"));
   HttpResult r = d.Get("/metrics");
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(Sample(r.body, "exporterd_module_up{module=\"testmod\"}"), 0);
-  EXPECT_EQ(Sample(r.body, "exporterd_module_error_info{module=\"testmod\","
-                           "reason=\"error\"}"),
+  EXPECT_EQ(Sample(r.body,
+                   "exporterd_module_error_info{module=\"testmod\","
+                   "reason=\"error\"}"),
             1);
   EXPECT_EQ(Sample(r.body, "exporterd_module_up{module=\"testmod2\"}"), 1);
-  EXPECT_EQ(
-      Sample(r.body, "testmod2_value{module=\"testmod2\",series=\"0\"}"), 0.5);
+  EXPECT_EQ(Sample(r.body, "testmod2_value{module=\"testmod2\",series=\"0\"}"),
+            0.5);
   // The reason is on the landing page.
   EXPECT_NE(d.Get("/").body.find("disk controller unreachable"),
             std::string::npos);
@@ -90,10 +92,10 @@ TEST(AppTest, ExceptionInModuleIsContained) {
 // A module that blocks far past the scrape timeout does not delay the reply.
 TEST(AppTest, DeadlineFromScrapeTimeoutHeader) {
   TestDaemon d;
-  ASSERT_TRUE(d.Start(
-      "modules:\n"
-      "  testmod:\n    sleep: 30s\n"
-      "  testmod2:\n    series: 1\n"));
+  ASSERT_TRUE(
+      d.Start("modules:\n"
+              "  testmod:\n    sleep: 30s\n"
+              "  testmod2:\n    series: 1\n"));
   auto start = Clock::now();
   HttpResult r =
       d.Get("/metrics", {"-H", "X-Prometheus-Scrape-Timeout-Seconds: 1.5"});
@@ -101,22 +103,25 @@ TEST(AppTest, DeadlineFromScrapeTimeoutHeader) {
   ASSERT_EQ(r.status, 200);
   EXPECT_LT(took, 15.0);  // far below the module's 30 s
   EXPECT_EQ(Sample(r.body, "exporterd_module_up{module=\"testmod\"}"), 0);
-  EXPECT_EQ(Sample(r.body, "exporterd_module_error_info{module=\"testmod\","
-                           "reason=\"timeout\"}"),
+  EXPECT_EQ(Sample(r.body,
+                   "exporterd_module_error_info{module=\"testmod\","
+                   "reason=\"timeout\"}"),
             1);
   EXPECT_EQ(Sample(r.body, "exporterd_module_up{module=\"testmod2\"}"), 1);
   // The stuck collection is still running: the next scrape says so rather
   // than piling up another one.
   r = d.Get("/metrics", {"-H", "X-Prometheus-Scrape-Timeout-Seconds: 1"});
-  EXPECT_EQ(Sample(r.body, "exporterd_module_error_info{module=\"testmod\","
-                           "reason=\"busy\"}"),
+  EXPECT_EQ(Sample(r.body,
+                   "exporterd_module_error_info{module=\"testmod\","
+                   "reason=\"busy\"}"),
             1);
 }
 
 TEST(AppTest, ModuleTimeoutCapsTheDeadline) {
   TestDaemon d;
-  ASSERT_TRUE(d.Start("modules:\n  testmod:\n    sleep: 30s\n    timeout: "
-                      "500ms\n"));
+  ASSERT_TRUE(
+      d.Start("modules:\n  testmod:\n    sleep: 30s\n    timeout: "
+              "500ms\n"));
   auto start = Clock::now();
   HttpResult r = d.Get("/metrics");  // no header: only the module's timeout
   EXPECT_LT(Seconds(start), 15.0);
@@ -127,10 +132,10 @@ TEST(AppTest, ModuleTimeoutCapsTheDeadline) {
 // if they run at the same time.
 TEST(AppTest, ModulesCollectInParallel) {
   TestDaemon d;
-  ASSERT_TRUE(d.Start(
-      "modules:\n"
-      "  testmod:\n    sleep: 2s\n"
-      "  testmod2:\n    sleep: 2s\n"));
+  ASSERT_TRUE(
+      d.Start("modules:\n"
+              "  testmod:\n    sleep: 2s\n"
+              "  testmod2:\n    sleep: 2s\n"));
   HttpResult r =
       d.Get("/metrics", {"-H", "X-Prometheus-Scrape-Timeout-Seconds: 4"});
   EXPECT_EQ(Sample(r.body, "exporterd_module_up{module=\"testmod\"}"), 1);
@@ -143,9 +148,8 @@ TEST(AppTest, ConcurrentScrapesShareACollection) {
   ASSERT_TRUE(d.Start("modules:\n  testmod:\n    sleep: 1s\n"));
   std::vector<std::future<HttpResult>> scrapes;
   for (int i = 0; i < 4; ++i)
-    scrapes.push_back(std::async(std::launch::async, [&] {
-      return d.Get("/metrics");
-    }));
+    scrapes.push_back(
+        std::async(std::launch::async, [&] { return d.Get("/metrics"); }));
   std::set<double> counts;
   for (auto& f : scrapes) {
     HttpResult r = f.get();
@@ -174,28 +178,28 @@ TEST(AppTest, MinIntervalRefreshesInBackgroundAndServesLastResult) {
 
 TEST(AppTest, SameFamilyFromTwoModulesIsMerged) {
   TestDaemon d;
-  ASSERT_TRUE(d.Start(
-      "modules:\n"
-      "  testmod:\n    family: shared_value\n    series: 2\n"
-      "  testmod2:\n    family: shared_value\n    series: 2\n"));
+  ASSERT_TRUE(
+      d.Start("modules:\n"
+              "  testmod:\n    family: shared_value\n    series: 2\n"
+              "  testmod2:\n    family: shared_value\n    series: 2\n"));
   HttpResult r = d.Get("/metrics");
   size_t n = 0;
   for (size_t p = r.body.find("# TYPE shared_value "); p != std::string::npos;
        p = r.body.find("# TYPE shared_value ", p + 1))
     ++n;
   EXPECT_EQ(n, 1u) << r.body;
-  EXPECT_EQ(
-      Sample(r.body, "shared_value{module=\"testmod\",series=\"1\"}"), 1.5);
-  EXPECT_EQ(
-      Sample(r.body, "shared_value{module=\"testmod2\",series=\"1\"}"), 1.5);
+  EXPECT_EQ(Sample(r.body, "shared_value{module=\"testmod\",series=\"1\"}"),
+            1.5);
+  EXPECT_EQ(Sample(r.body, "shared_value{module=\"testmod2\",series=\"1\"}"),
+            1.5);
 }
 
 TEST(AppTest, ConflictingFamilyTypesKeepOne) {
   TestDaemon d;
-  ASSERT_TRUE(d.Start(
-      "modules:\n"
-      "  testmod:\n    family: clash_total\n    type: counter\n"
-      "  testmod2:\n    family: clash_total\n    type: gauge\n"));
+  ASSERT_TRUE(
+      d.Start("modules:\n"
+              "  testmod:\n    family: clash_total\n    type: counter\n"
+              "  testmod2:\n    family: clash_total\n    type: gauge\n"));
   HttpResult r = d.Get("/metrics");
   EXPECT_NE(r.body.find("# TYPE clash_total counter"), std::string::npos);
   EXPECT_EQ(r.body.find("# TYPE clash_total gauge"), std::string::npos);
@@ -229,9 +233,9 @@ TEST(AppTest, GzipWhenAccepted) {
             499.5);
   HttpResult plain = d.Get("/metrics");
   EXPECT_FALSE(plain.HasHeader("Content-Encoding"));
-  EXPECT_EQ(Sample(plain.body,
-                   "testmod_value{module=\"testmod\",series=\"499\"}"),
-            499.5);
+  EXPECT_EQ(
+      Sample(plain.body, "testmod_value{module=\"testmod\",series=\"499\"}"),
+      499.5);
   // q=0 refuses gzip.
   EXPECT_FALSE(d.Get("/metrics", {"-H", "Accept-Encoding: gzip;q=0"})
                    .HasHeader("Content-Encoding"));
@@ -255,18 +259,18 @@ TEST(AppTest, MultiTargetRoute) {
 TEST(AppTest, RouteConflictsAreConfigErrors) {
   TestDaemon d;
   std::string err;
-  EXPECT_FALSE(d.Start(
-      "modules:\n"
-      "  testmod:\n    route: /probe\n"
-      "  testmod2:\n    route: /probe\n",
-      "", &err));
+  EXPECT_FALSE(
+      d.Start("modules:\n"
+              "  testmod:\n    route: /probe\n"
+              "  testmod2:\n    route: /probe\n",
+              "", &err));
   EXPECT_NE(err.find(":4: modules.testmod2: route /probe is already served "
                      "by module testmod"),
             std::string::npos)
       << err;
   TestDaemon d2;
-  EXPECT_FALSE(d2.Start("modules:\n  testmod:\n    route: /metrics\n", "",
-                        &err));
+  EXPECT_FALSE(
+      d2.Start("modules:\n  testmod:\n    route: /metrics\n", "", &err));
   EXPECT_NE(err.find("not allowed"), std::string::npos) << err;
 }
 
@@ -292,14 +296,15 @@ TEST(AppTest, BadReloadKeepsRunningConfig) {
   EXPECT_EQ(Sample(r.body, "exporterd_config_last_reload_successful"), 1);
   EXPECT_TRUE(std::isnan(
       Sample(r.body, "testmod_value{module=\"testmod\",series=\"1\"}")));
-  EXPECT_EQ(
-      Sample(r.body, "testmod2_value{module=\"testmod2\",series=\"0\"}"), 0.5);
+  EXPECT_EQ(Sample(r.body, "testmod2_value{module=\"testmod2\",series=\"0\"}"),
+            0.5);
 }
 
 TEST(AppTest, ReloadWhileACollectionRuns) {
   TestDaemon d;
   ASSERT_TRUE(d.Start("modules:\n  testmod:\n    sleep: 1s\n"));
-  auto scrape = std::async(std::launch::async, [&] { return d.Get("/metrics"); });
+  auto scrape =
+      std::async(std::launch::async, [&] { return d.Get("/metrics"); });
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   d.WriteConfig("modules:\n  testmod:\n    series: 1\n");
   EXPECT_EQ(d.Get("/-/reload", {"-X", "POST"}).status, 200);

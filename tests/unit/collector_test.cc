@@ -1,9 +1,10 @@
 // ModuleSlot: a failing module is logged once per change, not per scrape.
+#include "collector.h"
+
 #include <gtest/gtest.h>
 
 #include <mutex>
 
-#include "collector.h"
 #include "module_loader.h"
 
 namespace exporterd {
@@ -28,8 +29,8 @@ class CapturingLogger : public Logger {
   std::vector<std::string> lines_;
 };
 
-std::shared_ptr<ModuleSlot> MakeSlot(const std::string& yaml,
-                                     Logger* logger, YAML::Node* keep) {
+std::shared_ptr<ModuleSlot> MakeSlot(const std::string& yaml, Logger* logger,
+                                     YAML::Node* keep) {
   std::string err;
   auto lib = ModuleLoader::LoadPath(
       std::string(TEST_MODULE_DIR) + "/exporterd_testmod.so", "testmod", &err);
@@ -41,11 +42,10 @@ std::shared_ptr<ModuleSlot> MakeSlot(const std::string& yaml,
   env.config_file = "t.yml";
   env.key_path = "modules.testmod";
   ConfigErrors errors;
-  auto inst = ModuleLoader::Create(lib, env, std::make_unique<CapturingLogger>(),
-                                   &errors);
+  auto inst = ModuleLoader::Create(
+      lib, env, std::make_unique<CapturingLogger>(), &errors);
   EXPECT_TRUE(inst) << errors.ToString();
-  return std::make_shared<ModuleSlot>(std::move(inst),
-                                      std::chrono::seconds(5),
+  return std::make_shared<ModuleSlot>(std::move(inst), std::chrono::seconds(5),
                                       std::chrono::milliseconds(0), logger);
 }
 

@@ -1,11 +1,12 @@
 // Config parsing: typed values, durations, and errors that name file, line
 // and key.
+#include "config.h"
+
 #include <gtest/gtest.h>
 
 #include <sstream>
 
 #include "app.h"
-#include "config.h"
 #include "exporterd/config_reader.h"
 #include "test_util.h"
 
@@ -27,8 +28,8 @@ TEST(DurationTest, ParsesPrometheusDurations) {
 }
 
 TEST(DurationTest, RejectsMalformed) {
-  for (const char* bad : {"", "5", "s", "1.5s", "-1s", "1x", "1s1m", "1s1s",
-                          "10 s", "1S"})
+  for (const char* bad :
+       {"", "5", "s", "1.5s", "-1s", "1x", "1s1m", "1s1s", "10 s", "1S"})
     EXPECT_FALSE(ParseDuration(bad)) << bad;
 }
 
@@ -137,7 +138,8 @@ TEST(ConfigTest, EmbeddedDefaultParses) {
   EXPECT_TRUE(cfg->embedded);
   std::vector<std::string> names;
   for (const auto& m : cfg->modules) names.push_back(m.name);
-  for (const char* want : {"raid", "postfix_qshape", "ceph", "blackbox", "snmp"})
+  for (const char* want :
+       {"raid", "postfix_qshape", "ceph", "blackbox", "snmp"})
     EXPECT_NE(std::find(names.begin(), names.end(), want), names.end()) << want;
 }
 
@@ -209,8 +211,9 @@ TEST(ConfigCheckTest, ReportsModuleErrorsWithLinesAndExitsNonZero) {
   EXPECT_NE(out.str().find(f + ":4: modules.testmod.colour: unknown key"),
             std::string::npos)
       << out.str();
-  EXPECT_NE(out.str().find(f + ":5: modules.nosuchmodule: module library "
-                               "exporterd_nosuchmodule.so not found in " +
+  EXPECT_NE(out.str().find(f +
+                           ":5: modules.nosuchmodule: module library "
+                           "exporterd_nosuchmodule.so not found in " +
                            std::string(TEST_MODULE_DIR)),
             std::string::npos)
       << out.str();

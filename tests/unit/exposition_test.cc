@@ -1,8 +1,8 @@
 // Family merging, serialization and gzip negotiation.
+#include "exposition.h"
+
 #include <gtest/gtest.h>
 #include <zlib.h>
-
-#include "exposition.h"
 
 namespace exporterd {
 namespace {

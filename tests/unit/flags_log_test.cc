@@ -26,11 +26,11 @@ TEST(FlagsTest, Defaults) {
 TEST(FlagsTest, BothSpellingsAndRepeats) {
   Flags f;
   std::string err;
-  ASSERT_TRUE(Parse({"--config.file=/etc/x.yml", "--web.listen-address",
-                     "127.0.0.1:1", "--web.listen-address=[::1]:2",
-                     "--config.check", "--log.format=json", "--log.level",
-                     "debug", "--module.dir=/a", "--module.dir=/b"},
-                    &f, &err))
+  ASSERT_TRUE(Parse(
+      {"--config.file=/etc/x.yml", "--web.listen-address", "127.0.0.1:1",
+       "--web.listen-address=[::1]:2", "--config.check", "--log.format=json",
+       "--log.level", "debug", "--module.dir=/a", "--module.dir=/b"},
+      &f, &err))
       << err;
   EXPECT_EQ(f.config_file, "/etc/x.yml");
   EXPECT_EQ(f.listen_addresses,
@@ -64,14 +64,13 @@ TEST(FlagsTest, UsageListsEveryFlag) {
 }
 
 TEST(LogTest, Logfmt) {
-  EXPECT_EQ(StderrLogger::Format(LogFormat::kLogfmt, LogLevel::kWarn,
-                                 "module down",
-                                 {{"module", "raid"},
-                                  {"err", "storcli: \"exit 1\""},
-                                  {"empty", ""}},
-                                 "2026-11-22T05:00:00.000Z"),
-            "ts=2026-11-22T05:00:00.000Z level=warn msg=\"module down\" "
-            "module=raid err=\"storcli: \\\"exit 1\\\"\" empty=\"\"");
+  EXPECT_EQ(
+      StderrLogger::Format(
+          LogFormat::kLogfmt, LogLevel::kWarn, "module down",
+          {{"module", "raid"}, {"err", "storcli: \"exit 1\""}, {"empty", ""}},
+          "2026-11-22T05:00:00.000Z"),
+      "ts=2026-11-22T05:00:00.000Z level=warn msg=\"module down\" "
+      "module=raid err=\"storcli: \\\"exit 1\\\"\" empty=\"\"");
 }
 
 TEST(LogTest, Json) {

@@ -1,5 +1,7 @@
 // The HTTP server's limits, and TLS + basic auth through the daemon with
 // material made by `openssl req` and `htpasswd -B`.
+#include "http_server.h"
+
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -7,7 +9,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "http_server.h"
 #include "test_util.h"
 
 namespace exporterd {
@@ -168,7 +169,8 @@ TEST(DaemonSecurityTest, TlsRequiresClientCertificate) {
                       "tls_server_config:\n  cert_file: " + pki.cert +
                           "\n  key_file: " + pki.key +
                           "\n  client_auth_type: RequireAndVerifyClientCert\n"
-                          "  client_ca_file: " + pki.ca + "\n"));
+                          "  client_ca_file: " +
+                          pki.ca + "\n"));
   EXPECT_EQ(d.Get("/metrics", {"--cacert", pki.ca}, true).status, 0);
   EXPECT_EQ(d.Get("/metrics",
                   {"--cacert", pki.ca, "--cert", pki.client_cert, "--key",
@@ -184,8 +186,8 @@ TEST(DaemonSecurityTest, BasicAuthWithHtpasswdHashes) {
   while (!hash.empty() && (hash.back() == '\n' || hash.back() == '\r'))
     hash.pop_back();
   TestDaemon d;
-  ASSERT_TRUE(d.Start("modules: {}\n", "basic_auth_users:\n  prometheus: '" +
-                                           hash + "'\n"));
+  ASSERT_TRUE(d.Start("modules: {}\n",
+                      "basic_auth_users:\n  prometheus: '" + hash + "'\n"));
   HttpResult none = d.Get("/metrics");
   EXPECT_EQ(none.status, 401);
   EXPECT_TRUE(none.HasHeader("WWW-Authenticate: Basic"));

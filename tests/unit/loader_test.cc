@@ -33,15 +33,16 @@ TEST(LoaderTest, RefusesSmallDescriptor) {
   std::string err;
   EXPECT_FALSE(ModuleLoader::LoadPath(Path("broken_small_struct"),
                                       "broken_small_struct", &err));
-  EXPECT_EQ(err, Path("broken_small_struct") +
-                     ": module descriptor is 16 bytes, this exporterd expects " +
-                     std::to_string(sizeof(exporterd_module_descriptor)));
+  EXPECT_EQ(err,
+            Path("broken_small_struct") +
+                ": module descriptor is 16 bytes, this exporterd expects " +
+                std::to_string(sizeof(exporterd_module_descriptor)));
 }
 
 TEST(LoaderTest, RefusesOtherBuild) {
   std::string err;
-  EXPECT_FALSE(ModuleLoader::LoadPath(Path("broken_build_id"),
-                                      "broken_build_id", &err));
+  EXPECT_FALSE(
+      ModuleLoader::LoadPath(Path("broken_build_id"), "broken_build_id", &err));
   EXPECT_NE(err.find("module built with \"gcc-0.0/other-stdlib\""),
             std::string::npos)
       << err;
@@ -76,8 +77,9 @@ TEST(LoaderTest, SearchesDirectoriesInOrderAndCaches) {
   EXPECT_EQ(loader.Load("testmod", &err).get(), a.get());
   EXPECT_FALSE(loader.Load("absent", &err, &not_found));
   EXPECT_TRUE(not_found);
-  EXPECT_EQ(err, "module library exporterd_absent.so not found in "
-                 "/nonexistent, " TEST_MODULE_DIR);
+  EXPECT_EQ(err,
+            "module library exporterd_absent.so not found in "
+            "/nonexistent, " TEST_MODULE_DIR);
 }
 
 TEST(LoaderTest, ExceptionsStayInsideTheModule) {
@@ -94,8 +96,8 @@ TEST(LoaderTest, ExceptionsStayInsideTheModule) {
   class NullLogger : public Logger {
     void Log(LogLevel, std::string_view, const LogFields&) noexcept override {}
   };
-  auto inst = ModuleLoader::Create(lib, env, std::make_unique<NullLogger>(),
-                                   &errors);
+  auto inst =
+      ModuleLoader::Create(lib, env, std::make_unique<NullLogger>(), &errors);
   ASSERT_TRUE(inst) << errors.ToString();
   CollectRequest req;
   req.deadline = Clock::now() + std::chrono::seconds(5);

@@ -53,9 +53,11 @@ bool HttpResult::HasHeader(const std::string& prefix) const {
 
 HttpResult Curl(const std::string& url, std::vector<std::string> args) {
   TempDir tmp;
-  std::vector<std::string> argv = {"curl", "-sS", "-D", tmp.path() + "/h",
-                                   "-o", tmp.path() + "/b", "-w",
-                                   "%{http_code}", "--max-time", "60"};
+  std::vector<std::string> argv = {"curl",       "-sS",
+                                   "-D",         tmp.path() + "/h",
+                                   "-o",         tmp.path() + "/b",
+                                   "-w",         "%{http_code}",
+                                   "--max-time", "60"};
   argv.insert(argv.end(), args.begin(), args.end());
   argv.push_back(url);
   RunOptions o;

@@ -34,7 +34,7 @@ using Clock = std::chrono::steady_clock;
 
 // What create() gets.
 struct ModuleEnv {
-  std::string name;         // module name
+  std::string name;          // module name
   const YAML::Node* config;  // the module's map; null when it has no body
   std::string config_file;  // for error messages ("<embedded>" for the default)
   std::string key_path;     // "modules.<name>"
@@ -56,7 +56,7 @@ struct CollectResult {
 
 // A request for a multi-target route such as /probe?target=...&module=...
 struct TargetRequest {
-  std::string path;  // "/probe"
+  std::string path;                                         // "/probe"
   std::vector<std::pair<std::string, std::string>> params;  // decoded query
   Clock::time_point deadline;
   bool debug = false;  // ?debug=true
@@ -184,18 +184,25 @@ struct Trampolines {
 }  // namespace detail
 }  // namespace exporterd
 
-#define EXPORTERD_MODULE_WITH_ABI(NAME, CLASS, ABI)                          \
-  extern "C" __attribute__((visibility("default")))                        \
-  const exporterd_module_descriptor* exporterd_module_entry(void) {          \
-    using T = ::exporterd::detail::Trampolines<CLASS>;                       \
-    static const exporterd_module_descriptor d = {                           \
-        ABI,          sizeof(exporterd_module_descriptor),                   \
-        EXPORTERD_STRINGIFY(NAME), EXPORTERD_MODULE_BUILD_ID,                \
-        &T::Create,   &T::Destroy,                                           \
-        &T::Start,    &T::HasCollect,                                        \
-        &T::Collect,  &T::Routes,                                            \
-        &T::Handle,   &T::Debug};                                            \
-    return &d;                                                               \
+#define EXPORTERD_MODULE_WITH_ABI(NAME, CLASS, ABI)    \
+  extern "C" __attribute__((visibility("default")))    \
+  const exporterd_module_descriptor*                   \
+  exporterd_module_entry(void) {                       \
+    using T = ::exporterd::detail::Trampolines<CLASS>; \
+    static const exporterd_module_descriptor d = {     \
+        ABI,                                           \
+        sizeof(exporterd_module_descriptor),           \
+        EXPORTERD_STRINGIFY(NAME),                     \
+        EXPORTERD_MODULE_BUILD_ID,                     \
+        &T::Create,                                    \
+        &T::Destroy,                                   \
+        &T::Start,                                     \
+        &T::HasCollect,                                \
+        &T::Collect,                                   \
+        &T::Routes,                                    \
+        &T::Handle,                                    \
+        &T::Debug};                                    \
+    return &d;                                         \
   }
 
 // Defines the module's entry point. NAME is a bare identifier.

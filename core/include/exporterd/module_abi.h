@@ -1,4 +1,5 @@
-// Module ABI: the one symbol a module library exports, and the table it returns.
+// Module ABI: the one symbol a module library exports, and the table it
+// returns.
 //
 // A module is a shared library `exporterd_<name>.so` loaded with
 // dlopen(RTLD_NOW | RTLD_LOCAL). The loader resolves EXPORTERD_MODULE_ENTRY,
@@ -31,11 +32,12 @@
 #define EXPORTERD_STRINGIFY(x) EXPORTERD_STRINGIFY2(x)
 // Everything that must be identical between host and module for C++ types to
 // be passed by reference. Compared as a string by the loader.
-#define EXPORTERD_MODULE_BUILD_ID                                  \
-  "gcc-" __VERSION__ "/cxx" EXPORTERD_STRINGIFY(__cplusplus)       \
-  "/glibcxx-abi" EXPORTERD_STRINGIFY(_GLIBCXX_USE_CXX11_ABI)       \
-  "/prometheus-cpp-" EXPORTERD_PROMETHEUS_CPP_VERSION              \
-  "/yaml-cpp-" EXPORTERD_YAML_CPP_VERSION
+#define EXPORTERD_MODULE_BUILD_ID                                             \
+  "gcc-" __VERSION__                                                          \
+  "/cxx" EXPORTERD_STRINGIFY(__cplusplus) "/glibcxx-abi" EXPORTERD_STRINGIFY( \
+      _GLIBCXX_USE_CXX11_ABI) "/prometheus-"                                  \
+                              "cpp-" EXPORTERD_PROMETHEUS_CPP_VERSION         \
+                              "/yaml-cpp-" EXPORTERD_YAML_CPP_VERSION
 
 namespace exporterd {
 struct ModuleEnv;
@@ -49,7 +51,8 @@ struct TargetResponse;
 extern "C" {
 
 struct exporterd_module_descriptor {
-  uint32_t abi_version;  // EXPORTERD_MODULE_ABI_VERSION the module was built with
+  uint32_t
+      abi_version;  // EXPORTERD_MODULE_ABI_VERSION the module was built with
   uint32_t struct_size;  // sizeof(exporterd_module_descriptor) in the module
   const char* name;      // module name, equal to the <name> in the file name
   const char* build_id;  // EXPORTERD_MODULE_BUILD_ID in the module

@@ -19,7 +19,8 @@ struct RunOptions {
   size_t max_stdout = 16u << 20;
   size_t max_stderr = 64u << 10;
   // Complete environment of the child ("KEY=value"). Empty means the default:
-  // PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin, LC_ALL=C.
+  // PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin,
+  // LC_ALL=C.
   std::vector<std::string> env;
   // Data written to the child's stdin, then closed. Empty: /dev/null.
   std::string stdin_data;
@@ -29,8 +30,8 @@ struct RunOptions {
 struct RunResult {
   bool started = false;  // false: could not spawn (see error)
   bool timed_out = false;
-  int exit_code = -1;    // valid when exited normally
-  int term_signal = 0;   // signal that ended it, if any
+  int exit_code = -1;   // valid when exited normally
+  int term_signal = 0;  // signal that ended it, if any
   bool stdout_truncated = false;
   bool stderr_truncated = false;
   std::string out;
@@ -46,7 +47,8 @@ struct RunResult {
 
 // argv[0] is the program: a path, or a name searched in the child's PATH.
 // Thread-safe. Never throws for failures of the child; see RunResult.
-RunResult Run(const std::vector<std::string>& argv, const RunOptions& opts = {});
+RunResult Run(const std::vector<std::string>& argv,
+              const RunOptions& opts = {});
 
 }  // namespace exporterd
 
