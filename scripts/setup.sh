@@ -18,7 +18,7 @@ BUILD_PKGS=(
 # Tools the tests drive: real Prometheus/promtool (e2e), htpasswd (bcrypt hashes),
 # openssl (test certificates), curl (HTTP client in integration tests).
 TEST_PKGS=(prometheus apache2-utils openssl curl procps jq iproute2 gzip)
-BENCH_PKGS=(wrk prometheus-node-exporter)
+BENCH_PKGS=(wrk prometheus-node-exporter bc)
 
 want=("${BUILD_PKGS[@]}" "${TEST_PKGS[@]}")
 [[ "${1:-}" == "--bench" ]] && want+=("${BENCH_PKGS[@]}")
