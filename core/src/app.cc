@@ -362,7 +362,7 @@ HttpResponse App::Metrics(const HttpRequest& req) {
       merge_problems_ = joined;
     }
   }
-  return Exposition(req, Serialize(merged));
+  return Exposition(req, Serialize(merged.families));
 }
 
 HttpResponse App::Target(const HttpRequest& req,

@@ -79,8 +79,9 @@ std::shared_ptr<ModuleSlot::Flight> ModuleSlot::StartFlight(
   return f;
 }
 
-// Stores a finished flight as the last result. Caller holds mu_.
-void ModuleSlot::Record(const Flight& f) {
+// Stores a finished flight as the last result (taking its families). Caller
+// holds mu_.
+void ModuleSlot::Record(Flight& f) {
   ModuleOutcome o;
   o.module = name_;
   o.up = f.result.ok;
@@ -88,7 +89,7 @@ void ModuleSlot::Record(const Flight& f) {
   o.last_success_unix = last_.last_success_unix;
   if (f.result.ok) {
     o.last_success_unix = UnixNow();
-    o.families = std::make_shared<const Families>(f.result.families);
+    o.families = std::make_shared<const Families>(std::move(f.result.families));
   } else {
     o.reason = "error";
     o.error = f.result.error.empty() ? "collection failed" : f.result.error;

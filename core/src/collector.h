@@ -68,7 +68,7 @@ class ModuleSlot : public std::enable_shared_from_this<ModuleSlot> {
  private:
   struct Flight;
   std::shared_ptr<Flight> StartFlight(Clock::time_point deadline);
-  void Record(const Flight& f);
+  void Record(Flight& f);
   void NoteOutcome(const ModuleOutcome& o);
   void RefreshLoop();
 

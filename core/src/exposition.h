@@ -4,6 +4,7 @@
 
 #include <prometheus/metric_family.h>
 
+#include <deque>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,15 +14,25 @@ namespace exporterd {
 inline constexpr char kExpositionContentType[] =
     "text/plain; version=0.0.4; charset=utf-8";
 
-// Merges families from several sources by name, sorted by name. Families of
-// one name must agree on type: a later one that does not is dropped. A series
-// (same label set) seen twice keeps its first value. Every dropped item is
-// described in *problems.
-std::vector<prometheus::MetricFamily> MergeFamilies(
+// Families merged by name, sorted by name. A name fed by one source points at
+// that source's family (no copy); a name fed by several is merged into
+// `owned`. Valid while the sources live.
+struct MergedFamilies {
+  std::vector<const prometheus::MetricFamily*> families;
+  std::deque<prometheus::MetricFamily> owned;
+};
+
+// Merges families from several sources by name. Families of one name must
+// agree on type: a later one that does not is dropped. A series (same label
+// set) seen twice keeps its first value. Every dropped item is described in
+// *problems.
+MergedFamilies MergeFamilies(
     const std::vector<const std::vector<prometheus::MetricFamily>*>& sources,
     std::vector<std::string>* problems);
 
 // The text format (version 0.0.4).
+std::string Serialize(
+    const std::vector<const prometheus::MetricFamily*>& families);
 std::string Serialize(const std::vector<prometheus::MetricFamily>& families);
 
 // True if an Accept-Encoding header value allows gzip (q > 0).

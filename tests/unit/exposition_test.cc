@@ -2,7 +2,11 @@
 #include "exposition.h"
 
 #include <gtest/gtest.h>
+#include <prometheus/text_serializer.h>
 #include <zlib.h>
+
+#include <limits>
+#include <sstream>
 
 namespace exporterd {
 namespace {
@@ -31,11 +35,12 @@ TEST(MergeTest, SortsAndMergesByName) {
                                  Gauge("alpha", {{"1", 1}})};
   std::vector<MetricFamily> b = {Gauge("alpha", {{"2", 2}})};
   std::vector<std::string> problems;
-  auto m = MergeFamilies({&a, &b}, &problems);
+  auto m = MergeFamilies({&a, &b}, &problems).families;
   ASSERT_EQ(m.size(), 2u);
-  EXPECT_EQ(m[0].name, "alpha");
-  EXPECT_EQ(m[0].metric.size(), 2u);
-  EXPECT_EQ(m[1].name, "zeta");
+  EXPECT_EQ(m[0]->name, "alpha");
+  EXPECT_EQ(m[0]->metric.size(), 2u);
+  EXPECT_EQ(m[1]->name, "zeta");
+  EXPECT_EQ(m[1], &a[0]);  // single source: served without a copy
   EXPECT_TRUE(problems.empty());
 }
 
@@ -52,10 +57,11 @@ TEST(MergeTest, DropsDuplicateSeriesRegardlessOfLabelOrder) {
   f2.metric.push_back(m2);
   std::vector<MetricFamily> a = {f1}, b = {f2};
   std::vector<std::string> problems;
-  auto m = MergeFamilies({&a, &b}, &problems);
+  auto merged = MergeFamilies({&a, &b}, &problems);
+  auto& m = merged.families;
   ASSERT_EQ(m.size(), 1u);
-  ASSERT_EQ(m[0].metric.size(), 1u);
-  EXPECT_EQ(m[0].metric[0].gauge.value, 1);
+  ASSERT_EQ(m[0]->metric.size(), 1u);
+  EXPECT_EQ(m[0]->metric[0].gauge.value, 1);
   ASSERT_EQ(problems.size(), 1u);
   EXPECT_EQ(problems[0], "duplicate series in family x; kept the first");
 }
@@ -66,10 +72,11 @@ TEST(MergeTest, TypeConflictKeepsFirst) {
   c.type = MetricType::Counter;
   std::vector<MetricFamily> b = {c};
   std::vector<std::string> problems;
-  auto m = MergeFamilies({&a, &b}, &problems);
+  auto merged = MergeFamilies({&a, &b}, &problems);
+  auto& m = merged.families;
   ASSERT_EQ(m.size(), 1u);
-  EXPECT_EQ(m[0].type, MetricType::Gauge);
-  EXPECT_EQ(m[0].metric.size(), 1u);
+  EXPECT_EQ(m[0]->type, MetricType::Gauge);
+  EXPECT_EQ(m[0]->metric.size(), 1u);
   ASSERT_EQ(problems.size(), 1u);
   EXPECT_NE(problems[0].find("type counter in one source and gauge"),
             std::string::npos);
@@ -79,6 +86,72 @@ TEST(SerializeTest, TextFormat) {
   std::vector<MetricFamily> f = {Gauge("x", {{"a\"b", 1.5}})};
   EXPECT_EQ(Serialize(f),
             "# HELP x help for x\n# TYPE x gauge\nx{id=\"a\\\"b\"} 1.5\n");
+}
+
+TEST(SerializeTest, EveryTypeEscapingAndSpecialValues) {
+  MetricFamily c;
+  c.name = "c_total";
+  c.help = "multi\nline \\ help";
+  c.type = MetricType::Counter;
+  c.metric.emplace_back();
+  c.metric.back().counter.value = 1e21;
+  c.metric.back().timestamp_ms = 1700000000123;
+  MetricFamily u;
+  u.name = "u";
+  u.help = "untyped";
+  u.metric.emplace_back();
+  u.metric.back().label = {{"path", "C:\\x\n\"q\""}};
+  u.metric.back().untyped.value = std::numeric_limits<double>::quiet_NaN();
+  MetricFamily h;
+  h.name = "h_seconds";
+  h.help = "histogram";
+  h.type = MetricType::Histogram;
+  h.metric.emplace_back();
+  h.metric.back().label = {{"op", "get"}};
+  h.metric.back().histogram.sample_count = 3;
+  h.metric.back().histogram.sample_sum = 0.75;
+  h.metric.back().histogram.bucket = {{1, 0.1}, {2, 0.5}};
+  MetricFamily s;
+  s.name = "s";
+  s.help = "summary";
+  s.type = MetricType::Summary;
+  s.metric.emplace_back();
+  s.metric.back().summary.sample_count = 10;
+  s.metric.back().summary.sample_sum = -std::numeric_limits<double>::infinity();
+  s.metric.back().summary.quantile = {{0.5, 2}, {0.99, 0.001}};
+  EXPECT_EQ(Serialize({c, u, h, s}),
+            "# HELP c_total multi\\nline \\\\ help\n"
+            "# TYPE c_total counter\n"
+            "c_total 1e+21 1700000000123\n"
+            "# HELP u untyped\n"
+            "# TYPE u untyped\n"
+            "u{path=\"C:\\\\x\\n\\\"q\\\"\"} NaN\n"
+            "# HELP h_seconds histogram\n"
+            "# TYPE h_seconds histogram\n"
+            "h_seconds_bucket{op=\"get\",le=\"0.1\"} 1\n"
+            "h_seconds_bucket{op=\"get\",le=\"0.5\"} 2\n"
+            "h_seconds_bucket{op=\"get\",le=\"+Inf\"} 3\n"
+            "h_seconds_sum{op=\"get\"} 0.75\n"
+            "h_seconds_count{op=\"get\"} 3\n"
+            "# HELP s summary\n"
+            "# TYPE s summary\n"
+            "s{quantile=\"0.5\"} 2\n"
+            "s{quantile=\"0.99\"} 0.001\n"
+            "s_sum -Inf\n"
+            "s_count 10\n");
+}
+
+// Where number formatting cannot differ, the output is byte for byte what
+// prometheus-cpp's own serializer writes.
+TEST(SerializeTest, MatchesPrometheusCppSerializer) {
+  std::vector<MetricFamily> f = {Gauge("g", {{"a", 1}, {"b", 0.5}, {"c", 42}})};
+  MetricFamily c = Gauge("c_total", {{"x", 7}});
+  c.type = MetricType::Counter;
+  c.metric[0].counter.value = 7;
+  f.push_back(c);
+  std::ostringstream ref;
+  prometheus::TextSerializer().Serialize(ref, f);
+  EXPECT_EQ(Serialize(f), ref.str());
 }
 
 TEST(GzipTest, AcceptEncodingNegotiation) {
