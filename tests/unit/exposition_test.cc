@@ -35,7 +35,8 @@ TEST(MergeTest, SortsAndMergesByName) {
                                  Gauge("alpha", {{"1", 1}})};
   std::vector<MetricFamily> b = {Gauge("alpha", {{"2", 2}})};
   std::vector<std::string> problems;
-  auto m = MergeFamilies({&a, &b}, &problems).families;
+  auto merged = MergeFamilies({&a, &b}, &problems);
+  auto& m = merged.families;
   ASSERT_EQ(m.size(), 2u);
   EXPECT_EQ(m[0]->name, "alpha");
   EXPECT_EQ(m[0]->metric.size(), 2u);
