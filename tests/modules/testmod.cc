@@ -30,10 +30,7 @@ class TestModule : public exporterd::Module {
                                         ConfigErrors& errors) {
     auto m = std::make_unique<TestModule>();
     m->name_ = env.name;
-    ConfigReader r(env.config ? *env.config : YAML::Node(), env.config_file,
-                   env.key_path, &errors);
-    r.Ignore("timeout");
-    r.Ignore("min_interval");
+    ConfigReader r = exporterd::ModuleConfigReader(env, errors);
     m->series_ = r.Int("series", 3, 0, 10000000);
     m->family_ = r.String("family", env.name + "_value");
     m->type_ = r.Enum("type", "gauge", {"gauge", "counter"});

@@ -108,3 +108,22 @@ TEST(LoaderTest, ExceptionsStayInsideTheModule) {
 
 }  // namespace
 }  // namespace exporterd
+
+namespace exporterd {
+namespace {
+
+// Run from the build tree, the daemon finds build/modules beside it; the
+// install directory always follows.
+TEST(LoaderTest, DefaultDirsPreferModulesBesideTheBinary) {
+  auto dirs = DefaultModuleDirs();
+  ASSERT_FALSE(dirs.empty());
+  EXPECT_EQ(dirs.back(), EXPORTERD_INSTALL_MODULE_DIR);
+  std::string exe_dir = std::string(EXPORTERD_BINARY);
+  exe_dir = exe_dir.substr(0, exe_dir.rfind('/'));
+  // unit_tests lives beside exporterd, and so beside modules/.
+  ASSERT_EQ(dirs.size(), 2u);
+  EXPECT_EQ(dirs.front(), exe_dir + "/modules");
+}
+
+}  // namespace
+}  // namespace exporterd

@@ -42,6 +42,17 @@ struct ModuleEnv {
   Logger* logger = nullptr;       // never null; lives as long as the instance
 };
 
+// A ConfigReader over the module's own keys: `timeout` and `min_interval`
+// belong to the core and are already accepted. Call Finish() when done.
+inline ConfigReader ModuleConfigReader(const ModuleEnv& env,
+                                       ConfigErrors& errors) {
+  ConfigReader r(env.config ? *env.config : YAML::Node(), env.config_file,
+                 env.key_path, &errors);
+  r.Ignore("timeout");
+  r.Ignore("min_interval");
+  return r;
+}
+
 struct CollectRequest {
   Clock::time_point deadline;
   // Set when the host stopped waiting; long collections may give up early.

@@ -200,13 +200,20 @@ populate() {
   send "please HOLDME 3" 'frank@senders3.example' 'e@Site4.Example.COM' \
     '"q@x"@quoted.example.com'
   send "please HOLDME 4" 'root' 'f@hold2.example.'
+  # 6. Addresses Postfix itself never writes (it strips trailing dots, refuses "x..y"), made by
+  #    editing the bytes of the queue files it wrote (see mangle): local part "mangle-..."
+  send "mangled" 'mangle-s@senderQ.example.orgQ' 'mangle-t@trailing.example.comQ' \
+    'mangle-l@Qleading.example.com' 'mangle-d@xQQdots.example.com' 'mangle-3@aQQQb.example.com' \
+    'mangle-at@abcd' 'mangle-noat@Example' 'mangle-e@Q' 'mangle-t2@Trailing.Example.COMQ'
+  send "mangled HOLDME" 'mangle-at@senders' 'mangle-t@hold.exampleQ' 'mangle-noat@Hold'
   drained
   sleep 1 # the bounce daemon writes the bounce notices just after the originals leave active
   drained
-  # 6. postsuper -h: two deferred messages from the bulk load go on hold
-  find "$SPOOL/deferred" -type f -printf '%f\n' | sort | head -2 | postsuper -c "$CONF" -h - 2>&1 |
-    tail -1 >&2
-  # 7. A corrupt file: a garbage file in incoming; the next message makes qmgr scan incoming, find
+  mangle
+  # 7. postsuper -h: two deferred messages of the bulk load go on hold
+  grep -rl 'Subject: load 3' "$SPOOL/deferred" | head -2 | xargs -n1 basename |
+    postsuper -c "$CONF" -h - 2>&1 | tail -1 >&2
+  # 8. A corrupt file: a garbage file in incoming; the next message makes qmgr scan incoming, find
   #    it unreadable and move it (mode 0400) to the corrupt queue.
   local g=$SPOOL/incoming/BADC0FFEE0
   printf 'this is not a queue file\n' >"$g"
@@ -220,6 +227,30 @@ populate() {
   drained
   log "populated: deferred $(find "$SPOOL/deferred" -type f | wc -l), hold" \
     "$(find "$SPOOL/hold" -type f | wc -l), corrupt $(find "$SPOOL/corrupt" -type f | wc -l) files"
+}
+
+# mangle: in deferred and hold files, edit R and S records whose local part starts with
+# "mangle-" in place (same length: offsets and pointers stay valid; mtime/atime kept):
+#   Q -> "." in the domain (trailing, leading, double dots); mangle-at@abcd -> mangle-atabcd@
+#   (empty domain); mangle-noat@x -> mangle-noat%x (no @ at all).
+mangle() {
+  find "$SPOOL/deferred" "$SPOOL/hold" -type f | perl -e "$PERL_REC"'
+    my $n = 0;
+    while (my $f = <STDIN>) { chomp $f;
+      my @st = lstat($f) or next;
+      open(my $h, "+<", $f) or next; binmode $h; my $hit = 0;
+      while (!eof($h)) { my $r = getc($h); my $l = varlen($h); last unless defined $l;
+        my $pos = tell($h); my $v; read($h, $v, $l) == $l or last;
+        last if $r eq "M";
+        next unless ($r eq "R" || $r eq "S") && $v =~ /^mangle-/;
+        my $w = $v;
+        if ($w =~ /^mangle-at\@(.*)$/) { $w = "mangle-at$1\@"; }
+        elsif ($w =~ /^mangle-noat\@/) { $w =~ s/\@/%/; }
+        else { $w =~ s/\@(.*)$/"\@" . ($1 =~ tr{Q}{.}r)/e; }
+        next if $w eq $v or length($w) != length($v);
+        seek($h, $pos, 0); print $h $w; seek($h, $pos + $l, 0); $hit = 1; }
+      close $h; utime($st[8], $st[9], $f); $n += $hit; }
+    print STDERR "[postfix_env] mangle: $n files edited\n";'
 }
 
 load() { # N [DOMAINS]
