@@ -139,6 +139,7 @@ class Session {
   Derived& derived() { return static_cast<Derived&>(*this); }
 
   void DoRead() {
+    head_ = false;
     parser_.emplace();
     parser_->header_limit(static_cast<uint32_t>(server_->opts.header_limit));
     parser_->body_limit(server_->opts.body_limit);
@@ -162,6 +163,7 @@ class Session {
     beast::get_lowest_layer(derived().stream()).expires_never();
     const bool keep_alive = req.keep_alive();
     const unsigned version = req.version();
+    head_ = req.method() == http::verb::head;
 
     HttpRequest hr;
     hr.method = std::string(req.method_string());
@@ -225,9 +227,14 @@ class Session {
     res->set(http::field::content_type, r.content_type);
     for (const auto& [k, v] : security_->headers) res->set(k, v);
     for (const auto& [k, v] : r.headers) res->set(k, v);
-    res->body() = std::move(r.body);
     res->keep_alive(keep_alive);
-    res->prepare_payload();
+    if (head_) {
+      // Headers as for GET, no body.
+      res->content_length(r.body.size());
+    } else {
+      res->body() = std::move(r.body);
+      res->prepare_payload();
+    }
     beast::get_lowest_layer(derived().stream())
         .expires_after(server_->opts.write_timeout);
     http::async_write(derived().stream(), *res,
@@ -245,6 +252,7 @@ class Session {
   ConnectionToken token_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  bool head_ = false;  // the request being answered is HEAD
 };
 
 class PlainSession : public Session<PlainSession>,

@@ -1,4 +1,6 @@
 // exporterd: one Prometheus exporter for a whole host.
+#include <cstdio>
+#include <cstdlib>
 #include <iostream>
 
 #include "app.h"
@@ -25,5 +27,10 @@ int main(int argc, char** argv) {
                                      : exporterd::LogFormat::kLogfmt);
   exporterd::App app(flags, &logger);
   if (flags.config_check) return app.CheckConfig(std::cerr);
-  return app.Run();
+  int rc = app.Run();
+  // The server has stopped. A module collection stuck past its deadline may
+  // still be running on a detached thread: leave without running static
+  // destructors under it.
+  std::fflush(nullptr);
+  std::_Exit(rc);
 }

@@ -113,6 +113,14 @@ TEST_F(ServerTest, SlowClientIsCutOff) {
   close(fd);
 }
 
+TEST_F(ServerTest, HeadHasHeadersButNoBody) {
+  HttpResult r = Curl(Url("/x"), {"-I"});  // curl -I prints headers only
+  EXPECT_EQ(r.status, 200);
+  EXPECT_TRUE(r.HasHeader("Content-Length: 11"));  // "HEAD /x q=\n"
+  EXPECT_EQ(r.body.find("HEAD /x"), std::string::npos);
+  EXPECT_EQ(r.body, r.headers);
+}
+
 TEST_F(ServerTest, KeepAliveServesSeveralRequests) {
   HttpResult r = Curl(Url("/one"), {"--next", Url("/two")});
   // curl's -o/-w apply to the last URL; both were served on one connection.
