@@ -19,17 +19,7 @@ WORK=$(mktemp -d /tmp/exporterd-bench-XXXXXX)
 PIDS=()
 trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$WORK"' EXIT
 
-free_port() {
-  local p
-  for p in $(shuf -i 20000-40000 -n 100); do
-    ss -Htln "sport = :$p" | grep -q . || { echo "$p"; return; }
-  done
-  return 1
-}
-wait_http() {
-  for _ in $(seq 100); do curl -sf -o /dev/null "$1" && return 0; sleep 0.1; done
-  return 1
-}
+. tests/lib/common.sh
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 # wrk latency figures come as 1.23ms / 456.00us / 1.2s: print milliseconds.
@@ -49,7 +39,7 @@ YML
 # Idle RSS: embedded default (no module installed yet) and with the module.
 build/exporterd --web.listen-address="127.0.0.1:$EP" 2>/dev/null &
 pid=$!
-wait_http "http://127.0.0.1:$EP/-/ready"
+wait_http "http://127.0.0.1:$EP/-/ready" 10
 sleep 1
 rss_default=$(rss_kib $pid)
 kill $pid; wait $pid 2>/dev/null || true
@@ -58,14 +48,14 @@ build/exporterd --config.file="$WORK/exporterd.yml" --module.dir=build/tests/mod
   --web.listen-address="127.0.0.1:$EP" 2>"$WORK/exporterd.log" &
 EPID=$!
 PIDS+=($EPID)
-wait_http "http://127.0.0.1:$EP/-/ready"
+wait_http "http://127.0.0.1:$EP/-/ready" 10
 sleep 1
 rss_idle=$(rss_kib $EPID)
 
 prometheus-node-exporter --web.listen-address="127.0.0.1:$NP" >/dev/null 2>&1 &
 NPID=$!
 PIDS+=($NPID)
-wait_http "http://127.0.0.1:$NP/metrics"
+wait_http "http://127.0.0.1:$NP/metrics" 10
 
 series() { curl -s "$1" | grep -vc '^#'; }
 e_series=$(series "http://127.0.0.1:$EP/metrics")

@@ -14,12 +14,6 @@ namespace exporterd {
 
 namespace {
 
-double UnixNow() {
-  return std::chrono::duration<double>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 std::string HtmlEscape(std::string_view s) {
   std::string out;
   for (char c : s) {

@@ -6,13 +6,11 @@
 
 namespace exporterd {
 
-namespace {
 double UnixNow() {
   return std::chrono::duration<double>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
-}  // namespace
 
 struct ModuleSlot::Flight {
   Clock::time_point started;

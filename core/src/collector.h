@@ -22,6 +22,9 @@ class ModuleInstance;
 
 using Families = std::vector<prometheus::MetricFamily>;
 
+// Seconds since the Unix epoch, now.
+double UnixNow();
+
 // What a scrape learns about one module.
 struct ModuleOutcome {
   std::string module;

@@ -7,6 +7,7 @@
 set -euo pipefail
 BIN=$1
 MODDIR=$2
+. "$(dirname "$0")/../lib/common.sh"
 for tool in prometheus promtool curl jq ss; do
   command -v "$tool" >/dev/null || { echo "e2e: missing $tool (run scripts/setup.sh)"; exit 1; }
 done
@@ -29,23 +30,6 @@ check() {  # check <description> <command...>
   else
     failed=$((failed + 1)); echo "FAIL: $what"
   fi
-}
-
-free_port() {
-  local p
-  for p in $(shuf -i 20000-40000 -n 100); do
-    ss -Htln "sport = :$p" | grep -q . || { echo "$p"; return; }
-  done
-  return 1
-}
-
-wait_http() {  # wait_http <url> <seconds>
-  local i
-  for ((i = 0; i < $2 * 10; i++)); do
-    curl -sf -o /dev/null "$1" && return 0
-    sleep 0.1
-  done
-  return 1
 }
 
 EP=$(free_port)
