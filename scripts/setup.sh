@@ -13,6 +13,7 @@ BUILD_PKGS=(
   libboost-dev libboost-system-dev        # Boost.Asio + Beast (HTTP/TLS server)
   prometheus-cpp-dev                      # core metric types + text serializer
   libyaml-cpp-dev libssl-dev zlib1g-dev libcrypt-dev
+  nlohmann-json3-dev                      # raid: storcli JSON
   libgtest-dev libgmock-dev
 )
 # Tools the tests drive: real Prometheus/promtool (e2e), htpasswd (bcrypt hashes),
