@@ -1,0 +1,313 @@
+// The raid module through the real loader (build/modules/exporterd_raid.so
+// in an in-process daemon), the real runner and the /metrics handler, with
+// fake vendor tools on PATH: small shell scripts that print a real capture,
+// exit non-zero, or hang.
+#include <dirent.h>
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "app.h"
+#include "logger.h"
+
+namespace exporterd {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kFixtures = RAID_FIXTURE_DIR;
+// The hanging tool sleeps this many seconds: unique enough to find it in
+// /proc afterwards.
+constexpr const char* kHangSeconds = "613";
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "raid-it-XXXXXX").string();
+    path_ = mkdtemp(tmpl.data()) ? tmpl : "";
+  }
+  ~TempDir() {
+    std::error_code ec;
+    if (!path_.empty()) fs::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+void WriteScript(const std::string& path, const std::string& body) {
+  std::ofstream(path) << "#!/bin/sh\n" << body;
+  chmod(path.c_str(), 0755);
+}
+
+// A fake storcli64 that answers both commands from real captures.
+std::string StorcliScript() {
+  return "case \"$1\" in\n"
+         "  /call) cat '" +
+         kFixtures +
+         "/storcli/promcommunity-cALL-show-all.json' ;;\n"
+         "  /call/eall/sall) cat '" +
+         kFixtures +
+         "/storcli/promcommunity-cALL-eALL-sALL-show-all.json' ;;\n"
+         "  *) echo \"unexpected arguments: $*\" >&2; exit 2 ;;\n"
+         "esac\n";
+}
+
+// MegaCli from real captures; also records its working directory.
+std::string MegacliScript(const std::string& cwd_file) {
+  return "pwd > '" + cwd_file +
+         "'\n"
+         "case \"$1\" in\n"
+         "  -LDInfo) cat '" +
+         kFixtures +
+         "/megacli/checkraid-issue45-ldinfo-7vd-optimal.txt' ;;\n"
+         "  -PDList) cat '" +
+         kFixtures +
+         "/megacli/checkraid-issue45-pdlist-8pd-online.txt' ;;\n"
+         "  -AdpBbuCmd) cat '" +
+         kFixtures +
+         "/megacli/checkraid-issue32-bbustatus-get-failed.txt'; exit 34 ;;\n"
+         "  *) exit 2 ;;\n"
+         "esac\n";
+}
+
+double Sample(const std::string& text, const std::string& series) {
+  size_t pos = 0;
+  while ((pos = text.find(series + " ", pos)) != std::string::npos) {
+    if (pos == 0 || text[pos - 1] == '\n')
+      return std::strtod(text.c_str() + pos + series.size() + 1, nullptr);
+    pos += series.size();
+  }
+  return std::nan("");
+}
+
+// Processes whose command line is "sleep <kHangSeconds>".
+int HangingSleeps() {
+  int n = 0;
+  DIR* d = opendir("/proc");
+  if (!d) return -1;
+  while (dirent* e = readdir(d)) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    std::ifstream in(std::string("/proc/") + e->d_name + "/cmdline",
+                     std::ios::binary);
+    std::string cmd((std::istreambuf_iterator<char>(in)),
+                    std::istreambuf_iterator<char>());
+    if (cmd.find(std::string("sleep") + '\0' + kHangSeconds) !=
+        std::string::npos)
+      ++n;
+  }
+  closedir(d);
+  return n;
+}
+
+class RaidIntegration : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_FALSE(dir_.path().empty());
+    bin_ = dir_.path() + "/bin";
+    fs::create_directories(bin_);
+    old_path_ = getenv("PATH") ? getenv("PATH") : "";
+    // The module looks tools up in the daemon's PATH.
+    setenv("PATH", (bin_ + ":" + old_path_).c_str(), 1);
+  }
+  void TearDown() override {
+    if (app_) app_->Stop();
+    app_.reset();
+    setenv("PATH", old_path_.c_str(), 1);
+  }
+
+  bool Start(const std::string& config) {
+    std::string file = dir_.path() + "/exporterd.yml";
+    std::ofstream(file) << config;
+    Flags flags;
+    flags.config_file = file;
+    flags.listen_addresses = {"127.0.0.1:0"};
+    flags.module_dirs = {RAID_MODULE_DIR};
+    app_ = std::make_unique<App>(flags, &logger_);
+    std::string err;
+    bool ok = app_->Start(&err);
+    EXPECT_TRUE(ok) << err;
+    return ok;
+  }
+
+  HttpResponse Scrape(const std::string& timeout_seconds) {
+    HttpRequest req;
+    req.method = "GET";
+    req.target = "/metrics";
+    req.path = "/metrics";
+    req.headers = {{"x-prometheus-scrape-timeout-seconds", timeout_seconds}};
+    req.remote = "127.0.0.1";
+    return app_->Handle(req);
+  }
+
+  // promtool check metrics, when promtool is installed.
+  void PromtoolCheck(const std::string& body) {
+    if (system("command -v promtool >/dev/null 2>&1") != 0) return;
+    std::string file = dir_.path() + "/metrics.txt";
+    std::ofstream(file) << body;
+    std::string cmd = "promtool check metrics < '" + file + "' 2>&1";
+    FILE* p = popen(cmd.c_str(), "r");
+    ASSERT_NE(p, nullptr);
+    std::string out;
+    char buf[512];
+    while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+    int rc = pclose(p);
+    EXPECT_EQ(rc, 0) << out;
+  }
+
+  TempDir dir_;
+  std::string bin_;
+  std::string old_path_;
+  StderrLogger logger_{LogLevel::kError, LogFormat::kLogfmt};
+  std::unique_ptr<App> app_;
+};
+
+TEST_F(RaidIntegration, ToolsFromPathAndAFailingOne) {
+  std::string megacli_cwd = dir_.path() + "/megacli.cwd";
+  WriteScript(bin_ + "/storcli64", StorcliScript());
+  WriteScript(bin_ + "/MegaCli64", MegacliScript(megacli_cwd));
+  // ssacli (when built in) exits non-zero: raid_up 0, not a module failure.
+  WriteScript(bin_ + "/ssacli",
+              "echo 'Error: permission denied' >&2\nexit 1\n");
+  ASSERT_TRUE(
+      Start("modules:\n"
+            "  raid:\n"
+            "    timeout: 5s\n"
+            "    mdstat_path: " +
+            kFixtures +
+            "/mdstat/checkraid-white-mdstat-recovery.txt\n"
+            "    tools:\n"
+            "      megacli: MegaCli64\n"));
+  HttpResponse r = Scrape("10");
+  ASSERT_EQ(r.status, 200);
+  const std::string& m = r.body;
+  EXPECT_EQ(Sample(m, "exporterd_module_up{module=\"raid\"}"), 1) << m;
+  EXPECT_EQ(Sample(m, "raid_up{tool=\"storcli\"}"), 1) << m;
+  EXPECT_EQ(Sample(m, "raid_up{tool=\"megacli\"}"), 1) << m;
+  EXPECT_EQ(Sample(m, "raid_up{tool=\"md\"}"), 1) << m;
+  EXPECT_EQ(
+      Sample(m, "raid_controller_health{tool=\"storcli\",controller=\"0\"}"),
+      0);
+  EXPECT_EQ(Sample(m,
+                   "raid_physical_drive_temperature_celsius{tool=\"storcli\","
+                   "controller=\"0\",drive=\"252:0\"}"),
+            21);
+  EXPECT_EQ(Sample(m,
+                   "raid_logical_drive_health{tool=\"megacli\",controller="
+                   "\"0\",drive=\"0/6\"}"),
+            0);
+  EXPECT_EQ(Sample(m,
+                   "raid_rebuild_progress_ratio{tool=\"md\",controller="
+                   "\"md126\",drive=\"md126\"}"),
+            0.292);
+  EXPECT_EQ(Sample(m, "node_md_disks{device=\"md126\",state=\"active\"}"), 1);
+  if (m.find("raid_up{tool=\"ssacli\"}") != std::string::npos) {
+    EXPECT_EQ(Sample(m, "raid_up{tool=\"ssacli\"}"), 0);
+    EXPECT_EQ(Sample(m, "raid_health"), 3);  // a tool down: unknown
+  } else {
+    EXPECT_EQ(Sample(m, "raid_health"), 1);  // md recovery
+  }
+  // MegaCli ran in the module's private directory, not the daemon's cwd.
+  std::ifstream in(megacli_cwd);
+  std::string cwd;
+  std::getline(in, cwd);
+  EXPECT_NE(cwd.find("exporterd-raid-"), std::string::npos) << cwd;
+  PromtoolCheck(m);
+}
+
+TEST_F(RaidIntegration, NonZeroExitIsRaidUpZero) {
+  WriteScript(bin_ + "/storcli64",
+              "echo 'storcli: cannot open /dev/megaraid_sas_ioctl_node' >&2\n"
+              "exit 1\n");
+  ASSERT_TRUE(
+      Start("modules:\n"
+            "  raid:\n"
+            "    mdstat_path: " +
+            kFixtures + "/mdstat/checkraid-centos62-healthy.txt\n"));
+  HttpResponse r = Scrape("10");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(Sample(r.body, "exporterd_module_up{module=\"raid\"}"), 1);
+  EXPECT_EQ(Sample(r.body, "raid_up{tool=\"storcli\"}"), 0) << r.body;
+  EXPECT_EQ(Sample(r.body, "raid_up{tool=\"md\"}"), 1);
+  EXPECT_EQ(Sample(r.body, "raid_health"), 3);
+  // Not installed and not configured: not reported at all.
+  EXPECT_EQ(r.body.find("raid_up{tool=\"megacli\"}"), std::string::npos);
+  // The reason shows in the module's debug page.
+  PromtoolCheck(r.body);
+}
+
+TEST_F(RaidIntegration, HangingToolHonoursDeadlineAndLeavesNothing) {
+  ASSERT_EQ(HangingSleeps(), 0);
+  WriteScript(bin_ + "/storcli64", std::string("sleep ") + kHangSeconds + "\n");
+  WriteScript(bin_ + "/MegaCli64", MegacliScript(dir_.path() + "/cwd"));
+  ASSERT_TRUE(
+      Start("modules:\n"
+            "  raid:\n"
+            "    timeout: 2s\n"
+            "    mdstat_path: " +
+            kFixtures + "/mdstat/checkraid-centos62-healthy.txt\n"));
+  auto t0 = std::chrono::steady_clock::now();
+  HttpResponse r = Scrape("10");
+  double took =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+          .count();
+  ASSERT_EQ(r.status, 200);
+  EXPECT_LT(took, 2.5) << "scrape took " << took << "s with a 2s timeout";
+  EXPECT_GT(took, 1.5);
+  EXPECT_EQ(Sample(r.body, "exporterd_module_up{module=\"raid\"}"), 1)
+      << r.body;
+  EXPECT_EQ(Sample(r.body, "raid_up{tool=\"storcli\"}"), 0) << r.body;
+  // The other tool ran in parallel and still made it.
+  EXPECT_EQ(Sample(r.body, "raid_up{tool=\"megacli\"}"), 1);
+  EXPECT_EQ(Sample(r.body, "raid_up{tool=\"md\"}"), 1);
+  // The whole process group (sh and its sleep) was killed and reaped.
+  int left = -1;
+  for (int i = 0; i < 20 && (left = HangingSleeps()) != 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(left, 0);
+  PromtoolCheck(r.body);
+}
+
+TEST_F(RaidIntegration, NothingFoundStillReportsHealth) {
+  ASSERT_TRUE(
+      Start("modules:\n"
+            "  raid:\n"
+            "    search_path: ['" +
+            bin_ +
+            "']\n"
+            "    disabled_tools: [md]\n"));
+  HttpResponse r = Scrape("10");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(Sample(r.body, "exporterd_module_up{module=\"raid\"}"), 1);
+  EXPECT_EQ(Sample(r.body, "raid_health"), 0);
+  EXPECT_EQ(r.body.find("raid_up{"), std::string::npos) << r.body;
+}
+
+TEST_F(RaidIntegration, BadConfigIsRefusedWithKeyPath) {
+  std::string file = dir_.path() + "/bad.yml";
+  std::ofstream(file) << "modules:\n  raid:\n    tools:\n      nosuch: /x\n"
+                         "    colour: blue\n";
+  Flags flags;
+  flags.config_file = file;
+  flags.listen_addresses = {"127.0.0.1:0"};
+  flags.module_dirs = {RAID_MODULE_DIR};
+  App app(flags, &logger_);
+  std::string err;
+  EXPECT_FALSE(app.Start(&err));
+  EXPECT_NE(err.find("modules.raid.tools.nosuch"), std::string::npos) << err;
+  EXPECT_NE(err.find("colour"), std::string::npos) << err;
+}
+
+}  // namespace
+}  // namespace exporterd
