@@ -18,7 +18,8 @@ BUILD_PKGS=(
 )
 # Tools the tests drive: real Prometheus/promtool (e2e), htpasswd (bcrypt hashes),
 # openssl (test certificates), curl (HTTP client in integration tests).
-TEST_PKGS=(prometheus apache2-utils openssl curl procps jq iproute2 gzip)
+TEST_PKGS=(prometheus apache2-utils openssl curl procps jq iproute2 gzip
+  postfix perl)  # postfix: real queues and the real qshape for parity tests
 BENCH_PKGS=(wrk prometheus-node-exporter bc)
 
 want=("${BUILD_PKGS[@]}" "${TEST_PKGS[@]}")
@@ -33,6 +34,9 @@ if ((${#missing[@]})); then
   [[ $(id -u) -eq 0 ]] || SUDO=sudo
   echo "setup: installing ${missing[*]}" >&2
   $SUDO apt-get update -qq
+  # postfix: tests run private instances; never configure the system MTA.
+  echo "postfix postfix/main_mailer_type select No configuration" |
+    $SUDO debconf-set-selections
   # Installing a package must never start its daemon here (prometheus, node-exporter).
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi

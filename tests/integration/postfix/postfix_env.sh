@@ -10,17 +10,20 @@
 #   drained          wait until maildrop, incoming and active are empty
 #   rebase [QUEUE..] set every message's arrival time (T record) to a fixed, per-file age taken
 #                    from AGES_MIN below, relative to now; mtime/atime kept (default deferred hold)
+#                    (AGE_SHIFT_SEC=N adds N seconds to every age; AGE_REF=epoch replaces now)
 #   offline          with master stopped: put real queue files into incoming and active (copies
 #                    of deferred files under fresh Postfix-style queue IDs) plus files both
 #                    qshape and the module must skip (0600 in-progress file, short name, garbage)
 #   clone N [MAX_MIN] [DOMAINS]   with master stopped: N more deferred files, copies of the ones
 #                    Postfix wrote, under Postfix-style queue IDs (5 hex usec + hex inode, hashed
-#                    one level), arrival times spread over [0, MAX_MIN) minutes, recipient
+#                    one level), ages of whole minutes (relative to AGE_REF, default now) spread
+#                    over [0, MAX_MIN), recipient
 #                    domains rewritten (same length) to DOMAINS values with a skewed distribution
 #   env              print shell assignments: PF_CONF, PF_SPOOL, PF_SMTP_PORT, PF_MASTER_PID
 #
 # Needs (Debian 12): postfix (master, sendmail, postsuper, smtp-source, qshape), perl, iproute2
-# (ss), coreutils. Installs nothing. Run as root (postfix, like qshape, reads a 0700 queue).
+# (ss), util-linux (setpriv), coreutils. Installs nothing. Every parent of $PF_STATE must be
+# searchable by user postfix. Run as root (postfix, like qshape, reads a 0700 queue).
 #
 # How mail stays put: relayhost is a closed loopback port, so remote mail is deferred ("connection
 # refused") and retried only after an hour; local_transport is retry(8), so mail to the local
@@ -33,35 +36,36 @@
 # record of every file cleanup writes); mtime only for legacy maildrop files that start with S/F,
 # which Postfix 3.x never writes. `rebase` therefore rewrites T in place (same length) and
 # restores mtime/atime, so qmgr's retry schedule (deferred mtime = next retry) is untouched.
-# The ages are k+0.5 minutes: every bucket boundary with an integer bucket_minutes is a whole
-# number of minutes, so a comparison made within 29 s of `rebase` is immune to drift.
+# The ages are k+0.25 minutes: every bucket boundary with a bucket_minutes that is a multiple of
+# 0.5 is a multiple of half a minute, so a comparison made within 14 s of `rebase` is immune to
+# drift.
 set -euo pipefail
 : "${PF_STATE:?set PF_STATE to a scratch directory}"
 CONF=$PF_STATE/etc
 SPOOL=$PF_STATE/spool
 export MAIL_CONFIG=$CONF
+. "$(dirname "$0")/../../lib/common.sh" # free_port
 log() { echo "[postfix_env] $*" >&2; }
 
-# Ages (minutes) handed out by `rebase`, cycling in queue-ID order. -10.5 is a message from the
+# Ages (minutes) handed out by `rebase`, cycling in queue-ID order. -10.25 is a message from the
 # future (clock skew: qshape puts it in the first bucket). Spread over all default buckets
 # (5 10 20 40 80 160 320 640 1280 1280+) and the non-default ones the parity test uses.
-AGES_MIN=(0.5 3.5 7.5 1.5 15.5 2.5 33.5 4.5 70.5 12.5 150.5 9.5 300.5 25.5 600.5 1000.5
-  1500.5 5.5 4000.5 -10.5 60.5 120.5 45.5 18.5 250.5 800.5 2200.5 6.5)
-
-free_port() {
-  local p
-  for p in $(shuf -i 20000-40000 -n 200); do
-    ss -Htan "sport = :$p" | grep -q . || { echo "$p"; return; }
-  done
-  return 1
-}
+AGES_MIN=(0.25 3.25 7.25 1.25 15.25 2.25 33.25 4.25 70.25 12.25 150.25 9.25 300.25 25.25 600.25 1000.25
+  1500.25 5.25 4000.25 -10.25 60.25 120.25 45.25 18.25 250.25 800.25 2200.25 6.25)
+# AGE_SHIFT_SEC=-15 makes them whole minutes, and AGE_REF=<epoch> takes ages relative to that time
+# instead of now (the benchmark: see clone)
+AGE_SHIFT_SEC=${AGE_SHIFT_SEC:-0}
+AGE_REF=${AGE_REF:-}
 
 write_conf() {
   local smtp_port=$1 dead_port=$2
   mkdir -p "$CONF" "$SPOOL" "$PF_STATE/data"
   chown postfix: "$PF_STATE/data"
-  cp /etc/postfix/master.cf "$CONF/master.cf"
-  if [ -f /etc/postfix/dynamicmaps.cf ]; then cp /etc/postfix/dynamicmaps.cf "$CONF/"; fi
+  # the package's postinst writes /etc/postfix/master.cf from master.cf.dist
+  if [ -f /etc/postfix/master.cf ]; then cp /etc/postfix/master.cf "$CONF/master.cf"
+  else cp /usr/share/postfix/master.cf.dist "$CONF/master.cf"; fi
+  if [ -f /etc/postfix/dynamicmaps.cf ]; then cp /etc/postfix/dynamicmaps.cf "$CONF/"
+  elif [ -f /usr/share/postfix/dynamicmaps.cf ]; then cp /usr/share/postfix/dynamicmaps.cf "$CONF/"; fi
   cat >"$CONF/main.cf" <<EOF
 compatibility_level = 3.6
 queue_directory = $SPOOL
@@ -111,7 +115,17 @@ start() {
   stop_quiet
   rm -rf "$PF_STATE"
   mkdir -p "$PF_STATE"
-  write_conf "$(free_port)" "$(free_port)"
+  chmod 755 "$PF_STATE"
+  # Postfix's daemons run as postfix and chdir to the queue: every parent must be searchable
+  if ! setpriv --reuid=postfix --regid=postfix --clear-groups test -x "$PF_STATE"; then
+    log "$PF_STATE is not reachable for user postfix (a parent directory is 0700?)"
+    exit 1
+  fi
+  local smtp dead
+  smtp=$(free_port)
+  dead=$(free_port)
+  while [ "$dead" = "$smtp" ]; do dead=$(free_port); done
+  write_conf "$smtp" "$dead"
   : >"$PF_STATE/maillog"
   chown postfix: "$PF_STATE/maillog"
   # creates the queue directories with Postfix's owners and modes
@@ -211,12 +225,17 @@ populate() {
   drained
   mangle
   # 7. postsuper -h: two deferred messages of the bulk load go on hold
-  grep -rl 'Subject: load 3' "$SPOOL/deferred" | head -2 | xargs -n1 basename |
-    postsuper -c "$CONF" -h - 2>&1 | tail -1 >&2
-  # 8. A corrupt file: a garbage file in incoming; the next message makes qmgr scan incoming, find
-  #    it unreadable and move it (mode 0400) to the corrupt queue.
-  local g=$SPOOL/incoming/BADC0FFEE0
-  printf 'this is not a queue file\n' >"$g"
+  local held
+  mapfile -t held < <(grep -rl 'Subject: load 3' "$SPOOL/deferred" | sort)
+  printf '%s\n' "${held[@]:0:2}" | xargs -n1 basename | postsuper -c "$CONF" -h - 2>&1 | tail -1 >&2
+  # 8. A corrupt file: a truncated queue file (C and T records intact, no E record) in incoming;
+  #    the next message makes qmgr scan incoming, find it unreadable ("missing end record") and
+  #    save it to the corrupt queue. (Its mode stays 0700, so qshape reads it and skips it; a
+  #    file whose first record is not C/S/F would hit qshape's "-s counts MAILER-DAEMON" quirk,
+  #    which parity_test.sh checks separately.)
+  local g=$SPOOL/incoming/BADC0FFEE0 f
+  f=$(find "$SPOOL/deferred" -type f -print -quit)
+  head -c 200 "$f" >"$g"
   chown postfix: "$g"
   chmod 0700 "$g"
   send "after garbage" 'grace@senders2.example' 'g@site8.example.com'
@@ -281,7 +300,7 @@ rebase() { # [QUEUE...]
   for q in "${qs[@]}"; do dirs+=("$SPOOL/$q"); done
   find "${dirs[@]}" -type f -printf '%f\t%p\n' | sort | cut -f2 |
     perl -e "$PERL_REC"'
-    my @ages = @ARGV; my $now = time; my ($n, $i) = (0, 0);
+    my ($shift, $ref, @ages) = @ARGV; my $now = $ref ne "" ? $ref : time; my ($n, $i) = (0, 0);
     while (my $f = <STDIN>) { chomp $f;
       my @st = lstat($f) or next;
       open(my $h, "+<", $f) or next; binmode $h;
@@ -291,12 +310,12 @@ rebase() { # [QUEUE...]
       $l = varlen($h); next unless defined $l; my $pos = tell($h);
       read($h, my $d, $l) == $l or next;
       my ($sec) = $d =~ /^(\d+)/ or next;
-      my $new = sprintf("%0*d", length($sec), $now - int($ages[$i++ % @ages] * 60));
+      my $new = sprintf("%0*d", length($sec), $now - int($ages[$i++ % @ages] * 60) - $shift);
       next unless length($new) == length($sec);
       seek($h, $pos, 0); print $h $new; close $h;
       utime($st[8], $st[9], $f); $n++;
     }
-    print STDERR "[postfix_env] rebase: $n files, ages relative to $now\n";' "${AGES_MIN[@]}"
+    print STDERR "[postfix_env] rebase: $n files, ages relative to $now\n";' -- "$AGE_SHIFT_SEC" "$AGE_REF" "${AGES_MIN[@]}"
 }
 
 # new_qid_file <dir> <data> <mode>: perl helper used by offline/clone (see PERL_QID)
@@ -326,19 +345,21 @@ offline() {
   if [ -f "$PF_STATE/master.pid" ] && kill -0 "$(cat "$PF_STATE/master.pid")" 2>/dev/null; then
     log "offline: stop postfix first"; exit 1
   fi
-  find "$SPOOL/deferred" -type f -printf '%f\t%p\n' | sort | cut -f2 | head -12 |
+  find "$SPOOL/deferred" -type f -printf '%f\t%p\n' | sort | cut -f2 |
     perl -e "$PERL_QID"'
     srand(4242); my @t = map { chomp; $_ } <STDIN>; my $spool = shift;
+    die "offline: need 12 deferred files\n" if @t < 12;
     # incoming: 5 complete files (0700), one still being written (0600: skipped by both)
     put_qfile("$spool/incoming", slurp($t[$_]), 0700, 0) for 0 .. 4;
     put_qfile("$spool/incoming", slurp($t[5]), 0600, 0);
-    # active: 6 complete files, one garbage file with a queue-ID name (unreadable: skipped by
-    # qshape, counted by the module as unreadable), one file whose name is too short for a queue ID
+    # active: 6 complete files, one garbage file with a queue-ID name (a C record, then junk:
+    # unreadable, skipped by qshape, counted by the module as unreadable), one file whose name is
+    # too short for a queue ID
     put_qfile("$spool/active", slurp($t[$_]), 0700, 0) for 6 .. 11;
-    put_qfile("$spool/active", "garbage, not records\n", 0700, 0);
+    put_qfile("$spool/active", "C\x0512345Xjunk, not records\n", 0700, 0);
     open(my $h, ">", "$spool/active/A1B2") or die; print $h slurp($t[0]); close $h;
     chmod 0700, "$spool/active/A1B2";
-    print STDERR "[postfix_env] offline: 6 files in incoming, 8 in active\n";' "$SPOOL"
+    print STDERR "[postfix_env] offline: 6 files in incoming, 8 in active\n";' -- "$SPOOL"
 }
 
 clone() { # N [MAX_MIN] [DOMAINS]
@@ -347,7 +368,7 @@ clone() { # N [MAX_MIN] [DOMAINS]
     log "clone: stop postfix first"; exit 1
   fi
   find "$SPOOL/deferred" -type f | perl -e "$PERL_REC$PERL_QID"'
-    my ($spool, $n, $maxmin, $doms) = @ARGV; srand(7);
+    my ($spool, $n, $maxmin, $doms, $ref) = @ARGV; srand(7); $ref = time if $ref eq "";
     # Templates: files Postfix wrote. Remember where the T seconds and each recipient domain
     # digit run ("siteNNNN" from `load`) sit, to patch them in place (same length, so the C
     # record offsets and pointer records stay valid).
@@ -363,17 +384,20 @@ clone() { # N [MAX_MIN] [DOMAINS]
       push @tmpl, [$d, $tpos, $tlen, \@sites] if defined $tpos && @sites; }
     die "no templates: run `load` first\n" unless @tmpl;
     # Skewed domain choice: a few domains take most of the recipients (a spam run).
-    my $now = time; my $w = length($doms); my $made = 0;
+    my $made = 0;
     for my $k (1 .. $n) {
       my ($d, $tpos, $tlen, $sites) = @{$tmpl[int(rand(@tmpl))]};
-      substr($d, $tpos, $tlen) = sprintf("%0*d", $tlen, $now - int(rand($maxmin * 60)));
+      # arrival = REF - k whole minutes: at any time in [REF, REF + 60 s) every age is in
+      # [k, k + 1) minutes, inside one bucket for any whole-minute bucket_minutes, so qshape and
+      # the module agree cell for cell in that minute
+      substr($d, $tpos, $tlen) = sprintf("%0*d", $tlen, $ref - 60 * int(rand($maxmin)));
       for my $s (@$sites) { my ($pos, $len) = @$s;
         my $dom = 1 + int($doms ** rand());        # log-uniform: 1 is most frequent
         my $txt = sprintf("%0*d", $len, $dom % (10 ** $len));
         substr($d, $pos, $len) = $txt; }
       put_qfile("$spool/deferred", $d, 0700, 1); $made++; }
     print STDERR "[postfix_env] clone: $made files from " . scalar(@tmpl) . " templates\n";
-    ' "$SPOOL" "$n" "$max" "$doms"
+    ' -- "$SPOOL" "$n" "$max" "$doms" "$AGE_REF"
 }
 
 envvars() {
