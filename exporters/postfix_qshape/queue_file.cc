@@ -30,16 +30,12 @@ uint64_t SeekPosition(double v) {
   return static_cast<uint64_t>(v);
 }
 
-// The first field of split(/\s+/, d): absent when d is empty or only
-// whitespace; "" when d starts with whitespace.
+// The first field of `my ($t) = split(/\s+/, $d)`: Perl adds an implicit
+// limit of 2, so only empty data gives no field at all; data starting with
+// whitespace gives "".
 bool FirstSplitField(std::string_view d, std::string_view* field) {
+  if (d.empty()) return false;
   size_t i = 0;
-  while (i < d.size() && IsPerlSpace(d[i])) ++i;
-  if (i == d.size()) return false;
-  if (i > 0) {
-    *field = {};
-    return true;
-  }
   while (i < d.size() && !IsPerlSpace(d[i])) ++i;
   *field = d.substr(0, i);
   return true;
@@ -117,9 +113,8 @@ class RecordReader {
       if (v.size() >= n || at_end_) return v;
     }
     if (off >= kMaxOffset) return {};
-    win_ = src_.Read(off, n);
+    win_ = src_.Read(off, n, &at_end_);
     win_off_ = off;
-    at_end_ = win_.size() < n;
     return win_;
   }
 
@@ -150,7 +145,8 @@ class Parser {
         have_dlen = true;
         out_->content_size = static_cast<int64_t>(dlen);
       }
-      if (!rd_.Next(&r, &d) || r != 'T') return Malformed("no T record after C");
+      if (!rd_.Next(&r, &d) || r != 'T')
+        return Malformed("no T record after C");
       have_time = ParseTime(d);
     } else if (first && (r == 'S' || r == 'F')) {
       // Legacy maildrop file without a T record: qshape uses the mtime.

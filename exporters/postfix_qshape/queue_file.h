@@ -29,15 +29,17 @@ class ByteSource {
  public:
   virtual ~ByteSource() = default;
   // Bytes starting at `offset`: at least min(n, bytes left) of them, possibly
-  // more; empty at or past the end. Valid until the next call.
-  virtual std::string_view Read(uint64_t offset, size_t n) = 0;
+  // more; empty at or past the end. Valid until the next call. Sets *eof
+  // when the bytes returned reach the end of the file.
+  virtual std::string_view Read(uint64_t offset, size_t n, bool* eof) = 0;
 };
 
 // A ByteSource over bytes in memory.
 class MemorySource : public ByteSource {
  public:
   explicit MemorySource(std::string_view bytes) : bytes_(bytes) {}
-  std::string_view Read(uint64_t offset, size_t) override {
+  std::string_view Read(uint64_t offset, size_t, bool* eof) override {
+    *eof = true;
     return offset < bytes_.size() ? bytes_.substr(offset) : std::string_view();
   }
 
