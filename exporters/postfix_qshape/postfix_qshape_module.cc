@@ -142,13 +142,24 @@ std::unique_ptr<exporterd::Module> PostfixQshapeModule::Create(
   if (!explicit_dir) c.queue_directory = DefaultQueueDirectory();
 
   if (env.embedded_default) {
+    // The default config must work on any host: without a queue directory,
+    // or with Postfix installed but never started (no queue subdirectories
+    // yet), stay idle; read only the queues that exist.
     struct stat st;
-    if (stat(c.queue_directory.c_str(), &st) != 0 &&
-        (errno == ENOENT || errno == ENOTDIR)) {
+    std::vector<std::string> present;
+    for (const auto& q : c.queues) {
+      std::string dir = c.queue_directory + "/" + q;
+      if (stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+        present.push_back(q);
+      else if (errno == EACCES)
+        present.push_back(q);  // exists; Collect reports the permission
+    }
+    if (present.empty()) {
       m->idle_ = true;
-      m->logger_->Info("no Postfix queue directory, postfix_qshape is idle",
+      m->logger_->Info("no Postfix queues found, postfix_qshape is idle",
                        {{"queue_directory", c.queue_directory}});
     }
+    c.queues = std::move(present);
   }
   return m;
 }
@@ -290,7 +301,7 @@ std::string PostfixQshapeModule::Debug() const {
   d << "\nmax_domains: " << cfg_.max_domains
     << "\nsender_domains: " << (cfg_.sender_domains ? "true" : "false")
     << "\nstrict_qshape: " << (cfg_.strict_qshape ? "true" : "false") << "\n";
-  if (idle_) d << "idle: the queue directory does not exist\n";
+  if (idle_) d << "idle: no Postfix queue directory found\n";
   std::lock_guard<std::mutex> lock(mu_);
   d << last_debug_;
   return d.str();

@@ -169,6 +169,13 @@ TEST(ModuleTest, EmbeddedDefaultWithoutPostfixIsIdle) {
   EXPECT_FALSE(r.ok);
   EXPECT_EQ(r.error, "cannot read " + t.path() +
                          "/none/incoming: No such file or directory");
+  // Postfix installed but never started: the directory exists without
+  // queues. Still idle in the embedded default.
+  t.Mkdir("spool");
+  l = Load(
+      "modules:\n  postfix_qshape: {queue_directory: " + t.path() + "/spool}\n",
+      true);
+  EXPECT_FALSE(l->get()->HasCollect());
   // Embedded default with an existing directory collects.
   t.Mkdir("spool/incoming");
   t.Mkdir("spool/active");
