@@ -1,4 +1,4 @@
-// Helpers for the storcli, MegaCli, md and model tests: fixtures, golden
+// Helpers shared by the raid tests: fixtures, golden
 // expositions, finding report entries.
 #ifndef EXPORTERD_RAID_TESTS_RAID_TEST_UTIL_H_
 #define EXPORTERD_RAID_TESTS_RAID_TEST_UTIL_H_

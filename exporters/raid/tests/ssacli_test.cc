@@ -9,41 +9,20 @@
 
 #include "parse_ssacli.h"
 #include "raid_model.h"
+#include "raid_test_util.h"
 
 namespace exporterd::raid {
 namespace {
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  EXPECT_TRUE(in.good()) << "cannot open " << path;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using testutil::ReadFile;
 
 std::string Fixture(const std::string& name) {
-  return ReadFile(std::string(RAID_FIXTURE_DIR) + "/ssacli/" + name);
-}
-
-std::string Exposition(const ParseResult& r) {
-  ToolResult t;
-  t.tool = "ssacli";
-  t.up = r.ok;
-  t.error = r.error;
-  t.report = r.report;
-  return prometheus::TextSerializer().Serialize(ToFamilies({t}));
+  return testutil::Fixture("ssacli", name);
 }
 
 // Compares with tests/golden/ssacli/<name>.prom; UPDATE_GOLDEN=1 rewrites.
 void ExpectGolden(const std::string& name, const ParseResult& r) {
-  const std::string path =
-      std::string(RAID_GOLDEN_DIR) + "/ssacli/" + name + ".prom";
-  const std::string got = Exposition(r);
-  if (std::getenv("UPDATE_GOLDEN") != nullptr) {
-    std::ofstream(path, std::ios::binary) << got;
-    return;
-  }
-  EXPECT_EQ(ReadFile(path), got) << "golden " << path;
+  testutil::ExpectGolden("ssacli", name, r);
 }
 
 // Replaces the first occurrence of `from` (which must exist) with `to`.

@@ -9,41 +9,20 @@
 
 #include "parse_tw_cli.h"
 #include "raid_model.h"
+#include "raid_test_util.h"
 
 namespace exporterd::raid {
 namespace {
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  EXPECT_TRUE(in.good()) << "cannot open " << path;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using testutil::ReadFile;
 
 std::string Fixture(const std::string& name) {
-  return ReadFile(std::string(RAID_FIXTURE_DIR) + "/tw_cli/" + name);
-}
-
-std::string Exposition(const ParseResult& r) {
-  ToolResult t;
-  t.tool = "tw_cli";
-  t.up = r.ok;
-  t.error = r.error;
-  t.report = r.report;
-  return prometheus::TextSerializer().Serialize(ToFamilies({t}));
+  return testutil::Fixture("tw_cli", name);
 }
 
 // Compares with tests/golden/tw_cli/<name>.prom; UPDATE_GOLDEN=1 rewrites.
 void ExpectGolden(const std::string& name, const ParseResult& r) {
-  const std::string path =
-      std::string(RAID_GOLDEN_DIR) + "/tw_cli/" + name + ".prom";
-  const std::string got = Exposition(r);
-  if (std::getenv("UPDATE_GOLDEN") != nullptr) {
-    std::ofstream(path, std::ios::binary) << got;
-    return;
-  }
-  EXPECT_EQ(ReadFile(path), got) << "golden " << path;
+  testutil::ExpectGolden("tw_cli", name, r);
 }
 
 std::string Replace(std::string s, const std::string& from,
