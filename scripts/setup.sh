@@ -13,13 +13,15 @@ BUILD_PKGS=(
   libboost-dev libboost-system-dev        # Boost.Asio + Beast (HTTP/TLS server)
   prometheus-cpp-dev                      # core metric types + text serializer
   libyaml-cpp-dev libssl-dev zlib1g-dev libcrypt-dev
-  nlohmann-json3-dev                      # raid: storcli JSON
+  nlohmann-json3-dev                      # raid, ceph: JSON
+  librados-dev                            # ceph
   libgtest-dev libgmock-dev
 )
 # Tools the tests drive: real Prometheus/promtool (e2e), htpasswd (bcrypt hashes),
 # openssl (test certificates), curl (HTTP client in integration tests).
 TEST_PKGS=(prometheus apache2-utils openssl curl procps jq iproute2 gzip
-  postfix perl)  # postfix: real queues and the real qshape for parity tests
+  postfix perl   # postfix: real queues and the real qshape for parity tests
+  ceph-mon ceph-osd ceph-mgr ceph-common bc)  # ceph: a real single-host cluster
 BENCH_PKGS=(wrk prometheus-node-exporter bc)
 
 want=("${BUILD_PKGS[@]}" "${TEST_PKGS[@]}")
