@@ -15,13 +15,16 @@ BUILD_PKGS=(
   libyaml-cpp-dev libssl-dev zlib1g-dev libcrypt-dev
   nlohmann-json3-dev                      # raid, ceph: JSON
   librados-dev                            # ceph
+  libsqlite3-dev libpq-dev                # bacula: catalog access
   libgtest-dev libgmock-dev
 )
 # Tools the tests drive: real Prometheus/promtool (e2e), htpasswd (bcrypt hashes),
 # openssl (test certificates), curl (HTTP client in integration tests).
 TEST_PKGS=(prometheus apache2-utils openssl curl procps jq iproute2 gzip
   postfix perl   # postfix: real queues and the real qshape for parity tests
-  ceph-mon ceph-osd ceph-mgr ceph-common bc)  # ceph: a real single-host cluster
+  ceph-mon ceph-osd ceph-mgr ceph-common bc   # ceph: a real single-host cluster
+  bacula-director-sqlite3 bacula-director bacula-sd bacula-fd bacula-console
+  sqlite3 postgresql)  # bacula: real daemons, SQLite and PostgreSQL catalogs
 BENCH_PKGS=(wrk prometheus-node-exporter bc)
 
 want=("${BUILD_PKGS[@]}" "${TEST_PKGS[@]}")
@@ -39,7 +42,26 @@ if ((${#missing[@]})); then
   # postfix: tests run private instances; never configure the system MTA.
   echo "postfix postfix/main_mailer_type select No configuration" |
     $SUDO debconf-set-selections
+  # bacula: tests build their own catalogs; no dbconfig database here.
+  echo "bacula-director-sqlite3 bacula-director-sqlite3/dbconfig-install boolean false" |
+    $SUDO debconf-set-selections
   # Installing a package must never start its daemon here (prometheus, node-exporter).
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# bacula: the PostgreSQL catalog schema for the tests. bacula-director-pgsql
+# conflicts with -sqlite3, so its package is only unpacked.
+PGSQL_SCHEMA=/usr/local/share/exporterd/bacula-director-pgsql.sql
+if [[ " ${want[*]} " == *" bacula-director "* && ! -f $PGSQL_SCHEMA ]]; then
+  SUDO=""
+  [[ $(id -u) -eq 0 ]] || SUDO=sudo
+  d=$(mktemp -d)
+  chmod 755 "$d"  # apt-get download runs as _apt
+  (cd "$d" && { apt-get download -qq bacula-director-pgsql 2>/dev/null ||
+                { $SUDO apt-get update -qq && apt-get download -qq bacula-director-pgsql; }; } &&
+     dpkg-deb -x bacula-director-pgsql_*.deb x &&
+     $SUDO install -D -m644 \
+       x/usr/share/dbconfig-common/data/bacula-director-pgsql/install/pgsql \
+       "$PGSQL_SCHEMA")
+  rm -rf "$d"
 fi
 echo "setup: dependencies present" >&2

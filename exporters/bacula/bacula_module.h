@@ -1,0 +1,57 @@
+// The bacula module: job results, running/waiting jobs and pool volumes read
+// from the Bacula catalog (SQLite or PostgreSQL) on every scrape.
+#ifndef EXPORTERS_BACULA_BACULA_MODULE_H_
+#define EXPORTERS_BACULA_BACULA_MODULE_H_
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "catalog.h"
+#include "catalog_reader.h"
+#include "exporterd/module.h"
+
+namespace bacula {
+
+struct Config {
+  std::string backend;  // "sqlite" or "postgresql"; empty: none configured
+  std::string target;   // path or conninfo
+  std::chrono::milliseconds lookback = std::chrono::hours(24 * 31);
+  std::vector<std::string> include;  // job name regexes (full match)
+  std::vector<std::string> exclude;
+};
+
+class BaculaModule : public exporterd::Module {
+ public:
+  static std::unique_ptr<exporterd::Module> Create(
+      const exporterd::ModuleEnv& env, exporterd::ConfigErrors& errors);
+
+  bool HasCollect() const override { return catalog_ != nullptr; }
+  exporterd::CollectResult Collect(const exporterd::CollectRequest&) override;
+  std::string Debug() const override;
+
+  const Config& config() const { return cfg_; }
+  // Replaces the clock (Unix seconds); for tests.
+  void SetClockForTest(std::function<int64_t()> now) { now_ = std::move(now); }
+
+ private:
+  bool KeepJob(const std::string& name) const;
+
+  Config cfg_;
+  std::vector<std::regex> include_, exclude_;
+  std::unique_ptr<Catalog> catalog_;
+  exporterd::Logger* logger_ = nullptr;
+  std::function<int64_t()> now_;
+  std::mutex collect_mu_;  // one collection at a time
+  CatalogReader reader_;   // guarded by collect_mu_
+  mutable std::mutex mu_;
+  std::string last_debug_;  // guarded by mu_
+};
+
+}  // namespace bacula
+
+#endif  // EXPORTERS_BACULA_BACULA_MODULE_H_

@@ -1,0 +1,306 @@
+// The SQL layer against catalogs built from the Debian packages' schema
+// files: SQLite in-process, PostgreSQL started on loopback. Both must render
+// the same exposition (tests/golden/fixture.prom).
+#include "catalog.h"
+
+#include <gtest/gtest.h>
+#include <prometheus/text_serializer.h>
+#include <sqlite3.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "catalog_reader.h"
+#include "metrics.h"
+#include "test_catalog.h"
+
+namespace bacula {
+namespace {
+
+using testing::FileExists;
+using testing::FixturePath;
+using testing::PgServer;
+using testing::ReadFileOrDie;
+using testing::TempDir;
+
+constexpr int64_t kNow = 1700000000;
+
+Deadline In(std::chrono::milliseconds d) {
+  return std::chrono::steady_clock::now() + d;
+}
+
+std::string Serialize(const std::vector<prometheus::MetricFamily>& f) {
+  std::ostringstream out;
+  prometheus::TextSerializer().Serialize(out, f);
+  return out.str();
+}
+
+// Scrapes `catalog` at kNow with a 31d lookback; fails the test on error.
+std::string ScrapeText(Catalog& catalog) {
+  std::string error;
+  auto session = catalog.Open(In(std::chrono::seconds(10)), nullptr, &error);
+  EXPECT_NE(session, nullptr) << error;
+  if (!session) return {};
+  ReadOptions opts;
+  opts.now = kNow;
+  opts.lookback_seconds = 31 * 86400;
+  Snapshot snap;
+  EXPECT_TRUE(ReadSnapshot(*session, opts, &snap, &error)) << error;
+  return Serialize(BuildFamilies(snap));
+}
+
+void ExpectGolden(const std::string& got) {
+  const std::string path = FixturePath("golden/fixture.prom");
+  if (std::getenv("BACULA_UPDATE_GOLDEN") != nullptr) {
+    std::ofstream(path) << got;
+    return;
+  }
+  EXPECT_EQ(got, ReadFileOrDie(path))
+      << "rerun with BACULA_UPDATE_GOLDEN=1 to see the new output";
+}
+
+class SqliteCatalogTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!FileExists(testing::SqliteSchemaPath()))
+      GTEST_SKIP() << "no " << testing::SqliteSchemaPath()
+                   << " (install bacula-director-sqlite3)";
+    db_ = dir_.path() + "/bacula.db";
+    ASSERT_EQ(
+        testing::BuildSqliteCatalog(db_, {testing::SqliteSchemaPath(),
+                                          FixturePath("fixtures/rows.sql")}),
+        "");
+  }
+  TempDir dir_;
+  std::string db_;
+};
+
+TEST_F(SqliteCatalogTest, MatchesGolden) {
+  auto catalog = NewSqliteCatalog(db_);
+  ExpectGolden(ScrapeText(*catalog));
+}
+
+TEST_F(SqliteCatalogTest, OpensReadOnly) {
+  auto catalog = NewSqliteCatalog(db_);
+  std::string error;
+  auto s = catalog->Open(In(std::chrono::seconds(5)), nullptr, &error);
+  ASSERT_NE(s, nullptr) << error;
+  std::vector<Row> rows;
+  EXPECT_FALSE(s->Query("DELETE FROM Job", &rows, &error));
+  EXPECT_NE(error.find("readonly"), std::string::npos) << error;
+  ASSERT_TRUE(s->Query("SELECT COUNT(*) FROM Job", &rows, &error)) << error;
+  EXPECT_EQ(rows.at(0).at(0).value_or(""), "16");
+}
+
+TEST_F(SqliteCatalogTest, MissingFileFailsFast) {
+  auto catalog = NewSqliteCatalog(dir_.path() + "/gone.db");
+  std::string error;
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(catalog->Open(In(std::chrono::seconds(5)), nullptr, &error),
+            nullptr);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(1));
+  EXPECT_NE(error.find("gone.db"), std::string::npos) << error;
+}
+
+TEST_F(SqliteCatalogTest, DeadlineInterruptsLongQuery) {
+  auto catalog = NewSqliteCatalog(db_);
+  std::string error;
+  auto s = catalog->Open(In(std::chrono::milliseconds(200)), nullptr, &error);
+  ASSERT_NE(s, nullptr) << error;
+  std::vector<Row> rows;
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_FALSE(s->Query(
+      "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) "
+      "SELECT COUNT(*) FROM c",
+      &rows, &error));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0,
+            std::chrono::milliseconds(700));
+  EXPECT_NE(error.find("deadline"), std::string::npos) << error;
+}
+
+TEST_F(SqliteCatalogTest, CancelledInterrupts) {
+  auto catalog = NewSqliteCatalog(db_);
+  std::atomic<bool> cancelled{true};
+  std::string error;
+  auto s = catalog->Open(In(std::chrono::seconds(5)), &cancelled, &error);
+  ASSERT_NE(s, nullptr) << error;
+  std::vector<Row> rows;
+  EXPECT_FALSE(s->Query("SELECT 1", &rows, &error));
+}
+
+TEST_F(SqliteCatalogTest, LookbackAndFilter) {
+  auto catalog = NewSqliteCatalog(db_);
+  std::string error;
+  auto s = catalog->Open(In(std::chrono::seconds(5)), nullptr, &error);
+  ASSERT_NE(s, nullptr) << error;
+  ReadOptions opts;
+  opts.now = kNow;
+  opts.lookback_seconds = 86400;  // only jobs after 2023-11-13 22:13:20
+  opts.keep_job = [](const std::string& n) { return n == "WebBackup"; };
+  Snapshot snap;
+  ASSERT_TRUE(ReadSnapshot(*s, opts, &snap, &error)) << error;
+  ASSERT_EQ(snap.last.size(), 1u);
+  EXPECT_EQ(snap.last[0].job_id, 4);
+  EXPECT_EQ(snap.last[0].status, 'E');
+  ASSERT_EQ(snap.runs.size(), 1u);
+  EXPECT_EQ(snap.runs.begin()->second,
+            (std::map<std::string, int64_t>{{"error", 1}}));
+  EXPECT_EQ(snap.running, 1);
+  EXPECT_EQ(snap.waiting.at("media"), 0);  // DbBackup filtered out
+}
+
+TEST(PostgresCatalogTest, UnreachableFailsWithinDeadline) {
+  // A port nobody listens on, and an address that drops packets.
+  for (const char* conninfo :
+       {"host=127.0.0.1 port=1 dbname=bacula connect_timeout=30",
+        "host=10.255.255.1 port=5432 dbname=bacula connect_timeout=30"}) {
+    auto catalog = NewPostgresCatalog(conninfo);
+    std::string error;
+    const auto t0 = std::chrono::steady_clock::now();
+    EXPECT_EQ(
+        catalog->Open(In(std::chrono::milliseconds(500)), nullptr, &error),
+        nullptr);
+    EXPECT_LT(std::chrono::steady_clock::now() - t0,
+              std::chrono::milliseconds(1200))
+        << conninfo;
+    EXPECT_FALSE(error.empty());
+  }
+}
+
+TEST(PostgresCatalogTest, DescribeHidesPassword) {
+  auto c = NewPostgresCatalog(
+      "host=db port=5433 dbname=bacula user=ro "
+      "password=s3cret");
+  const std::string d = c->Describe();
+  EXPECT_EQ(d.find("s3cret"), std::string::npos) << d;
+  EXPECT_NE(d.find("dbname=bacula"), std::string::npos) << d;
+  EXPECT_NE(d.find("host=db"), std::string::npos) << d;
+}
+
+class PostgresServerTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (!FileExists(testing::PgsqlSchemaPath())) {
+      skip_ = "no " + testing::PgsqlSchemaPath() +
+              " (unpack bacula-director-pgsql or set BACULA_PGSQL_SCHEMA)";
+      return;
+    }
+    server_ = new PgServer();
+    std::string e = server_->Start();
+    if (e.empty())
+      e = server_->CreateDatabase("bacula", {testing::PgsqlSchemaPath(),
+                                             FixturePath("fixtures/rows.sql")});
+    start_error_ = e;
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+  void SetUp() override {
+    if (!skip_.empty()) GTEST_SKIP() << skip_;
+    ASSERT_EQ(start_error_, "");
+  }
+  static inline PgServer* server_ = nullptr;
+  static inline std::string skip_;
+  static inline std::string start_error_;
+};
+
+TEST_F(PostgresServerTest, MatchesGolden) {
+  auto catalog = NewPostgresCatalog(server_->Conninfo("bacula"));
+  ExpectGolden(ScrapeText(*catalog));
+}
+
+TEST_F(PostgresServerTest, SessionIsReadOnly) {
+  auto catalog = NewPostgresCatalog(server_->Conninfo("bacula"));
+  std::string error;
+  auto s = catalog->Open(In(std::chrono::seconds(5)), nullptr, &error);
+  ASSERT_NE(s, nullptr) << error;
+  std::vector<Row> rows;
+  EXPECT_FALSE(s->Query("DELETE FROM Job RETURNING JobId", &rows, &error));
+  EXPECT_NE(error.find("read-only"), std::string::npos) << error;
+}
+
+TEST_F(PostgresServerTest, StatementTimeoutFromDeadline) {
+  auto catalog = NewPostgresCatalog(server_->Conninfo("bacula"));
+  std::string error;
+  auto s = catalog->Open(In(std::chrono::milliseconds(800)), nullptr, &error);
+  ASSERT_NE(s, nullptr) << error;
+  std::vector<Row> rows;
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_FALSE(s->Query("SELECT pg_sleep(10)", &rows, &error));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2));
+  EXPECT_NE(error.find("statement timeout"), std::string::npos) << error;
+}
+
+TEST_F(PostgresServerTest, WrongDatabaseIsAnError) {
+  auto catalog = NewPostgresCatalog(server_->Conninfo("nosuchdb"));
+  std::string error;
+  EXPECT_EQ(catalog->Open(In(std::chrono::seconds(5)), nullptr, &error),
+            nullptr);
+  EXPECT_NE(error.find("nosuchdb"), std::string::npos) << error;
+}
+
+}  // namespace
+}  // namespace bacula
+
+namespace bacula {
+namespace {
+
+// The incremental reader must match a full read after jobs are added,
+// finish, and are deleted.
+TEST_F(SqliteCatalogTest, IncrementalMatchesFullRead) {
+  auto catalog = NewSqliteCatalog(db_);
+  ReadOptions opts;
+  opts.now = kNow;
+  opts.lookback_seconds = 31 * 86400;
+  CatalogReader reader;
+  auto read = [&](CatalogReader& r) {
+    std::string error;
+    auto s = catalog->Open(In(std::chrono::seconds(5)), nullptr, &error);
+    EXPECT_NE(s, nullptr) << error;
+    Snapshot snap;
+    EXPECT_TRUE(r.Read(*s, opts, &snap, &error)) << error;
+    return Serialize(BuildFamilies(snap));
+  };
+  auto exec = [&](const std::string& sql) {
+    sqlite3* h = nullptr;
+    ASSERT_EQ(sqlite3_open(db_.c_str(), &h), SQLITE_OK);
+    char* msg = nullptr;
+    EXPECT_EQ(sqlite3_exec(h, sql.c_str(), nullptr, nullptr, &msg), SQLITE_OK)
+        << (msg ? msg : "");
+    sqlite3_free(msg);
+    sqlite3_close(h);
+  };
+  auto fresh = [&] {
+    CatalogReader r;
+    return read(r);
+  };
+  EXPECT_EQ(read(reader), fresh());
+  EXPECT_EQ(reader.last_mode(), "full");
+  // The running WebBackup (13) finishes OK; a new DbBackup full succeeds.
+  exec(
+      "UPDATE Job SET JobStatus = 'T', EndTime = '2023-11-14 22:05:00', "
+      "RealEndTime = '2023-11-14 22:05:00', JobTDate = 1699999500, "
+      "JobBytes = 777 WHERE JobId = 13;"
+      "INSERT INTO Job (JobId, Job, Name, Type, Level, ClientId, JobStatus, "
+      "SchedTime, StartTime, EndTime, RealEndTime, JobTDate, JobFiles, "
+      "JobBytes) VALUES (17, 'DbBackup.17', 'DbBackup', 'B', 'F', 2, 'T', "
+      "'2023-11-14 22:06:00', '2023-11-14 22:06:00', '2023-11-14 22:07:00', "
+      "'2023-11-14 22:07:00', 1699999620, 9, 99);");
+  const std::string after = read(reader);
+  EXPECT_EQ(reader.last_mode(), "delta from JobId 13");
+  EXPECT_EQ(after, fresh());
+  EXPECT_NE(after.find("bacula_job_last_bytes{job_name=\"WebBackup\","
+                       "client=\"web-fd\"} 777"),
+            std::string::npos);
+  // The newest DbBackup is deleted: that read notices, the next is full.
+  exec("DELETE FROM Job WHERE JobId = 17;");
+  read(reader);
+  const std::string healed = read(reader);
+  EXPECT_EQ(reader.last_mode(), "full");
+  EXPECT_EQ(healed, fresh());
+}
+
+}  // namespace
+}  // namespace bacula

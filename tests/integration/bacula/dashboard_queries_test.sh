@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# Integration: every query of deploy/dashboards/bacula.json (panels and template variables) runs
+# against a real Prometheus scraping a real exporterd whose bacula module reads a real Bacula
+# catalog (bacula_env.sh: jobs ending T, T with errors, E, f, an incremental, a restore), and
+# must succeed with a non-empty result. The alert rules must load into that Prometheus.
+#
+# usage: dashboard_queries_test.sh <exporterd binary> <module dir>     (KEEP=1 keeps the work dir)
+# Needs (run as root): the Bacula packages of bacula_test.sh, prometheus, promtool, curl, jq, ss.
+set -euo pipefail
+BIN=$(realpath "$1")
+MODDIR=$(realpath "$2")
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../../lib/common.sh" # free_port, wait_http
+ROOT=$(cd "$HERE/../../.." && pwd)
+DASH=$ROOT/deploy/dashboards/bacula.json
+RULES=$ROOT/deploy/alerts/bacula.yml
+ENV_SH=$HERE/bacula_env.sh
+for tool in prometheus promtool curl jq ss bacula-dir bconsole sqlite3; do
+  command -v "$tool" >/dev/null || { echo "dashboard: missing $tool (run scripts/setup.sh)"; exit 1; }
+done
+[ "$(id -u)" -eq 0 ] || { echo "dashboard: run as root (Bacula daemons)"; exit 1; }
+
+WORK=$(mktemp -d /tmp/exporterd-bacdash-XXXXXX)
+export BAC_STATE=$WORK/bacula
+BAC_DIR_PORT=$(free_port)
+BAC_FD_PORT=$(free_port)
+BAC_SD_PORT=$(free_port)
+BAC_DEAD_PORT=$(free_port)
+export BAC_DIR_PORT BAC_FD_PORT BAC_SD_PORT BAC_DEAD_PORT
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  "$ENV_SH" stop || true
+  if [ "${KEEP:-0}" = 1 ]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+
+passed=0
+failed=0
+check() { # check <description> <command...>
+  local what=$1; shift
+  if "$@"; then
+    passed=$((passed + 1)); echo "ok: $what"
+  else
+    failed=$((failed + 1)); echo "FAIL: $what"
+  fi
+}
+
+check "dashboard is valid JSON with schemaVersion, uid and panels" \
+  sh -c "jq -e '.schemaVersion >= 36 and (.panels | length) > 0 and .uid != null' '$DASH' >/dev/null"
+check "every panel datasource is \${DS_PROMETHEUS}" \
+  sh -c "jq -e '[.panels[] | select(.type != \"row\") | .datasource.uid, (.targets[]?.datasource.uid)]
+                | all(. == \"\${DS_PROMETHEUS}\")' '$DASH' >/dev/null"
+check "promtool check rules" sh -c "promtool check rules '$RULES' >/dev/null"
+
+"$ENV_SH" start
+"$ENV_SH" jobs
+
+EP=$(free_port)
+cat >"$WORK/exporterd.yml" <<YML
+modules:
+  bacula:
+    catalog:
+      sqlite: $BAC_STATE/work/dir/bacula.db
+YML
+"$BIN" --config.file="$WORK/exporterd.yml" --module.dir="$MODDIR" \
+  --web.listen-address="127.0.0.1:$EP" 2>"$WORK/exporterd.log" &
+PIDS+=($!)
+wait_http "http://127.0.0.1:$EP/-/ready" 20 || { cat "$WORK/exporterd.log"; exit 1; }
+
+PP=$(free_port)
+cat >"$WORK/prometheus.yml" <<YML
+global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+  evaluation_interval: 1s
+rule_files:
+  - $RULES
+scrape_configs:
+  - job_name: exporterd
+    static_configs:
+      - targets: ['127.0.0.1:$EP']
+YML
+check "promtool check config" sh -c "promtool check config '$WORK/prometheus.yml' >/dev/null"
+prometheus --config.file="$WORK/prometheus.yml" --storage.tsdb.path="$WORK/data" \
+  --web.listen-address="127.0.0.1:$PP" >"$WORK/prometheus.log" 2>&1 &
+PIDS+=($!)
+wait_http "http://127.0.0.1:$PP/-/ready" 60 || { tail -20 "$WORK/prometheus.log"; exit 1; }
+API=http://127.0.0.1:$PP/api/v1
+
+query() { curl -sf --get "$API/query" --data-urlencode "query=$1"; }
+ok=0
+for _ in $(seq 1 60); do
+  v=$(query 'count_over_time(bacula_jobs_running[1m])' | jq -r '.data.result[0].value[1] // 0')
+  [ "${v%.*}" -ge 5 ] && { ok=1; break; }
+  sleep 0.5
+done
+check "Prometheus has 5 samples of the module's series" test "$ok" = 1
+check "the rules loaded into Prometheus" \
+  sh -c "curl -sf '$API/rules' | jq -e '[.data.groups[].rules[]] | length == 6' >/dev/null"
+
+# Real data, real rules: the failed, fatal and canceled jobs make BaculaLastJobFailed pending.
+pending() {
+  for _ in $(seq 1 20); do
+    query 'ALERTS{alertname="BaculaLastJobFailed",alertstate="pending"}' |
+      jq -e '[.data.result[].metric.job_name] | sort == ["BackupFail", "BackupNoClient"]' >/dev/null && return 0
+    sleep 0.5
+  done
+  query 'ALERTS' | head -c 600; echo
+  return 1
+}
+check "BaculaLastJobFailed pending for BackupFail (E) and BackupNoClient (f) only" pending
+
+fill() {
+  local e=$1
+  e=${e//'$instance'/.+}
+  e=${e//'$job_name'/.+}
+  printf '%s' "$e"
+}
+run_expr() { # run_expr <description> <expr>
+  local out
+  out=$(curl -s --get "$API/query" --data-urlencode "query=$2")
+  if jq -e '.status == "success" and (.data.result | length) > 0' >/dev/null 2>&1 <<<"$out"; then
+    return 0
+  fi
+  echo "  query: $2"
+  echo "  reply: $(head -c 400 <<<"$out")"
+  return 1
+}
+while IFS=$'\t' read -r title expr; do
+  check "panel \"$title\": $expr" run_expr "$title" "$(fill "$expr")"
+done < <(jq -r '.panels[] | select(.type != "row") | .title as $t | .targets[] | [$t, .expr] | @tsv' "$DASH")
+# Template variables: label_values(<selector>, <label>) -> the selector must have the label.
+while IFS=$'\t' read -r name def; do
+  sel=$(sed -E 's/^label_values\((.*), *([a-z_]+)\)$/\1/' <<<"$def")
+  label=$(sed -E 's/^label_values\((.*), *([a-z_]+)\)$/\2/' <<<"$def")
+  check "variable $name: $def" \
+    sh -c "curl -sf --get '$API/query' --data-urlencode 'query=count by ($label) ($(fill "$sel"))' |
+           jq -e '(.data.result | length) > 0 and all(.data.result[]; .metric.$label != null)' >/dev/null"
+done < <(jq -r '.templating.list[] | [.name, .definition] | @tsv' "$DASH")
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
