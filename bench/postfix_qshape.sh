@@ -76,7 +76,8 @@ AGE_REF=$t_ref "$PFENV" clone $((MESSAGES - TEMPLATES)) 2880 "$DOMAINS"
 eval "$("$PFENV" env)"
 nfiles=$(find "$PF_SPOOL/deferred" -type f | wc -l)
 
-# 2. Two daemons: every domain (max_domains 0, for the count check) and the module's defaults
+# 2. Three daemons: every domain (max_domains 0, for the count check), the module's defaults,
+#    and one doing exactly what one `qshape deferred` does (deferred only, recipients only)
 mkconf() { # mkconf <name> <extra yaml lines>
   printf 'modules:\n  postfix_qshape:\n    queue_directory: %s\n    timeout: 120s\n%s' \
     "$PF_SPOOL" "$2" >"$WORK/$1.yml"
@@ -84,8 +85,12 @@ mkconf() { # mkconf <name> <extra yaml lines>
 mkconf all '    max_domains: 0
 '
 mkconf defaults ''
+mkconf same '    max_domains: 0
+    queues: [deferred]
+    sender_domains: false
+'
 declare -A PORT PID
-for name in all defaults; do
+for name in all defaults same; do
   PORT[$name]=$(free_port)
   "$BIN" --config.file="$WORK/$name.yml" --module.dir="$MODDIR" \
     --web.listen-address="127.0.0.1:${PORT[$name]}" 2>"$WORK/$name.log" &
@@ -154,16 +159,19 @@ fi
 
 # 5. Warm runs
 log "$RUNS warm runs each"
-: >"$WORK/all.txt"; : >"$WORK/defaults.txt"; : >"$WORK/r.txt"; : >"$WORK/s.txt"
+: >"$WORK/all.txt"; : >"$WORK/defaults.txt"; : >"$WORK/same.txt"; : >"$WORK/r.txt"; : >"$WORK/s.txt"
+scrape same "$WORK/m.txt" >/dev/null # fill its parse cache like the others'
 for ((i = 1; i <= RUNS; i++)); do
   scrape all "$WORK/m.txt" >>"$WORK/all.txt"
   scrape defaults "$WORK/m.txt" >>"$WORK/defaults.txt"
+  scrape same "$WORK/m.txt" >>"$WORK/same.txt"
   run_qshape "$WORK/q.txt" deferred >>"$WORK/r.txt"
   run_qshape "$WORK/q.txt" -s deferred >>"$WORK/s.txt"
 done
 col() { awk -v c="$2" '{print $c}' "$1" | median; }
 a_wall=$(col "$WORK/all.txt" 1); a_cpu=$(col "$WORK/all.txt" 2); a_mod=$(col "$WORK/all.txt" 3)
 d_wall=$(col "$WORK/defaults.txt" 1); d_cpu=$(col "$WORK/defaults.txt" 2); d_mod=$(col "$WORK/defaults.txt" 3)
+q_wall=$(col "$WORK/same.txt" 1); q_cpu=$(col "$WORK/same.txt" 2); q_mod=$(col "$WORK/same.txt" 3)
 r_wall=$(col "$WORK/r.txt" 1); r_cpu=$(col "$WORK/r.txt" 2)
 s_wall=$(col "$WORK/s.txt" 1); s_cpu=$(col "$WORK/s.txt" 2)
 rss_mib=$(awk '/^VmRSS/ {printf "%d", $2 / 1024}' "/proc/${PID[all]}/status")
@@ -196,6 +204,7 @@ both_cpu=$(awk -v a="$r_cpu" -v b="$s_cpu" 'BEGIN {print a + b}')
   echo "|---|---|---|---|---|"
   echo "| exporterd scrape, \`max_domains: 0\` (every domain) | $(f3 "$a_wall") | $(f3 "$a_cpu") | $(f3 "$a_mod") | $lines_all |"
   echo "| exporterd scrape, module defaults (\`max_domains: 50\`) | $(f3 "$d_wall") | $(f3 "$d_cpu") | $(f3 "$d_mod") | $lines_def |"
+  echo "| exporterd scrape, qshape's job: \`queues: [deferred]\`, \`sender_domains: false\`, \`max_domains: 0\` | $(f3 "$q_wall") | $(f3 "$q_cpu") | $(f3 "$q_mod") | |"
   echo "| \`qshape deferred\` | $(f3 "$r_wall") | $(f3 "$r_cpu") | | |"
   echo "| \`qshape -s deferred\` | $(f3 "$s_wall") | $(f3 "$s_cpu") | | |"
   echo "| both qshape runs (what one scrape replaces) | $(f3 "$both_wall") | $(f3 "$both_cpu") | | |"
@@ -210,6 +219,7 @@ both_cpu=$(awk -v a="$r_cpu" -v b="$s_cpu" 'BEGIN {print a + b}')
   echo "\`qshape deferred\` wall $(ratio "$r_wall" "$a_wall")x, CPU $(ratio "$r_cpu" "$a_cpu")x;"
   echo "\`qshape -s deferred\` wall $(ratio "$s_wall" "$a_wall")x, CPU $(ratio "$s_cpu" "$a_cpu")x;"
   echo "both qshape runs wall $(ratio "$both_wall" "$a_wall")x, CPU $(ratio "$both_cpu" "$a_cpu")x."
+  echo "Same job as \`qshape deferred\` (deferred queue, recipients only): wall $(ratio "$r_wall" "$q_wall")x, CPU $(ratio "$r_cpu" "$q_cpu")x."
   if [ -n "${COLDV[all]:-}" ]; then
     echo "Cold cache, \`qshape deferred\` / scrape: wall $(ratio "$rw" "$cw")x."
   fi
