@@ -87,11 +87,24 @@ bool ParseListenAddress(const std::string& addr, std::string* host,
   return true;
 }
 
+namespace {
+// Pending handlers hold references to the Impl that owns this context, so
+// they would never be freed: Stop() destroys them once the I/O threads are
+// gone.
+class IoContext : public asio::io_context {
+ public:
+  void DestroyPending() {
+    shutdown();
+    destroy();
+  }
+};
+}  // namespace
+
 struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   HttpServerOptions opts;
   HttpHandler handler;
   Logger* logger;
-  asio::io_context ioc;
+  IoContext ioc;
   std::optional<asio::thread_pool> pool;
   std::vector<std::thread> io_threads;
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
@@ -436,6 +449,10 @@ void HttpServer::Stop() {
   impl_->ioc.stop();
   for (auto& t : impl_->io_threads)
     if (t.joinable()) t.join();
+  // Sockets before services; then free what still waits in the context
+  // (open connections), which breaks the Impl <-> handler cycle.
+  impl_->acceptors.clear();
+  impl_->ioc.DestroyPending();
 }
 
 }  // namespace exporterd

@@ -127,6 +127,37 @@ TEST_F(ServerTest, KeepAliveServesSeveralRequests) {
   EXPECT_EQ(r.status, 200);
 }
 
+// Stopping with a connection still open frees the server's state: pending
+// handlers hold references to it, so without care they would keep it (and
+// the handler with everything it captured) alive forever.
+TEST(ServerLifetimeTest, StopFreesEverythingWithConnectionsOpen) {
+  auto token = std::make_shared<int>(0);
+  NullLogger logger;
+  HttpServerOptions o;
+  o.listen_addresses = {"127.0.0.1:0"};
+  auto server = std::make_unique<HttpServer>(
+      o, [token](const HttpRequest&) { return HttpResponse{}; }, &logger);
+  std::string err;
+  ASSERT_TRUE(server->Start(std::make_shared<HttpSecurity>(), &err)) << err;
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(server->Ports().at(0));
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+  const char partial[] = "GET / HTTP/1.1\r\n";
+  ASSERT_GT(write(fd, partial, sizeof partial - 1), 0);
+  // Served meanwhile: the connection is accepted and its read is pending.
+  EXPECT_EQ(
+      Curl("http://127.0.0.1:" + std::to_string(server->Ports().at(0)) + "/")
+          .status,
+      200);
+  server->Stop();
+  server.reset();
+  EXPECT_EQ(token.use_count(), 1);
+  close(fd);
+}
+
 // TLS material made the way a sysadmin would.
 struct Pki {
   TempDir dir;
