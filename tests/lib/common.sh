@@ -19,3 +19,37 @@ wait_http() {
   done
   return 1
 }
+
+# start_exporterd BIN MODDIR WORK: runs BIN on WORK/exporterd.yml on a free
+# loopback port until /-/ready answers; sets EP, appends the pid to PIDS.
+start_exporterd() {
+  EP=$(free_port)
+  "$1" --config.file="$3/exporterd.yml" --module.dir="$2" \
+    --web.listen-address="127.0.0.1:$EP" 2>"$3/exporterd.log" &
+  PIDS+=($!)
+  wait_http "http://127.0.0.1:$EP/-/ready" 20 || { cat "$3/exporterd.log"; return 1; }
+}
+
+# start_prometheus WORK RULES: a Prometheus scraping 127.0.0.1:$EP every
+# second with RULES loaded, data in WORK/data; sets PP and API (its
+# /api/v1 URL), appends the pid to PIDS.
+start_prometheus() {
+  PP=$(free_port)
+  cat >"$1/prometheus.yml" <<YML
+global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+  evaluation_interval: 1s
+rule_files:
+  - $2
+scrape_configs:
+  - job_name: exporterd
+    static_configs:
+      - targets: ['127.0.0.1:$EP']
+YML
+  prometheus --config.file="$1/prometheus.yml" --storage.tsdb.path="$1/data" \
+    --web.listen-address="127.0.0.1:$PP" >"$1/prometheus.log" 2>&1 &
+  PIDS+=($!)
+  wait_http "http://127.0.0.1:$PP/-/ready" 60 || { tail -20 "$1/prometheus.log"; return 1; }
+  API=http://127.0.0.1:$PP/api/v1
+}

@@ -9,7 +9,7 @@ set -euo pipefail
 BIN=$(realpath "$1")
 MODDIR=$(realpath "$2")
 HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/../../lib/common.sh" # free_port, wait_http
+. "$HERE/../../lib/common.sh" # free_port, wait_http, start_exporterd, start_prometheus
 ROOT=$(cd "$HERE/../../.." && pwd)
 DASH=$ROOT/deploy/dashboards/ceph.json
 RULES=$ROOT/deploy/alerts/ceph.yml
@@ -45,7 +45,6 @@ check "promtool check rules" sh -c "promtool check rules '$RULES' >/dev/null"
 "$ENV" start 2>"$WORK/env.log" || { cat "$WORK/env.log"; echo "FAIL: cluster start"; exit 1; }
 "$ENV" fill 2>>"$WORK/env.log" || { cat "$WORK/env.log"; echo "FAIL: cluster fill"; exit 1; }
 
-EP=$(free_port)
 cat >"$WORK/exporterd.yml" <<YML
 modules:
   ceph:
@@ -54,28 +53,8 @@ modules:
     keyring: $STATE/exporter.keyring
     timeout: 4s
 YML
-"$BIN" --config.file="$WORK/exporterd.yml" --module.dir="$MODDIR" \
-  --web.listen-address="127.0.0.1:$EP" 2>"$WORK/exporterd.log" &
-PIDS+=($!)
-wait_http "http://127.0.0.1:$EP/-/ready" 20 || { cat "$WORK/exporterd.log"; exit 1; }
-PP=$(free_port)
-cat >"$WORK/prometheus.yml" <<YML
-global:
-  scrape_interval: 1s
-  scrape_timeout: 1s
-  evaluation_interval: 1s
-rule_files:
-  - $RULES
-scrape_configs:
-  - job_name: exporterd
-    static_configs:
-      - targets: ['127.0.0.1:$EP']
-YML
-prometheus --config.file="$WORK/prometheus.yml" --storage.tsdb.path="$WORK/data" \
-  --web.listen-address="127.0.0.1:$PP" >"$WORK/prometheus.log" 2>&1 &
-PIDS+=($!)
-wait_http "http://127.0.0.1:$PP/-/ready" 60 || { tail -20 "$WORK/prometheus.log"; exit 1; }
-API=http://127.0.0.1:$PP/api/v1
+start_exporterd "$BIN" "$MODDIR" "$WORK" || exit 1
+start_prometheus "$WORK" "$RULES" || exit 1
 
 # grow the data while Prometheus samples: 64 KiB objects, 2 per second
 head -c 1048576 /dev/urandom >"$WORK/obj"

@@ -15,7 +15,7 @@ set -euo pipefail
 BIN=$(realpath "$1")
 MODDIR=$(realpath "$2")
 HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/../../lib/common.sh" # free_port, wait_http
+. "$HERE/../../lib/common.sh" # free_port, wait_http, start_exporterd, start_prometheus
 ROOT=$(cd "$HERE/../../.." && pwd)
 DASH=$ROOT/deploy/dashboards/postfix_qshape.json
 RULES=$ROOT/deploy/alerts/postfix_qshape.yml
@@ -63,37 +63,15 @@ check "promtool check rules" sh -c "promtool check rules '$RULES' >/dev/null"
 "$PFENV" rebase
 eval "$("$PFENV" env)"
 
-EP=$(free_port)
 cat >"$WORK/exporterd.yml" <<YML
 modules:
   postfix_qshape:
     queue_directory: $PF_SPOOL
     queues: [incoming, active, deferred, hold, corrupt]
 YML
-"$BIN" --config.file="$WORK/exporterd.yml" --module.dir="$MODDIR" \
-  --web.listen-address="127.0.0.1:$EP" 2>"$WORK/exporterd.log" &
-PIDS+=($!)
-wait_http "http://127.0.0.1:$EP/-/ready" 20 || { cat "$WORK/exporterd.log"; exit 1; }
-
-PP=$(free_port)
-cat >"$WORK/prometheus.yml" <<YML
-global:
-  scrape_interval: 1s
-  scrape_timeout: 1s
-  evaluation_interval: 1s
-rule_files:
-  - $RULES
-scrape_configs:
-  - job_name: exporterd
-    static_configs:
-      - targets: ['127.0.0.1:$EP']
-YML
+start_exporterd "$BIN" "$MODDIR" "$WORK" || exit 1
+start_prometheus "$WORK" "$RULES" || exit 1
 check "promtool check config" sh -c "promtool check config '$WORK/prometheus.yml' >/dev/null"
-prometheus --config.file="$WORK/prometheus.yml" --storage.tsdb.path="$WORK/data" \
-  --web.listen-address="127.0.0.1:$PP" >"$WORK/prometheus.log" 2>&1 &
-PIDS+=($!)
-wait_http "http://127.0.0.1:$PP/-/ready" 60 || { tail -20 "$WORK/prometheus.log"; exit 1; }
-API=http://127.0.0.1:$PP/api/v1
 
 query() { curl -sf --get "$API/query" --data-urlencode "query=$1"; }
 # wait for 10 samples, so range functions (deriv over [30m], ...) have something to work on
