@@ -13,9 +13,10 @@ BUILD_PKGS=(
   libboost-dev libboost-system-dev        # Boost.Asio + Beast (HTTP/TLS server)
   prometheus-cpp-dev                      # core metric types + text serializer
   libyaml-cpp-dev libssl-dev zlib1g-dev libcrypt-dev
-  nlohmann-json3-dev                      # raid, ceph: JSON
+  nlohmann-json3-dev                      # raid: JSON
+  libsimdjson-dev                         # ceph: JSON (10k-OSD documents)
   librados-dev                            # ceph
-  libsqlite3-dev libpq-dev                # bacula: catalog access
+  libsqlite3-dev libpq-dev libmariadb-dev # bacula: catalog access
   libgtest-dev libgmock-dev
 )
 # Tools the tests drive: real Prometheus/promtool (e2e), htpasswd (bcrypt hashes),
@@ -24,7 +25,7 @@ TEST_PKGS=(prometheus apache2-utils openssl curl procps jq iproute2 gzip
   postfix perl   # postfix: real queues and the real qshape for parity tests
   ceph-mon ceph-osd ceph-mgr ceph-common bc   # ceph: a real single-host cluster
   bacula-director-sqlite3 bacula-director bacula-sd bacula-fd bacula-console
-  sqlite3 postgresql)  # bacula: real daemons, SQLite and PostgreSQL catalogs
+  sqlite3 postgresql mariadb-server)  # bacula: real daemons, SQLite/PostgreSQL/MariaDB catalogs
 BENCH_PKGS=(wrk prometheus-node-exporter bc)
 
 want=("${BUILD_PKGS[@]}" "${TEST_PKGS[@]}")
@@ -48,20 +49,20 @@ if ((${#missing[@]})); then
   # Installing a package must never start its daemon here (prometheus, node-exporter).
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-# bacula: the PostgreSQL catalog schema for the tests. bacula-director-pgsql
-# conflicts with -sqlite3, so its package is only unpacked.
-PGSQL_SCHEMA=/usr/local/share/exporterd/bacula-director-pgsql.sql
-if [[ " ${want[*]} " == *" bacula-director "* && ! -f $PGSQL_SCHEMA ]]; then
+# bacula: the PostgreSQL and MySQL catalog schemas for the tests. Their
+# bacula-director-* packages conflict with -sqlite3, so they are only unpacked.
+for db in pgsql mysql; do
+  schema=/usr/local/share/exporterd/bacula-director-$db.sql
+  [[ " ${want[*]} " == *" bacula-director "* && ! -f $schema ]] || continue
   SUDO=""
   [[ $(id -u) -eq 0 ]] || SUDO=sudo
   d=$(mktemp -d)
   chmod 755 "$d"  # apt-get download runs as _apt
-  (cd "$d" && { apt-get download -qq bacula-director-pgsql 2>/dev/null ||
-                { $SUDO apt-get update -qq && apt-get download -qq bacula-director-pgsql; }; } &&
-     dpkg-deb -x bacula-director-pgsql_*.deb x &&
+  (cd "$d" && { apt-get download -qq "bacula-director-$db" 2>/dev/null ||
+                { $SUDO apt-get update -qq && apt-get download -qq "bacula-director-$db"; }; } &&
+     dpkg-deb -x "bacula-director-${db}"_*.deb x &&
      $SUDO install -D -m644 \
-       x/usr/share/dbconfig-common/data/bacula-director-pgsql/install/pgsql \
-       "$PGSQL_SCHEMA")
+       "x/usr/share/dbconfig-common/data/bacula-director-$db/install/$db" "$schema")
   rm -rf "$d"
-fi
+done
 echo "setup: dependencies present" >&2
