@@ -82,37 +82,64 @@ std::string CannotRead(const std::string& path, int err) {
 }
 
 void FileCache::EndScrape(bool complete) {
-  if (!complete) return;
-  std::vector<bool> used(keys_.size(), false);
-  size_t live = 0;
-  for (auto it = entries_.begin(); it != entries_.end();) {
-    if (it->second.seen != generation_) {
-      it = entries_.erase(it);
+  size_ = 0;
+  for (auto it = dirs_.begin(); it != dirs_.end();) {
+    if (complete && it->second.seen != generation_) {
+      it = dirs_.erase(it);
       continue;
     }
-    const FileFacts& f = it->second.facts;
-    if (f.status == ParseStatus::kOk ||
-        f.status == ParseStatus::kNotQueueFile) {
-      for (uint32_t k : f.recipients) {
-        if (!used[k]) ++live;
-        used[k] = true;
-      }
-      if (!used[f.sender]) ++live;
-      used[f.sender] = true;
-    }
+    size_ += it->second.entries.size();
     ++it;
   }
-  if (keys_.size() <= 2 * live + 4096) return;
+  // Garbage appears only when keys are interned or files go away: look for
+  // it only when the table has grown past the last check's mark or the cache
+  // has shrunk to half of what it was then, not on every scrape.
+  if (!complete ||
+      (keys_.size() <= compact_above_ && 2 * size_ >= size_at_check_))
+    return;
+  size_at_check_ = size_;
+  std::vector<bool> used(keys_.size(), false);
+  size_t live = 0;
+  auto mark = [&](uint32_t k) {
+    if (!used[k]) ++live;
+    used[k] = true;
+  };
+  for (const auto& [id, dir] : dirs_) {
+    for (const Entry& e : dir.entries) {
+      const FileFacts& f = e.facts;
+      if (f.status != ParseStatus::kOk &&
+          f.status != ParseStatus::kNotQueueFile)
+        continue;
+      for (uint32_t k : f.recipients) mark(k);
+      mark(f.sender);
+    }
+  }
+  compact_above_ = 2 * live + 4096;
+  if (keys_.size() <= compact_above_) return;
   // Rebuild the key table with the keys still in use.
   KeyInterner fresh;
   std::vector<uint32_t> remap(keys_.size(), 0);
   for (uint32_t k = 0; k < keys_.size(); ++k)
     if (used[k]) remap[k] = fresh.Intern(keys_.Name(k));
-  for (auto& [id, e] : entries_) {
-    if (e.facts.sender < remap.size()) e.facts.sender = remap[e.facts.sender];
-    for (uint32_t& k : e.facts.recipients) k = remap[k];
+  for (auto& [id, dir] : dirs_) {
+    for (Entry& e : dir.entries) {
+      if (e.facts.sender < remap.size()) e.facts.sender = remap[e.facts.sender];
+      for (uint32_t& k : e.facts.recipients) k = remap[k];
+    }
   }
   keys_ = std::move(fresh);
+}
+
+FileCache::Entry* QueueWalker::DirState::Find(uint64_t ino) {
+  if (cursor < old.size() && old[cursor].ino == ino) return &old[cursor++];
+  if (index.empty()) {
+    for (size_t i = 0; i < old.size(); ++i)
+      if (old[i].ino != 0) index.emplace(old[i].ino, i);
+  }
+  auto it = index.find(ino);
+  if (it == index.end() || old[it->second].ino != ino) return nullptr;
+  cursor = it->second + 1;  // the order resumes after an insertion
+  return &old[it->second];
 }
 
 bool QueueWalker::Walk(const std::string& path, double now, QueueSummary* out,
@@ -165,6 +192,28 @@ bool QueueWalker::WalkDir(int fd, int depth) {
   }
   ++stats_->directories;
   const int dfd = dirfd(dir.get());
+  struct stat dst;
+  if (fstat(dfd, &dst) != 0) {
+    FailErrno(errno);
+    return false;
+  }
+  DirState ds;
+  ds.dir = &cache_->dirs_[{static_cast<uint64_t>(dst.st_dev),
+                           static_cast<uint64_t>(dst.st_ino)}];
+  ds.dir->seen = cache_->generation_;
+  ds.old = std::move(ds.dir->entries);
+  ds.dir->entries.clear();
+  ds.dir->entries.reserve(ds.old.size());
+  // An interrupted walk keeps the entries it did not reach.
+  struct KeepUnreached {
+    DirState* ds;
+    bool done = false;
+    ~KeepUnreached() {
+      if (done) return;
+      for (FileCache::Entry& e : ds->old)
+        if (e.ino != 0) ds->dir->entries.push_back(std::move(e));
+    }
+  } keep{&ds};
   const size_t base_len = path_.size();
   while (struct dirent* ent = readdir(dir.get())) {
     const char* name = ent->d_name;
@@ -210,28 +259,30 @@ bool QueueWalker::WalkDir(int fd, int depth) {
       ++stats_->not_ready;
       continue;
     }
-    if (!ReadQueueFile(dfd, name, st)) return false;
+    if (!ReadQueueFile(dfd, name, st, &ds)) return false;
   }
   path_.resize(base_len);
+  keep.done = true;
   return true;
 }
 
 bool QueueWalker::ReadQueueFile(int dirfd, const char* name,
-                                const struct stat& st) {
+                                const struct stat& st, DirState* ds) {
   const int64_t ctime_ns =
       static_cast<int64_t>(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec;
-  const FileCache::Id id{static_cast<uint64_t>(st.st_dev),
-                         static_cast<uint64_t>(st.st_ino)};
+  const uint64_t ino = static_cast<uint64_t>(st.st_ino);
+  std::vector<FileCache::Entry>& fresh = ds->dir->entries;
   const char* error = nullptr;
   const FileFacts* facts = nullptr;
-  auto hit = cache_->entries_.find(id);
-  if (hit != cache_->entries_.end() && hit->second.ctime_ns == ctime_ns &&
-      hit->second.size == st.st_size) {
-    hit->second.seen = cache_->generation_;
-    facts = &hit->second.facts;
-    error = hit->second.error;
+  FileCache::Entry* hit = ino != 0 ? ds->Find(ino) : nullptr;
+  if (hit && hit->ctime_ns == ctime_ns && hit->size == st.st_size) {
+    fresh.push_back(std::move(*hit));
+    hit->ino = 0;
+    facts = &fresh.back().facts;
+    error = fresh.back().error;
     ++stats_->cached;
   } else {
+    if (hit) hit->ino = 0;  // changed: parsed again below
     int flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
     // O_NOATIME: scrapes should not dirty every inode (allowed for the
     // owner or with CAP_FOWNER only).
@@ -265,13 +316,9 @@ bool QueueWalker::ReadQueueFile(int dirfd, const char* name,
     ToFacts(env_, cache_->keys(), &key_, &facts_);
     error = env_.error;
     facts = &facts_;
-    if (cacheable) {
-      FileCache::Entry& e = cache_->entries_[id];
-      e = {ctime_ns, static_cast<int64_t>(st.st_size), cache_->generation_,
-           error, facts_};
-    } else if (hit != cache_->entries_.end()) {
-      cache_->entries_.erase(hit);
-    }
+    if (cacheable && ino != 0)
+      fresh.push_back(
+          {ino, ctime_ns, static_cast<int64_t>(st.st_size), error, facts_});
   }
   if (facts->status == ParseStatus::kMalformed ||
       facts->status == ParseStatus::kNotQueueFile) {

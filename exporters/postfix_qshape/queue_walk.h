@@ -45,20 +45,26 @@ struct WalkStats {
   std::string last_malformed;  // "path: reason"
 };
 
-// Parsed files kept between scrapes, by inode. An entry is used again while
-// the file's ctime and size are unchanged: every write, chmod, utime() or
-// rename Postfix does to a queue file moves its ctime. Files changed less
-// than two seconds before they were read are not kept, so a change within
-// the same timestamp tick cannot hide. Entries of files no longer seen are
-// dropped after each complete walk.
+// Parsed files kept between scrapes, per directory and by inode. An entry is
+// used again while the file's ctime and size are unchanged: every write,
+// chmod, utime() or rename Postfix does to a queue file moves its ctime.
+// Files changed less than two seconds before they were read are not kept,
+// so a change within the same timestamp tick cannot hide.
+//
+// Each directory's entries are kept in the order the last walk met them:
+// readdir() returns an unchanged directory in the same order, so the next
+// file is almost always the next entry, and a 100k-file walk reads the cache
+// front to back instead of hashing into it. Entries of files a complete walk
+// of their directory did not meet are dropped with it.
 class FileCache {
  public:
   KeyInterner* keys() { return &keys_; }
-  size_t size() const { return entries_.size(); }
+  size_t size() const { return size_; }
 
-  // Call around each scrape; EndScrape(true) drops entries not seen since
-  // BeginScrape() and compacts the key table when it is mostly garbage. Key
-  // ids from before EndScrape() may be invalid after it.
+  // Call around each scrape; EndScrape(true) drops directories not seen
+  // since BeginScrape() and compacts the key table when it is mostly garbage
+  // (checked when it has grown or the cache has shrunk). Key ids from before
+  // EndScrape() may be invalid after it.
   void BeginScrape() { ++generation_; }
   void EndScrape(bool complete);
 
@@ -76,14 +82,21 @@ class FileCache {
     }
   };
   struct Entry {
+    uint64_t ino;  // 0: taken by the walk in progress
     int64_t ctime_ns;
     int64_t size;
-    uint32_t seen;
     const char* error;
     FileFacts facts;
   };
-  std::unordered_map<Id, Entry, IdHash> entries_;
+  struct Dir {
+    uint32_t seen = 0;
+    std::vector<Entry> entries;  // in the order the last walk met them
+  };
+  std::unordered_map<Id, Dir, IdHash> dirs_;  // by the directory's dev/ino
+  size_t size_ = 0;
   KeyInterner keys_;
+  size_t compact_above_ = 4096;  // key-table size that triggers a check
+  size_t size_at_check_ = 0;     // entries at the last check
   uint32_t generation_ = 0;
 };
 
@@ -109,8 +122,18 @@ class QueueWalker {
             WalkStats* stats, std::string* error);
 
  private:
+  // The cache entries of the directory being walked: `old` as the last walk
+  // left them, `fresh` in this walk's order.
+  struct DirState {
+    FileCache::Dir* dir;
+    std::vector<FileCache::Entry> old;
+    size_t cursor = 0;
+    std::unordered_map<uint64_t, size_t> index;  // ino -> old, built on a miss
+    FileCache::Entry* Find(uint64_t ino);
+  };
   bool WalkDir(int fd, int depth);
-  bool ReadQueueFile(int dirfd, const char* name, const struct stat& st);
+  bool ReadQueueFile(int dirfd, const char* name, const struct stat& st,
+                     DirState* ds);
   bool Expired();
   void Fail(std::string msg);
   void FailErrno(int err);
