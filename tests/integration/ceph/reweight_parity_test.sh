@@ -5,7 +5,8 @@
 #  - every ceph_osd_reweight_suggested equals Ceph's own dry run `ceph osd
 #    test-reweight-by-utilization <oload> <max_change> <max_osds>`: decreases exactly (JSON
 #    new_weight), increases to the 4 decimals of the text output (the JSON omits them), the current
-#    reweight for every OSD Ceph leaves alone; for the defaults and two non-default parameter sets;
+#    reweight for every OSD Ceph leaves alone; for the defaults, two non-default parameter sets
+#    and one with --no-increasing (no_increasing: true);
 #  - the issue's metric names are all present, module up, hints valid;
 #  - a hung mon (SIGSTOP) and a dead mon (SIGKILL): scrapes return within the deadline with
 #    exporterd_module_up 0 and the daemon's thread count stays bounded; a restarted mon is
@@ -113,8 +114,8 @@ metric_value() { # file name labels-substring
   grep -E "^$2(\{[^}]*\})? " "$1" | grep -F -- "${3:-}" | head -1 | awk '{print $NF}'
 }
 
-parity() { # label oload max_change max_osds yaml
-  local label=$1 args="$2 $3 $4" i
+parity() { # label oload max_change max_osds yaml [--no-increasing]
+  local label=$1 args="$2 $3 $4 ${6:-}" i
   start_daemon "$label" "$5"
   for i in 1 2 3; do # retry if the cluster moved between the scrape and Ceph's answer
     A osd test-reweight-by-utilization $args >"$WORK/$label.before.txt" 2>/dev/null || true
@@ -136,6 +137,14 @@ parity() { # label oload max_change max_osds yaml
 parity default "" "" "" ""
 parity p101 101 0.2 8 "    reweight: {oload: 101, max_change: 0.2, max_osds: 8}"
 parity p110 110 0.1 1 "    reweight: {oload: 110, max_change: 0.1, max_osds: 1}"
+# osd.2 (reweight 0.8, underloaded) is raised by p101; with no_increasing it must stay.
+parity p101ni 101 0.2 8 "    reweight: {oload: 101, max_change: 0.2, max_osds: 8, no_increasing: true}" \
+  --no-increasing
+check "[p101ni] osd.2 left at its reweight (p101 raised it)" \
+  [ "$(metric_value "$WORK/p101ni.prom" ceph_osd_reweight_suggested 'osd.2"')" = \
+    "$(metric_value "$WORK/p101ni.prom" ceph_osd_reweight 'osd.2"')" ]
+check "[p101] osd.2 raised without no_increasing" \
+  [ "$(echo "$(metric_value "$WORK/p101.prom" ceph_osd_reweight_suggested 'osd.2"') > $(metric_value "$WORK/p101.prom" ceph_osd_reweight 'osd.2"')" | bc)" = 1 ]
 
 # Metric names and labels.
 P=$WORK/default.prom
