@@ -32,6 +32,7 @@ for t in $targets; do
   case "$t" in
     raid_*) seeds=exporters/raid/tests/fixtures ;;
     postfix_qshape_*) seeds=exporters/postfix_qshape/tests/fixtures ;;
+    ceph_*) seeds=exporters/ceph/tests/fixtures ;;
     *) seeds=$(dirname "$(dirname "$bin")") ;;
   esac
   corpus=$(mktemp -d /tmp/exporterd-fuzz-XXXXXX)

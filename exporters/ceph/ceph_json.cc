@@ -1,17 +1,23 @@
 #include "ceph_json.h"
 
+#include <simdjson.h>
+
 #include <cctype>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
-#include <nlohmann/json.hpp>
-#include <set>
+#include <limits>
+#include <unordered_set>
 #include <utility>
-#include <vector>
 
 namespace ceph {
 namespace {
 
-using nlohmann::json;
+using simdjson::SUCCESS;
+using simdjson::dom::array;
+using simdjson::dom::element;
+using simdjson::dom::element_type;
+using simdjson::dom::object;
 
 bool IsIdentChar(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
@@ -65,216 +71,188 @@ void ScanBareNonFinite(std::string_view in, F&& f) {
   }
 }
 
-// Every key any parser below reads. Loading builds a DOM of these only: the
-// documents carry far more (addresses, osd_xinfo, heartbeat peers), and not
-// building those subtrees is what makes a 10,000-OSD scrape fast.
-bool Wanted(std::string_view k) {
-  static const std::set<std::string_view, std::less<>> kKeys = {
-      "available",
-      "average_utilization",
-      "backfillfull_ratio",
-      "crush_weight",
-      "dev",
-      "device_class",
-      "epoch",
-      "full_ratio",
-      "health",
-      "id",
-      "in",
-      "kb",
-      "kb_avail",
-      "kb_used",
-      "name",
-      "nearfull_ratio",
-      "nodes",
-      "num_pgs",
-      "osd",
-      "osd_stats",
-      "osds",
-      "overall_status",
-      "pg_map",
-      "pg_ready",
-      "pgs",
-      "reweight",
-      "stats",
-      "status",
-      "statfs",
-      "stray",
-      "summary",
-      "total",
-      "total_avail_bytes",
-      "total_bytes",
-      "total_kb",
-      "total_kb_avail",
-      "total_kb_used",
-      "total_used_bytes",
-      "total_used_raw_bytes",
-      "type",
-      "up",
-      "utilization",
-      "var",
-      "weight"};
-  return kKeys.count(k) != 0;
-}
-
-// nlohmann's DOM builder, minus the subtrees of unwanted keys.
-class FilteredDom : public nlohmann::json_sax<json> {
- public:
-  explicit FilteredDom(json* root) : root_(root) {}
-
-  bool null() override { return Value(nullptr); }
-  bool boolean(bool v) override { return Value(v); }
-  bool number_integer(number_integer_t v) override { return Value(v); }
-  bool number_unsigned(number_unsigned_t v) override { return Value(v); }
-  bool number_float(number_float_t v, const string_t&) override {
-    return Value(v);
-  }
-  bool string(string_t& v) override { return Value(std::move(v)); }
-  bool binary(binary_t&) override { return Value(nullptr); }
-  bool start_object(std::size_t) override { return Open(json::object()); }
-  bool end_object() override { return Close(); }
-  bool start_array(std::size_t) override { return Open(json::array()); }
-  bool end_array() override { return Close(); }
-  bool key(string_t& k) override {
-    if (skip_ > 0) return true;
-    if (!Wanted(k)) {
-      skip_next_ = true;
-      return true;
+// Parses `text` into `parser`'s document (*root lives as long as the parser:
+// strings are copied into it, `text` may go). Bare inf/nan tokens are not
+// JSON, so the fast parse fails on them: only then is the text scanned for
+// them and, if there are any, parsed again with them turned into null.
+bool Load(std::string_view text, simdjson::dom::parser* parser, element* root,
+          std::string* error) {
+  // parse() copies the text into the parser's padded buffer (reused by the
+  // retry): a string_view gives no guarantee of SIMDJSON_PADDING readable
+  // bytes past its end, and the copy is a small part of the parse.
+  simdjson::error_code ec = parser->parse(text.data(), text.size()).get(*root);
+  if (ec != SUCCESS) {
+    bool bare = false;
+    ScanBareNonFinite(text, [&](size_t, size_t) { bare = true; });
+    if (bare) {
+      const std::string clean = SanitizeCephJson(text);
+      ec = parser->parse(clean.data(), clean.size()).get(*root);
     }
-    key_target_ = &(*stack_.back())[k];
-    return true;
   }
-  bool parse_error(std::size_t, const std::string&,
-                   const nlohmann::detail::exception&) override {
-    return false;
-  }
-
- private:
-  // Stores a value where the parser is; returns where it went.
-  json* Place(json v) {
-    if (stack_.empty()) {
-      *root_ = std::move(v);
-      return root_;
-    }
-    json* top = stack_.back();
-    if (top->is_array()) {
-      top->push_back(std::move(v));
-      return &top->back();
-    }
-    *key_target_ = std::move(v);
-    return key_target_;
-  }
-  template <class V>
-  bool Value(V&& v) {
-    if (skip_ > 0) return true;
-    if (skip_next_) {
-      skip_next_ = false;
-      return true;
-    }
-    Place(json(std::forward<V>(v)));
-    return true;
-  }
-  bool Open(json empty) {
-    if (skip_ > 0 || skip_next_) {
-      skip_next_ = false;
-      ++skip_;
-      return true;
-    }
-    stack_.push_back(Place(std::move(empty)));
-    return true;
-  }
-  bool Close() {
-    if (skip_ > 0) {
-      --skip_;
-      return true;
-    }
-    stack_.pop_back();
-    return true;
-  }
-
-  json* root_;
-  std::vector<json*> stack_;  // open containers that are kept
-  json* key_target_ = nullptr;
-  int skip_ = 0;  // depth inside a skipped container
-  bool skip_next_ = false;
-};
-
-// Parses after sanitising (only when needed); false with *error on failure.
-bool Load(std::string_view text, json* out, std::string* error) {
-  bool bare = false;
-  ScanBareNonFinite(text, [&](size_t, size_t) { bare = true; });
-  *out = json();
-  FilteredDom dom(out);
-  const bool ok = bare ? json::sax_parse(SanitizeCephJson(text), &dom)
-                       : json::sax_parse(text, &dom);
-  if (!ok) {
-    *error = "invalid JSON";
+  if (ec != SUCCESS) {
+    *error = std::string("invalid JSON: ") + simdjson::error_message(ec);
     return false;
   }
   return true;
 }
 
-double Num(const json& o, const char* key, double def) {
-  auto it = o.find(key);
-  if (it == o.end() || !it->is_number()) return def;
-  return it->get<double>();
-}
-
-uint64_t U64(const json& o, const char* key, uint64_t def = 0) {
-  auto it = o.find(key);
-  if (it == o.end()) return def;
-  if (it->is_number_unsigned()) return it->get<uint64_t>();
-  if (it->is_number_integer()) {
-    int64_t v = it->get<int64_t>();
-    return v < 0 ? 0 : static_cast<uint64_t>(v);
+// Numbers: Ceph prints some as ints or floats depending on the release, so
+// every reader accepts all three kinds. null (a sanitised inf/nan), absent
+// and values of another type read as the default.
+double AsDouble(element v, double def) {
+  switch (v.type()) {
+    case element_type::INT64:
+      return static_cast<double>(v.get_int64().value_unsafe());
+    case element_type::UINT64:
+      return static_cast<double>(v.get_uint64().value_unsafe());
+    case element_type::DOUBLE:
+      return v.get_double().value_unsafe();
+    default:
+      return def;
   }
-  if (it->is_number_float()) {
-    double v = it->get<double>();
-    return std::isfinite(v) && v > 0 ? static_cast<uint64_t>(v) : 0;
+}
+
+// Negative -> 0, floats truncated (and clamped: no UB on 1e30).
+uint64_t AsU64(element v, uint64_t def) {
+  switch (v.type()) {
+    case element_type::INT64: {
+      const int64_t i = v.get_int64().value_unsafe();
+      return i < 0 ? 0 : static_cast<uint64_t>(i);
+    }
+    case element_type::UINT64:
+      return v.get_uint64().value_unsafe();
+    case element_type::DOUBLE: {
+      const double d = v.get_double().value_unsafe();
+      if (!(d > 0)) return 0;  // also NaN
+      if (d >= 18446744073709551616.0)
+        return std::numeric_limits<uint64_t>::max();
+      return static_cast<uint64_t>(d);
+    }
+    default:
+      return def;
   }
-  return def;
 }
 
-int64_t I64(const json& o, const char* key, int64_t def = 0) {
-  auto it = o.find(key);
-  if (it == o.end() || !it->is_number()) return def;
-  if (it->is_number_float()) return static_cast<int64_t>(it->get<double>());
-  return it->get<int64_t>();
+// Floats truncated; out-of-range values clamped.
+int64_t AsI64(element v, int64_t def) {
+  switch (v.type()) {
+    case element_type::INT64:
+      return v.get_int64().value_unsafe();
+    case element_type::UINT64: {
+      const uint64_t u = v.get_uint64().value_unsafe();
+      return u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())
+                 ? std::numeric_limits<int64_t>::max()
+                 : static_cast<int64_t>(u);
+    }
+    case element_type::DOUBLE: {
+      const double d = v.get_double().value_unsafe();
+      if (d != d) return 0;
+      if (d >= 9223372036854775808.0)
+        return std::numeric_limits<int64_t>::max();
+      if (d < -9223372036854775808.0)
+        return std::numeric_limits<int64_t>::min();
+      return static_cast<int64_t>(d);
+    }
+    default:
+      return def;
+  }
 }
 
-std::string Str(const json& o, const char* key) {
-  auto it = o.find(key);
-  if (it == o.end() || !it->is_string()) return {};
-  return it->get<std::string>();
-}
+// The last value of each of N keys of one object, collected in a single
+// pass over its fields; other keys are skipped without being looked at
+// further (simdjson's tape jumps over whole subtrees). A repeated key: the
+// last one wins, as in a JSON DOM.
+template <size_t N>
+class Fields {
+ public:
+  Fields(object o, const std::string_view (&keys)[N]) {
+    for (const simdjson::dom::key_value_pair field : o) {
+      for (size_t i = 0; i < N; ++i) {
+        if (field.key == keys[i]) {
+          value_[i] = field.value;
+          has_[i] = true;
+          break;
+        }
+      }
+    }
+  }
 
-// `up`/`in` are ints (0/1) in osd dump; accept bools too.
-bool Flag(const json& o, const char* key) {
-  auto it = o.find(key);
-  if (it == o.end()) return false;
-  if (it->is_boolean()) return it->get<bool>();
-  if (it->is_number()) return it->get<double>() != 0;
-  return false;
-}
+  bool Has(size_t i) const { return has_[i]; }
+  element Value(size_t i) const { return value_[i]; }
+  bool Object(size_t i, object* out) const {
+    return has_[i] && value_[i].get(*out) == SUCCESS;
+  }
+  bool Array(size_t i, array* out) const {
+    return has_[i] && value_[i].get(*out) == SUCCESS;
+  }
+  double Num(size_t i, double def) const {
+    return has_[i] ? AsDouble(value_[i], def) : def;
+  }
+  uint64_t U64(size_t i, uint64_t def = 0) const {
+    return has_[i] ? AsU64(value_[i], def) : def;
+  }
+  int64_t I64(size_t i, int64_t def = 0) const {
+    return has_[i] ? AsI64(value_[i], def) : def;
+  }
+  // Empty when absent or not a string.
+  std::string_view View(size_t i) const {
+    std::string_view s;
+    if (!has_[i] || value_[i].get(s) != SUCCESS) return {};
+    return s;
+  }
+  std::string Str(size_t i) const { return std::string(View(i)); }
+  // `up`/`in` are ints (0/1) in osd dump; accept bools too.
+  bool Flag(size_t i) const {
+    if (!has_[i]) return false;
+    bool b = false;
+    if (value_[i].get(b) == SUCCESS) return b;
+    return AsDouble(value_[i], 0) != 0;
+  }
 
-bool ParseDfNode(const json& n, OsdDfNode* out) {
-  if (!n.is_object()) return false;
-  int64_t id = I64(n, "id", -1);
-  std::string type = Str(n, "type");
+ private:
+  element value_[N];
+  bool has_[N] = {};
+};
+
+bool ParseDfNode(element n, OsdDfNode* out) {
+  enum {
+    kId,
+    kType,
+    kName,
+    kDeviceClass,
+    kCrushWeight,
+    kReweight,
+    kKb,
+    kKbUsed,
+    kKbAvail,
+    kUtilization,
+    kVar,
+    kPgs,
+    kStatus,
+  };
+  static constexpr std::string_view kKeys[] = {
+      "id",       "type", "name",    "device_class", "crush_weight",
+      "reweight", "kb",   "kb_used", "kb_avail",     "utilization",
+      "var",      "pgs",  "status"};
+  object o;
+  if (n.get(o) != SUCCESS) return false;
+  const Fields f(o, kKeys);
+  const int64_t id = f.I64(kId, -1);
+  const std::string_view type = f.View(kType);
   if (id < 0 || (!type.empty() && type != "osd")) return false;  // bucket
   out->id = static_cast<int>(id);
-  out->name = Str(n, "name");
+  out->name = f.Str(kName);
   if (out->name.empty()) out->name = "osd." + std::to_string(id);
-  out->device_class = Str(n, "device_class");
-  out->crush_weight = Num(n, "crush_weight", 0);
-  out->reweight = Num(n, "reweight", 0);
-  out->kb = U64(n, "kb");
-  out->kb_used = U64(n, "kb_used");
-  out->kb_avail = U64(n, "kb_avail");
-  out->utilization_pct = Num(n, "utilization", 0);
-  out->var = Num(n, "var", 0);
-  out->pgs = I64(n, "pgs");
-  out->status = Str(n, "status");
+  out->device_class = f.Str(kDeviceClass);
+  out->crush_weight = f.Num(kCrushWeight, 0);
+  out->reweight = f.Num(kReweight, 0);
+  out->kb = f.U64(kKb);
+  out->kb_used = f.U64(kKbUsed);
+  out->kb_avail = f.U64(kKbAvail);
+  out->utilization_pct = f.Num(kUtilization, 0);
+  out->var = f.Num(kVar, 0);
+  out->pgs = f.I64(kPgs);
+  out->status = f.Str(kStatus);
   return true;
 }
 
@@ -294,62 +272,96 @@ std::string SanitizeCephJson(std::string_view in) {
 }
 
 bool ParseOsdDf(std::string_view text, OsdDf* out, std::string* error) {
-  json j;
-  if (!Load(text, &j, error)) return false;
-  if (!j.is_object() || !j.contains("nodes") || !j["nodes"].is_array()) {
+  simdjson::dom::parser parser;
+  element root;
+  if (!Load(text, &parser, &root, error)) return false;
+  enum { kNodes, kStray, kSummary };
+  static constexpr std::string_view kKeys[] = {"nodes", "stray", "summary"};
+  object o;
+  array nodes;
+  if (root.get(o) != SUCCESS) {
+    *error = "osd df: no \"nodes\" array";
+    return false;
+  }
+  const Fields f(o, kKeys);
+  if (!f.Array(kNodes, &nodes)) {
     *error = "osd df: no \"nodes\" array";
     return false;
   }
   *out = OsdDf();
-  std::set<int> seen;  // an OSD may sit in two CRUSH buckets
-  for (const char* section : {"nodes", "stray"}) {
-    auto it = j.find(section);
-    if (it == j.end() || !it->is_array()) continue;
-    for (const auto& n : *it) {
+  out->nodes.reserve(nodes.size());
+  std::unordered_set<int> seen;  // an OSD may sit in two CRUSH buckets
+  seen.reserve(nodes.size());
+  array stray;
+  const bool has_stray = f.Array(kStray, &stray);
+  for (const array* section : {&nodes, has_stray ? &stray : nullptr}) {
+    if (!section) continue;
+    for (const element n : *section) {
       OsdDfNode node;
       if (!ParseDfNode(n, &node)) continue;
       if (!seen.insert(node.id).second) continue;
       out->nodes.push_back(std::move(node));
     }
   }
-  auto s = j.find("summary");
-  if (s != j.end() && s->is_object()) {
-    out->total_kb = U64(*s, "total_kb");
-    out->total_kb_used = U64(*s, "total_kb_used");
-    out->total_kb_avail = U64(*s, "total_kb_avail");
-    out->average_utilization_pct = Num(*s, "average_utilization", 0);
-    out->dev_pct = Num(*s, "dev", 0);
+  object summary;
+  if (f.Object(kSummary, &summary)) {
+    enum { kTotalKb, kTotalKbUsed, kTotalKbAvail, kAverage, kDev };
+    static constexpr std::string_view kSummaryKeys[] = {
+        "total_kb", "total_kb_used", "total_kb_avail", "average_utilization",
+        "dev"};
+    const Fields s(summary, kSummaryKeys);
+    out->total_kb = s.U64(kTotalKb);
+    out->total_kb_used = s.U64(kTotalKbUsed);
+    out->total_kb_avail = s.U64(kTotalKbAvail);
+    out->average_utilization_pct = s.Num(kAverage, 0);
+    out->dev_pct = s.Num(kDev, 0);
   }
   return true;
 }
 
 bool ParseOsdDump(std::string_view text, OsdDump* out, std::string* error) {
-  json j;
-  if (!Load(text, &j, error)) return false;
-  if (!j.is_object() || !j.contains("osds") || !j["osds"].is_array()) {
+  simdjson::dom::parser parser;
+  element root;
+  if (!Load(text, &parser, &root, error)) return false;
+  enum { kOsds, kEpoch, kFull, kBackfillfull, kNearfull };
+  static constexpr std::string_view kKeys[] = {
+      "osds", "epoch", "full_ratio", "backfillfull_ratio", "nearfull_ratio"};
+  object o;
+  array osds;
+  if (root.get(o) != SUCCESS) {
+    *error = "osd dump: no \"osds\" array";
+    return false;
+  }
+  const Fields f(o, kKeys);
+  if (!f.Array(kOsds, &osds)) {
     *error = "osd dump: no \"osds\" array";
     return false;
   }
   *out = OsdDump();
-  out->epoch = I64(j, "epoch");
+  out->epoch = f.I64(kEpoch);
   // Floats in the OSDMap, printed with max_digits10 (0.949999988): round
   // back to the value that was set.
-  auto ratio = [&](const char* key) {
-    double v = Num(j, key, NAN);
+  auto ratio = [&](size_t key) {
+    double v = f.Num(key, NAN);
     return std::isfinite(v) ? std::round(v * 1e6) / 1e6 : v;
   };
-  out->full_ratio = ratio("full_ratio");
-  out->backfillfull_ratio = ratio("backfillfull_ratio");
-  out->nearfull_ratio = ratio("nearfull_ratio");
-  for (const auto& o : j["osds"]) {
-    if (!o.is_object()) continue;
-    int64_t id = I64(o, "osd", -1);
+  out->full_ratio = ratio(kFull);
+  out->backfillfull_ratio = ratio(kBackfillfull);
+  out->nearfull_ratio = ratio(kNearfull);
+  out->osds.reserve(osds.size());
+  enum { kOsd, kUp, kIn, kWeight };
+  static constexpr std::string_view kOsdKeys[] = {"osd", "up", "in", "weight"};
+  for (const element e : osds) {
+    object osd;
+    if (e.get(osd) != SUCCESS) continue;
+    const Fields g(osd, kOsdKeys);
+    const int64_t id = g.I64(kOsd, -1);
     if (id < 0) continue;
     OsdDumpOsd d;
     d.id = static_cast<int>(id);
-    d.up = Flag(o, "up");
-    d.in = Flag(o, "in");
-    d.weight = Num(o, "weight", 0);
+    d.up = g.Flag(kUp);
+    d.in = g.Flag(kIn);
+    d.weight = g.Num(kWeight, 0);
     if (!(d.weight >= 0)) d.weight = 0;
     if (d.weight > 1) d.weight = 1;
     // Printed as weight/65536.0; 6 decimals still round-trip.
@@ -361,41 +373,62 @@ bool ParseOsdDump(std::string_view text, OsdDump* out, std::string* error) {
 
 bool ParsePgDumpOsds(std::string_view text, PgDumpOsds* out,
                      std::string* error) {
-  json j;
-  if (!Load(text, &j, error)) return false;
+  simdjson::dom::parser parser;
+  element root;
+  if (!Load(text, &parser, &root, error)) return false;
   *out = PgDumpOsds();
-  const json* stats = nullptr;
-  if (j.is_array()) {  // old releases: the bare array
-    stats = &j;
-  } else if (j.is_object()) {
-    if (j.contains("pg_ready") && j["pg_ready"].is_boolean())
-      out->pg_ready = j["pg_ready"].get<bool>();
-    auto it = j.find("osd_stats");
-    if (it == j.end()) {
-      auto pm = j.find("pg_map");  // `pg dump` without dumpcontents
-      if (pm != j.end() && pm->is_object()) it = pm->find("osd_stats");
-      if (pm == j.end() || it == pm->end()) it = j.end();
+  array stats;
+  bool found = false;
+  object o;
+  if (root.get(stats) == SUCCESS) {  // old releases: the bare array
+    found = true;
+  } else if (root.get(o) == SUCCESS) {
+    enum { kPgReady, kOsdStats, kPgMap };
+    static constexpr std::string_view kKeys[] = {"pg_ready", "osd_stats",
+                                                 "pg_map"};
+    const Fields f(o, kKeys);
+    if (f.Has(kPgReady)) {
+      bool ready = true;
+      const element v = f.Value(kPgReady);
+      if (v.get(ready) == SUCCESS) out->pg_ready = ready;
     }
-    if (it != j.end() && it->is_array()) stats = &*it;
+    if (f.Has(kOsdStats)) {
+      found = f.Array(kOsdStats, &stats);
+    } else {
+      object pg_map;  // `pg dump` without dumpcontents
+      if (f.Object(kPgMap, &pg_map)) {
+        static constexpr std::string_view kPgMapKeys[] = {"osd_stats"};
+        found = Fields(pg_map, kPgMapKeys).Array(0, &stats);
+      }
+    }
   }
-  if (!stats) {
+  if (!found) {
     *error = "pg dump osds: no \"osd_stats\" array";
     return false;
   }
-  for (const auto& s : *stats) {
-    if (!s.is_object()) continue;
-    int64_t id = I64(s, "osd", -1);
+  out->osd_stats.reserve(stats.size());
+  enum { kOsd, kNumPgs, kStatfs, kKb, kKbAvail };
+  static constexpr std::string_view kStatKeys[] = {"osd", "num_pgs", "statfs",
+                                                   "kb", "kb_avail"};
+  enum { kTotal, kAvailable };
+  static constexpr std::string_view kStatfsKeys[] = {"total", "available"};
+  for (const element e : stats) {
+    object s;
+    if (e.get(s) != SUCCESS) continue;
+    const Fields f(s, kStatKeys);
+    const int64_t id = f.I64(kOsd, -1);
     if (id < 0) continue;
     OsdStat st;
     st.id = static_cast<int>(id);
-    st.num_pgs = I64(s, "num_pgs");
-    auto fs = s.find("statfs");
-    if (fs != s.end() && fs->is_object()) {
-      st.total = U64(*fs, "total");
-      st.available = U64(*fs, "available");
+    st.num_pgs = f.I64(kNumPgs);
+    object statfs;
+    if (f.Object(kStatfs, &statfs)) {
+      const Fields fs(statfs, kStatfsKeys);
+      st.total = fs.U64(kTotal);
+      st.available = fs.U64(kAvailable);
     } else {  // pre-Mimic: kB only
-      st.total = U64(s, "kb") << 10;
-      st.available = U64(s, "kb_avail") << 10;
+      st.total = f.U64(kKb) << 10;
+      st.available = f.U64(kKbAvail) << 10;
     }
     out->osd_stats.push_back(st);
   }
@@ -403,33 +436,49 @@ bool ParsePgDumpOsds(std::string_view text, PgDumpOsds* out,
 }
 
 bool ParseDf(std::string_view text, DfStats* out, std::string* error) {
-  json j;
-  if (!Load(text, &j, error)) return false;
-  auto it = j.is_object() ? j.find("stats") : j.end();
-  if (!j.is_object() || it == j.end() || !it->is_object()) {
+  simdjson::dom::parser parser;
+  element root;
+  if (!Load(text, &parser, &root, error)) return false;
+  static constexpr std::string_view kKeys[] = {"stats"};
+  object o, stats;
+  if (root.get(o) != SUCCESS || !Fields(o, kKeys).Object(0, &stats)) {
     *error = "df: no \"stats\" object";
     return false;
   }
+  enum { kTotal, kAvail, kUsed, kUsedRaw };
+  static constexpr std::string_view kStatsKeys[] = {
+      "total_bytes", "total_avail_bytes", "total_used_bytes",
+      "total_used_raw_bytes"};
+  const Fields f(stats, kStatsKeys);
   *out = DfStats();
-  out->total_bytes = U64(*it, "total_bytes");
-  out->total_avail_bytes = U64(*it, "total_avail_bytes");
-  out->total_used_bytes = U64(*it, "total_used_bytes");
-  out->total_used_raw_bytes =
-      U64(*it, "total_used_raw_bytes", out->total_used_bytes);
+  out->total_bytes = f.U64(kTotal);
+  out->total_avail_bytes = f.U64(kAvail);
+  out->total_used_bytes = f.U64(kUsed);
+  out->total_used_raw_bytes = f.U64(kUsedRaw, out->total_used_bytes);
   return true;
 }
 
 bool ParseHealthStatus(std::string_view text, int* status, std::string* error) {
-  json j;
-  if (!Load(text, &j, error)) return false;
-  std::string s;
-  if (j.is_object()) {
-    s = Str(j, "status");
-    if (s.empty() && j.contains("health") && j["health"].is_object()) {
-      s = Str(j["health"], "status");
-      if (s.empty()) s = Str(j["health"], "overall_status");
+  simdjson::dom::parser parser;
+  element root;
+  if (!Load(text, &parser, &root, error)) return false;
+  std::string_view s;
+  object o;
+  if (root.get(o) == SUCCESS) {
+    enum { kStatus, kHealth, kOverall };
+    static constexpr std::string_view kKeys[] = {"status", "health",
+                                                 "overall_status"};
+    const Fields f(o, kKeys);
+    s = f.View(kStatus);
+    object health;
+    if (s.empty() && f.Object(kHealth, &health)) {
+      static constexpr std::string_view kHealthKeys[] = {"status",
+                                                         "overall_status"};
+      const Fields h(health, kHealthKeys);
+      s = h.View(0);
+      if (s.empty()) s = h.View(1);
     }
-    if (s.empty()) s = Str(j, "overall_status");
+    if (s.empty()) s = f.View(kOverall);
   }
   if (s == "HEALTH_OK") {
     *status = 0;
@@ -438,7 +487,7 @@ bool ParseHealthStatus(std::string_view text, int* status, std::string* error) {
   } else if (s == "HEALTH_ERR") {
     *status = 2;
   } else {
-    *error = "health: unknown status \"" + s + "\"";
+    *error = "health: unknown status \"" + std::string(s) + "\"";
     return false;
   }
   return true;

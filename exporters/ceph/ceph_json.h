@@ -1,11 +1,19 @@
 // Parsers for the JSON of the Ceph commands the module runs: `osd df`,
 // `osd dump`, `pg dump osds`, `df` and `health`. Pure code: no librados.
 //
+// Parsed with simdjson's DOM, one parser per call: its buffers (peak about 6x
+// the document) are freed after each parse. Unknown fields are ignored
+// and missing optional fields keep their defaults, so newer and older
+// releases parse as long as the core fields are there. Wherever a number is
+// expected, ints, uints and floats are all accepted (Ceph prints some as
+// either depending on the release); null and values of another type read as
+// absent. A repeated key: the last one wins.
+//
 // Ceph's JSON is not always JSON: some releases print bare `inf`, `-inf`,
-// `nan` and `-nan` for floats. SanitizeCephJson() turns those tokens (outside
-// strings) into `null`, and every numeric getter treats null as "absent".
-// Unknown fields are ignored and missing optional fields keep their defaults,
-// so newer and older releases parse as long as the core fields are there.
+// `nan` and `-nan` for floats. The text is parsed as is first; only when
+// that fails and such tokens are found does SanitizeCephJson() turn them
+// (outside strings) into `null` for a second parse. Not accepted (valid JSON
+// Ceph never prints): integers beyond 64 bits and nesting deeper than 1024.
 #ifndef EXPORTERS_CEPH_CEPH_JSON_H_
 #define EXPORTERS_CEPH_CEPH_JSON_H_
 
