@@ -10,6 +10,7 @@ export DEBIAN_FRONTEND=noninteractive
 # Build toolchain and libraries linked by the core.
 BUILD_PKGS=(
   g++ cmake make pkg-config ccache clang-format
+  dpkg-dev                                # dpkg-shlibdeps for the .deb packages
   libboost-dev libboost-system-dev        # Boost.Asio + Beast (HTTP/TLS server)
   prometheus-cpp-dev                      # core metric types + text serializer
   libyaml-cpp-dev libssl-dev zlib1g-dev libcrypt-dev

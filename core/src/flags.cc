@@ -98,7 +98,8 @@ const std::vector<FlagSpec>& Specs() {
       {"module.dir",
        "Directory with exporterd_<name>.so modules. Repeatable; searched in "
        "order. Default: modules/ beside the binary, "
-       "else " EXPORTERD_INSTALL_MODULE_DIR ".",
+       "else <binary>/" EXPORTERD_RELATIVE_MODULE_DIR
+       ", else " EXPORTERD_INSTALL_MODULE_DIR ".",
        false,
        [](Flags* f, const std::string& v, std::string*) {
          f->module_dirs.push_back(v);

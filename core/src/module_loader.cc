@@ -6,6 +6,7 @@
 
 #include <climits>
 #include <cstring>
+#include <filesystem>
 
 namespace exporterd {
 
@@ -160,13 +161,24 @@ std::unique_ptr<ModuleInstance> ModuleLoader::Create(
 
 std::vector<std::string> DefaultModuleDirs() {
   std::vector<std::string> dirs;
+  auto is_dir = [](const std::string& d) {
+    struct stat st;
+    return stat(d.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+  };
   char buf[PATH_MAX];
   ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
   if (n > 0) {
     std::string exe(buf, static_cast<size_t>(n));
-    std::string dir = exe.substr(0, exe.rfind('/')) + "/modules";
-    struct stat st;
-    if (stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) dirs.push_back(dir);
+    std::string exe_dir = exe.substr(0, exe.rfind('/'));
+    // A build tree: modules/ beside the binary.
+    if (is_dir(exe_dir + "/modules")) dirs.push_back(exe_dir + "/modules");
+    // An installed tree anywhere (a package unpacked under another root):
+    // <prefix>/bin/exporterd next to <prefix>/<libdir>/exporterd.
+    std::string rel =
+        std::filesystem::path(exe_dir + "/" + EXPORTERD_RELATIVE_MODULE_DIR)
+            .lexically_normal()
+            .string();
+    if (rel != EXPORTERD_INSTALL_MODULE_DIR && is_dir(rel)) dirs.push_back(rel);
   }
   dirs.push_back(EXPORTERD_INSTALL_MODULE_DIR);
   return dirs;

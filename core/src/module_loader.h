@@ -76,7 +76,9 @@ class ModuleLoader {
 };
 
 // Default module search path: <dir of /proc/self/exe>/modules when it
-// exists (the build tree), then the install directory.
+// exists (the build tree), then <dir of the binary>/../<libdir>/exporterd
+// when it exists (an installed tree under any root), then the configured
+// install directory.
 std::vector<std::string> DefaultModuleDirs();
 
 }  // namespace exporterd
