@@ -1,7 +1,11 @@
 // Entry point of exporterd_bacula.so: config binding and the scrape.
 #include "bacula_module.h"
 
+#include <cerrno>
+#include <cstring>
 #include <ctime>
+#include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "catalog_reader.h"
@@ -27,6 +31,56 @@ std::vector<std::regex> CompileAll(ConfigReader& r, const std::string& key,
     }
   }
   return out;
+}
+
+// The first line of `path` (without the line end), or nullopt with `why`.
+std::optional<std::string> ReadFirstLine(const std::string& path,
+                                         std::string* why) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    *why = std::string("cannot be read: ") + std::strerror(errno);
+    return std::nullopt;
+  }
+  std::string line;
+  if (!std::getline(in, line)) {
+    *why = in.eof() ? "is empty" : "cannot be read";
+    return std::nullopt;
+  }
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return line;
+}
+
+// catalog.mysql: {host, port, socket, user, password_file, database}.
+void ReadMysql(ConfigReader my, Config* c) {
+  MysqlOptions& o = c->mysql;
+  const bool has_socket = my.Has("socket");
+  if (has_socket && (my.Has("host") || my.Has("port")))
+    my.Error("socket", "set either socket or host/port, not both");
+  o.host = my.String("host", o.host);
+  o.port = static_cast<int>(my.Int("port", o.port, 1, 65535));
+  o.socket = my.String("socket", "");
+  o.user = my.String("user", o.user);
+  o.database = my.String("database", o.database);
+  c->password_file = my.String("password_file", "");
+  if (o.host.empty()) my.Error("host", "must not be empty");
+  if (has_socket && (o.socket.empty() || o.socket[0] != '/'))
+    my.Error("socket", "must be the absolute path of the server's socket");
+  if (o.user.empty()) my.Error("user", "must not be empty");
+  if (o.database.empty()) my.Error("database", "must not be empty");
+  if (my.Has("password_file")) {
+    const std::string& f = c->password_file;
+    std::string why;
+    std::optional<std::string> pw;
+    if (f.empty() || f[0] != '/') {
+      my.Error("password_file", "must be an absolute path");
+    } else if (pw = ReadFirstLine(f, &why); !pw || pw->empty()) {
+      my.Error("password_file",
+               f + " " + (pw ? "has an empty first line" : why));
+    } else {
+      o.password = std::move(*pw);
+    }
+  }
+  my.Finish();
 }
 
 }  // namespace
@@ -57,14 +111,12 @@ std::unique_ptr<exporterd::Module> BaculaModule::Create(const ModuleEnv& env,
       ++set;
     }
     if (cat.Has("mysql")) {
-      cat.Raw("mysql");
-      cat.Error("mysql",
-                "MySQL/MariaDB catalogs are not supported yet; use sqlite or "
-                "postgresql");
+      c.backend = "mysql";
+      ReadMysql(cat.Child("mysql"), &c);
       ++set;
     }
     if (set != 1)
-      cat.Error("", set == 0 ? "needs one of sqlite, postgresql"
+      cat.Error("", set == 0 ? "needs one of sqlite, postgresql, mysql"
                              : "set only one of sqlite, postgresql, mysql");
     cat.Finish();
   }
@@ -84,14 +136,19 @@ std::unique_ptr<exporterd::Module> BaculaModule::Create(const ModuleEnv& env,
       m->logger_->Info("no Bacula catalog configured, bacula is idle");
     } else {
       r.Error("",
-              "catalog is required (sqlite: <path> or postgresql: "
-              "<conninfo>)");
+              "catalog is required (sqlite: <path>, postgresql: "
+              "<conninfo> or mysql: {host, port, user, password_file, "
+              "database})");
     }
     return m;
   }
   if (!errors.empty()) return m;
   if (c.backend == "sqlite") m->catalog_ = NewSqliteCatalog(c.target);
   if (c.backend == "postgresql") m->catalog_ = NewPostgresCatalog(c.target);
+  if (c.backend == "mysql") {
+    m->catalog_ = NewMysqlCatalog(c.mysql);
+    c.target = m->catalog_->Describe();
+  }
   return m;
 }
 

@@ -1,5 +1,6 @@
 // The bacula module: job results, running/waiting jobs and pool volumes read
-// from the Bacula catalog (SQLite or PostgreSQL) on every scrape.
+// from the Bacula catalog (SQLite, PostgreSQL or MySQL/MariaDB) on every
+// scrape.
 #ifndef EXPORTERS_BACULA_BACULA_MODULE_H_
 #define EXPORTERS_BACULA_BACULA_MODULE_H_
 
@@ -18,8 +19,10 @@
 namespace bacula {
 
 struct Config {
-  std::string backend;  // "sqlite" or "postgresql"; empty: none configured
-  std::string target;   // path or conninfo
+  std::string backend;  // "sqlite", "postgresql" or "mysql"; empty: none
+  std::string target;   // path, conninfo, or the mysql Describe() (no password)
+  MysqlOptions mysql;   // backend "mysql" (password read from password_file)
+  std::string password_file;
   std::chrono::milliseconds lookback = std::chrono::hours(24 * 31);
   std::vector<std::string> include;  // job name regexes (full match)
   std::vector<std::string> exclude;

@@ -1,6 +1,7 @@
 // Read-only access to a Bacula catalog: one abstract session type and its
-// backends (SQLite, PostgreSQL). Every session is bound to a deadline; a
-// backend aborts its work when the deadline passes or `cancelled` is set.
+// backends (SQLite, PostgreSQL, MySQL/MariaDB). Every session is bound to a
+// deadline; a backend aborts its work when the deadline passes or `cancelled`
+// is set.
 #ifndef EXPORTERS_BACULA_CATALOG_H_
 #define EXPORTERS_BACULA_CATALOG_H_
 
@@ -34,7 +35,8 @@ class Catalog {
   virtual std::unique_ptr<CatalogSession> Open(
       Deadline deadline, const std::atomic<bool>* cancelled,
       std::string* error) = 0;
-  // "sqlite:/path" or "postgresql:host=... dbname=..." (no password).
+  // "sqlite:/path", "postgresql:host=... dbname=..." or
+  // "mysql:host=... port=... database=... user=..." (never a password).
   virtual std::string Describe() const = 0;
 };
 
@@ -46,6 +48,22 @@ std::unique_ptr<Catalog> NewSqliteCatalog(std::string path);
 // connect_timeout and statement_timeout come from the deadline; the session
 // is read-only (default_transaction_read_only).
 std::unique_ptr<Catalog> NewPostgresCatalog(std::string conninfo);
+
+// Where and as whom to reach a MySQL/MariaDB catalog.
+struct MysqlOptions {
+  std::string host = "localhost";  // "localhost" means the default socket
+  int port = 3306;
+  std::string socket;  // Unix socket path; set instead of host/port
+  std::string user = "bacula";
+  std::string password;  // empty: none; never printed
+  std::string database = "bacula";
+};
+
+// MariaDB Connector/C. Connect/read/write timeouts are the whole seconds left
+// (at least 1); the session is read-only (SET SESSION TRANSACTION READ ONLY)
+// and each query is limited by the server to the time left
+// (max_statement_time on MariaDB, max_execution_time on MySQL).
+std::unique_ptr<Catalog> NewMysqlCatalog(MysqlOptions options);
 
 }  // namespace bacula
 

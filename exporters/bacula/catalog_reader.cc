@@ -8,7 +8,12 @@ namespace bacula {
 namespace {
 
 // Identifiers are unquoted: PostgreSQL folds them to lower case, which is
-// how Bacula's make_postgresql_tables creates them. The two statements that
+// how Bacula's make_postgresql_tables creates them; MySQL matches table names
+// case-sensitively on Linux, and make_mysql_tables creates them as written
+// here (Job, Client, ...). Code columns are BINARY(1) and names TINYBLOB on
+// MySQL, so comparisons and GROUP BY Name are case-sensitive everywhere
+// ('F' full vs 'f' fatal). No concatenation, casts, LIMIT or date functions:
+// one text of each statement serves all backends. The two statements that
 // must see the whole Job table are one pass each; everything else uses the
 // primary key or the schema's JobTDate index (docs in README.md).
 

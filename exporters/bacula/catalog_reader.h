@@ -1,5 +1,5 @@
-// The SQL layer: portable SELECTs (SQLite, PostgreSQL) over the Bacula
-// catalog tables Job, Client, Pool and Media, turned into a Snapshot.
+// The SQL layer: portable SELECTs (SQLite, PostgreSQL, MySQL/MariaDB) over the
+// Bacula catalog tables Job, Client, Pool and Media, turned into a Snapshot.
 #ifndef EXPORTERS_BACULA_CATALOG_READER_H_
 #define EXPORTERS_BACULA_CATALOG_READER_H_
 

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Scrape time of the bacula module on big catalogs: 1,000,000 Job rows over 500 jobs and 100
 # clients (one job every 100 s for ~3.2 years, ending now; 1 in 7 Full, 1 in 50 f, 1 in 31 E),
-# 2,000 volumes, in SQLite and in PostgreSQL 15, both from the Debian packages' schema files.
+# 2,000 volumes, in SQLite, PostgreSQL 15 and MariaDB 10.11, all from the Debian packages' schema
+# files.
 # Prints the first scrape (a full pass over Job) and five following ones (primary-key delta).
 #
 # usage: catalog_bench.sh <exporterd binary> <module dir>
-#   env: BACULA_SQLITE_SCHEMA, BACULA_PGSQL_SCHEMA, ROWS (default 1000000). Run as root.
+#   env: BACULA_SQLITE_SCHEMA, BACULA_PGSQL_SCHEMA, BACULA_MYSQL_SCHEMA, ROWS (default 1000000),
+#        ONLY (sqlite, postgresql or mysql: run that catalog only). Run as root.
 set -euo pipefail
 BIN=$(realpath "$1")
 MODDIR=$(realpath "$2")
@@ -16,34 +18,48 @@ SQLITE_SCHEMA=${BACULA_SQLITE_SCHEMA:-/usr/share/dbconfig-common/data/bacula-dir
 PG_SCHEMA=${BACULA_PGSQL_SCHEMA:-/usr/share/dbconfig-common/data/bacula-director-pgsql/install/pgsql}
 [ -f "$PG_SCHEMA" ] || PG_SCHEMA=/usr/local/share/exporterd/bacula-director-pgsql.sql
 PG_BIN=${BACULA_PG_BINDIR:-/usr/lib/postgresql/15/bin}
+MY_SCHEMA=${BACULA_MYSQL_SCHEMA:-/usr/share/dbconfig-common/data/bacula-director-mysql/install/mysql}
+[ -f "$MY_SCHEMA" ] || MY_SCHEMA=/usr/local/share/exporterd/bacula-director-mysql.sql
+ONLY=${ONLY:-}
 WORK=$(mktemp -d /tmp/exporterd-bacbench-XXXXXX)
 chmod 755 "$WORK"
 PIDS=()
 PG_UP=0
+MY_PID=
 cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  [ -n "$MY_PID" ] && kill "$MY_PID" 2>/dev/null
   wait 2>/dev/null || true
   [ "$PG_UP" = 1 ] && runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$WORK/pg/data" -m immediate -w stop >/dev/null 2>&1
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 NOW=$(date +%s)
-# INSERT ... SELECT over row numbers i (SQLite: a recursive CTE, PostgreSQL: generate_series).
+# INSERT ... SELECT over row numbers i (SQLite: a recursive CTE, PostgreSQL: generate_series,
+# MariaDB: the Sequence engine's seq_1_to_N, with || as concatenation).
 rows_sql() { # rows_sql <dialect>
   local src
   if [ "$1" = sqlite ]; then
     src="WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < $ROWS) SELECT"
     datef() { echo "datetime($1, 'unixepoch')"; }
+  elif [ "$1" = mysql ]; then
+    src="SELECT"
+    datef() { echo "FROM_UNIXTIME($1)"; }
   else
     src="SELECT"
     datef() { echo "to_timestamp($1) AT TIME ZONE 'UTC'"; }
   fi
   local from=" FROM c"
   [ "$1" = pg ] && from=" FROM generate_series(1, $ROWS) AS c(i)"
+  [ "$1" = mysql ] && from=" FROM (SELECT seq AS i FROM seq_1_to_$ROWS) AS c"
   local t="($NOW - ($ROWS - i) * 100)"
   if [ "$1" = sqlite ]; then
     echo "INSERT INTO Client (ClientId, Name, Uname) WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 100) SELECT i, 'client' || i || '-fd', 'bench' FROM c;"
     echo "INSERT INTO Media (MediaId, VolumeName, PoolId, MediaType, VolStatus, VolBytes) WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 2000) SELECT i, 'Vol-' || i, 1, 'File1', CASE i % 5 WHEN 0 THEN 'Append' ELSE 'Full' END, 1000000000 FROM c;"
+  elif [ "$1" = mysql ]; then
+    echo "SET SESSION sql_mode = CONCAT(@@sql_mode, ',PIPES_AS_CONCAT'); SET SESSION time_zone = '+00:00';"
+    echo "INSERT INTO Client (ClientId, Name, Uname) SELECT seq, 'client' || seq || '-fd', 'bench' FROM seq_1_to_100;"
+    echo "INSERT INTO Media (MediaId, VolumeName, PoolId, MediaType, VolStatus, VolBytes) SELECT seq, 'Vol-' || seq, 1, 'File1', CASE seq % 5 WHEN 0 THEN 'Append' ELSE 'Full' END, 1000000000 FROM seq_1_to_2000;"
   else
     echo "INSERT INTO Client (ClientId, Name, Uname) SELECT i, 'client' || i || '-fd', 'bench' FROM generate_series(1, 100) AS c(i);"
     echo "INSERT INTO Media (MediaId, VolumeName, PoolId, MediaType, VolStatus, VolBytes) SELECT i, 'Vol-' || i, 1, 'File1', CASE i % 5 WHEN 0 THEN 'Append' ELSE 'Full' END, 1000000000 FROM generate_series(1, 2000) AS c(i);"
@@ -56,6 +72,7 @@ $src i, 'Job' || (i % 500) || '.' || i, 'Job' || (i % 500), 'B', CASE WHEN i % 7
   $(datef "$t - 60"), $(datef "$t - 60"), $(datef "$t"), $(datef "$t"), $t, i % 1000, i * 10, 0, 0, 1$from;
 SQL
   [ "$1" = pg ] && echo "ANALYZE;"
+  [ "$1" = mysql ] && echo "ANALYZE TABLE Job, Client, Pool, Media;"
   return 0
 }
 bench() { # bench <name> <catalog yaml line>
@@ -76,13 +93,19 @@ bench() { # bench <name> <catalog yaml line>
     "$(awk '/^exporterd_module_up\{module="bacula"\}/ { print $2 }' "$WORK/$1.prom")"
 }
 
-t=$(date +%s.%N)
-sqlite3 "$WORK/bacula.db" <"$SQLITE_SCHEMA"
-rows_sql sqlite | sqlite3 "$WORK/bacula.db"
-echo "sqlite: $ROWS jobs generated in $(awk -v a="$t" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s"
-bench sqlite "sqlite: $WORK/bacula.db"
+want() { [ -z "$ONLY" ] || [ "$ONLY" = "$1" ]; }
 
-if [ -f "$PG_SCHEMA" ] && [ -x "$PG_BIN/initdb" ]; then
+if want sqlite; then
+  t=$(date +%s.%N)
+  sqlite3 "$WORK/bacula.db" <"$SQLITE_SCHEMA"
+  rows_sql sqlite | sqlite3 "$WORK/bacula.db"
+  echo "sqlite: $ROWS jobs generated in $(awk -v a="$t" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s"
+  bench sqlite "sqlite: $WORK/bacula.db"
+fi
+
+if ! want postgresql; then
+  :
+elif [ -f "$PG_SCHEMA" ] && [ -x "$PG_BIN/initdb" ]; then
   mkdir -p "$WORK/pg" && chown postgres: "$WORK/pg"
   PGP=$(free_port)
   runuser -u postgres -- "$PG_BIN/initdb" -D "$WORK/pg/data" -A trust -U postgres --no-sync >/dev/null
@@ -96,4 +119,32 @@ if [ -f "$PG_SCHEMA" ] && [ -x "$PG_BIN/initdb" ]; then
   bench postgresql "postgresql: 'host=127.0.0.1 port=$PGP dbname=bacula user=postgres'"
 else
   echo "postgresql: skipped (needs $PG_SCHEMA and $PG_BIN/initdb)"
+fi
+
+# MariaDB: a private mariadbd on loopback; the module reads as a SELECT-only user.
+if ! want mysql; then
+  :
+elif [ -f "$MY_SCHEMA" ] && [ -x /usr/sbin/mariadbd ]; then
+  MYP=$(free_port)
+  MYOPTS=(--innodb-log-file-size=256M --innodb-buffer-pool-size=1G)
+  mariadb-install-db --no-defaults --auth-root-authentication-method=normal --skip-test-db \
+    --datadir="$WORK/my/data" --user="$(id -un)" "${MYOPTS[@]}" >"$WORK/my-install.log" 2>&1
+  /usr/sbin/mariadbd --no-defaults --datadir="$WORK/my/data" --socket="$WORK/my/sock" --port="$MYP" \
+    --bind-address=127.0.0.1 --skip-log-bin --skip-name-resolve --user="$(id -un)" \
+    --log-error="$WORK/my/server.log" --innodb-flush-log-at-trx-commit=0 "${MYOPTS[@]}" &
+  MY_PID=$!
+  for _ in $(seq 300); do
+    mariadb-admin --no-defaults -S "$WORK/my/sock" -u root ping >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  my() { mariadb --no-defaults -S "$WORK/my/sock" -u root "$@"; }
+  my -e "CREATE DATABASE bacula; CREATE USER 'exporter'@'127.0.0.1' IDENTIFIED BY 'bench-pw';
+         GRANT SELECT ON bacula.* TO 'exporter'@'127.0.0.1';"
+  echo bench-pw >"$WORK/my.pw"
+  t=$(date +%s.%N)
+  { cat "$MY_SCHEMA"; rows_sql mysql; } | my bacula >/dev/null
+  echo "mysql: $ROWS jobs generated in $(awk -v a="$t" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s"
+  bench mysql "mysql: {host: 127.0.0.1, port: $MYP, user: exporter, password_file: $WORK/my.pw}"
+else
+  echo "mysql: skipped (needs $MY_SCHEMA and /usr/sbin/mariadbd)"
 fi

@@ -1,6 +1,6 @@
 // The SQL layer against catalogs built from the Debian packages' schema
-// files: SQLite in-process, PostgreSQL started on loopback. Both must render
-// the same exposition (tests/golden/fixture.prom).
+// files: SQLite in-process, PostgreSQL and MariaDB started on loopback. All
+// must render the same exposition (tests/golden/fixture.prom).
 #include "catalog.h"
 
 #include <gtest/gtest.h>
@@ -9,6 +9,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include "catalog_reader.h"
@@ -20,6 +21,7 @@ namespace {
 
 using testing::FileExists;
 using testing::FixturePath;
+using testing::MariaServer;
 using testing::PgServer;
 using testing::ReadFileOrDie;
 using testing::TempDir;
@@ -58,6 +60,75 @@ void ExpectGolden(const std::string& got) {
   }
   EXPECT_EQ(got, ReadFileOrDie(path))
       << "rerun with BACULA_UPDATE_GOLDEN=1 to see the new output";
+}
+
+// Checks run on every backend.
+void CheckLookbackAndFilter(Catalog& catalog) {
+  std::string error;
+  auto s = catalog.Open(In(std::chrono::seconds(5)), nullptr, &error);
+  ASSERT_NE(s, nullptr) << error;
+  ReadOptions opts;
+  opts.now = kNow;
+  opts.lookback_seconds = 86400;  // only jobs after 2023-11-13 22:13:20
+  opts.keep_job = [](const std::string& n) { return n == "WebBackup"; };
+  Snapshot snap;
+  ASSERT_TRUE(ReadSnapshot(*s, opts, &snap, &error)) << error;
+  ASSERT_EQ(snap.last.size(), 1u);
+  EXPECT_EQ(snap.last[0].job_id, 4);
+  EXPECT_EQ(snap.last[0].status, 'E');
+  ASSERT_EQ(snap.runs.size(), 1u);
+  EXPECT_EQ(snap.runs.begin()->second,
+            (std::map<std::string, int64_t>{{"error", 1}}));
+  EXPECT_EQ(snap.running, 1);
+  EXPECT_EQ(snap.waiting.at("media"), 0);  // DbBackup filtered out
+}
+
+// The incremental reader must match a full read after jobs are added,
+// finish, and are deleted. `exec` runs writing SQL (';'-separated) on the
+// catalog behind `catalog`.
+void CheckIncrementalMatchesFullRead(
+    Catalog& catalog, const std::function<void(const std::string&)>& exec) {
+  ReadOptions opts;
+  opts.now = kNow;
+  opts.lookback_seconds = 31 * 86400;
+  CatalogReader reader;
+  auto read = [&](CatalogReader& r) {
+    std::string error;
+    auto s = catalog.Open(In(std::chrono::seconds(5)), nullptr, &error);
+    EXPECT_NE(s, nullptr) << error;
+    if (!s) return std::string();
+    Snapshot snap;
+    EXPECT_TRUE(r.Read(*s, opts, &snap, &error)) << error;
+    return Serialize(BuildFamilies(snap));
+  };
+  auto fresh = [&] {
+    CatalogReader r;
+    return read(r);
+  };
+  EXPECT_EQ(read(reader), fresh());
+  EXPECT_EQ(reader.last_mode(), "full");
+  // The running WebBackup (13) finishes OK; a new DbBackup full succeeds.
+  exec(
+      "UPDATE Job SET JobStatus = 'T', EndTime = '2023-11-14 22:05:00', "
+      "RealEndTime = '2023-11-14 22:05:00', JobTDate = 1699999500, "
+      "JobBytes = 777 WHERE JobId = 13;"
+      "INSERT INTO Job (JobId, Job, Name, Type, Level, ClientId, JobStatus, "
+      "SchedTime, StartTime, EndTime, RealEndTime, JobTDate, JobFiles, "
+      "JobBytes) VALUES (17, 'DbBackup.17', 'DbBackup', 'B', 'F', 2, 'T', "
+      "'2023-11-14 22:06:00', '2023-11-14 22:06:00', '2023-11-14 22:07:00', "
+      "'2023-11-14 22:07:00', 1699999620, 9, 99);");
+  const std::string after = read(reader);
+  EXPECT_EQ(reader.last_mode(), "delta from JobId 13");
+  EXPECT_EQ(after, fresh());
+  EXPECT_NE(after.find("bacula_job_last_bytes{job_name=\"WebBackup\","
+                       "client=\"web-fd\"} 777"),
+            std::string::npos);
+  // The newest DbBackup is deleted: that read notices, the next is full.
+  exec("DELETE FROM Job WHERE JobId = 17;");
+  read(reader);
+  const std::string healed = read(reader);
+  EXPECT_EQ(reader.last_mode(), "full");
+  EXPECT_EQ(healed, fresh());
 }
 
 class SqliteCatalogTest : public ::testing::Test {
@@ -131,23 +202,7 @@ TEST_F(SqliteCatalogTest, CancelledInterrupts) {
 
 TEST_F(SqliteCatalogTest, LookbackAndFilter) {
   auto catalog = NewSqliteCatalog(db_);
-  std::string error;
-  auto s = catalog->Open(In(std::chrono::seconds(5)), nullptr, &error);
-  ASSERT_NE(s, nullptr) << error;
-  ReadOptions opts;
-  opts.now = kNow;
-  opts.lookback_seconds = 86400;  // only jobs after 2023-11-13 22:13:20
-  opts.keep_job = [](const std::string& n) { return n == "WebBackup"; };
-  Snapshot snap;
-  ASSERT_TRUE(ReadSnapshot(*s, opts, &snap, &error)) << error;
-  ASSERT_EQ(snap.last.size(), 1u);
-  EXPECT_EQ(snap.last[0].job_id, 4);
-  EXPECT_EQ(snap.last[0].status, 'E');
-  ASSERT_EQ(snap.runs.size(), 1u);
-  EXPECT_EQ(snap.runs.begin()->second,
-            (std::map<std::string, int64_t>{{"error", 1}}));
-  EXPECT_EQ(snap.running, 1);
-  EXPECT_EQ(snap.waiting.at("media"), 0);  // DbBackup filtered out
+  CheckLookbackAndFilter(*catalog);
 }
 
 TEST(PostgresCatalogTest, UnreachableFailsWithinDeadline) {
@@ -241,29 +296,229 @@ TEST_F(PostgresServerTest, WrongDatabaseIsAnError) {
   EXPECT_NE(error.find("nosuchdb"), std::string::npos) << error;
 }
 
+TEST(MysqlCatalogTest, UnreachableFailsWithinDeadline) {
+  // Refused, a missing socket, and an address that drops packets. The
+  // client's timeouts are whole seconds rounded down: 1 s of a 1.5 s budget.
+  MysqlOptions refused;
+  refused.host = "127.0.0.1";
+  refused.port = 1;
+  MysqlOptions no_socket;
+  no_socket.socket = "/nonexistent/mysqld.sock";
+  MysqlOptions dropped;
+  dropped.host = "10.255.255.1";
+  for (const MysqlOptions& o : {refused, no_socket, dropped}) {
+    auto catalog = NewMysqlCatalog(o);
+    std::string error;
+    const auto t0 = std::chrono::steady_clock::now();
+    EXPECT_EQ(
+        catalog->Open(In(std::chrono::milliseconds(1500)), nullptr, &error),
+        nullptr);
+    EXPECT_LT(std::chrono::steady_clock::now() - t0,
+              std::chrono::milliseconds(1500))
+        << catalog->Describe();
+    EXPECT_NE(error.find("mysql connect (" + catalog->Describe() + "): "),
+              std::string::npos)
+        << error;
+  }
+}
+
+TEST(MysqlCatalogTest, DescribeHidesPassword) {
+  MysqlOptions o;
+  o.host = "db";
+  o.port = 3307;
+  o.user = "ro";
+  o.password = "s3cret";
+  auto c = NewMysqlCatalog(o);
+  EXPECT_EQ(c->Describe(), "mysql:host=db port=3307 database=bacula user=ro");
+  o.socket = "/run/mysqld/mysqld.sock";
+  EXPECT_EQ(NewMysqlCatalog(o)->Describe(),
+            "mysql:socket=/run/mysqld/mysqld.sock database=bacula user=ro");
+}
+
+// MariaDB (Debian's mariadb-server) with bacula-director-mysql's schema and
+// the fixture rows; the module reads as a user with SELECT only.
+class MariaDbServerTest : public ::testing::Test {
+ protected:
+  static constexpr char kUser[] = "exporter";
+  static constexpr char kPassword[] = "pa'ss w0rd";
+
+  static void SetUpTestSuite() {
+    if (!MariaServer::Installed()) {
+      skip_ = "mariadbd is not installed (Debian package mariadb-server)";
+      return;
+    }
+    if (!FileExists(testing::MysqlSchemaPath())) {
+      start_error_ = "no " + testing::MysqlSchemaPath() +
+                     " (scripts/setup.sh unpacks bacula-director-mysql's "
+                     "schema; or set BACULA_MYSQL_SCHEMA)";
+      return;
+    }
+    server_ = new MariaServer();
+    std::string e = server_->Start();
+    if (e.empty())
+      e = server_->CreateDatabase("bacula", {testing::MysqlSchemaPath(),
+                                             FixturePath("fixtures/rows.sql")});
+    if (e.empty()) e = server_->CreateReadOnlyUser(kUser, kPassword, "bacula");
+    start_error_ = e;
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+  void SetUp() override {
+    if (!skip_.empty()) GTEST_SKIP() << skip_;
+    ASSERT_EQ(start_error_, "");
+  }
+  static std::unique_ptr<Catalog> ReadOnly(const std::string& db = "bacula") {
+    return NewMysqlCatalog(server_->Tcp(db, kUser, kPassword));
+  }
+  static std::unique_ptr<Catalog> Root() {
+    MysqlOptions o;
+    o.socket = server_->socket();
+    o.user = "root";
+    return NewMysqlCatalog(o);
+  }
+  static inline MariaServer* server_ = nullptr;
+  static inline std::string skip_;
+  static inline std::string start_error_;
+};
+
+TEST_F(MariaDbServerTest, MatchesGolden) {
+  ExpectGolden(ScrapeText(*ReadOnly()));
+}
+
+TEST_F(MariaDbServerTest, MatchesGoldenOverSocket) {
+  MysqlOptions o = server_->Tcp("bacula", kUser, kPassword);
+  o.host = "localhost";
+  o.socket = server_->socket();
+  ExpectGolden(ScrapeText(*NewMysqlCatalog(o)));
+}
+
+TEST_F(MariaDbServerTest, LookbackAndFilter) {
+  CheckLookbackAndFilter(*ReadOnly());
+}
+
+TEST_F(MariaDbServerTest, IncrementalMatchesFullRead) {
+  // A database of its own: the other tests keep the fixture rows.
+  ASSERT_EQ(
+      server_->CreateDatabase("bacula_inc", {testing::MysqlSchemaPath(),
+                                             FixturePath("fixtures/rows.sql")}),
+      "");
+  ASSERT_EQ(server_->Exec("", std::string("GRANT SELECT ON bacula_inc.* TO '") +
+                                  kUser + "'@'127.0.0.1'"),
+            "");
+  auto catalog = ReadOnly("bacula_inc");
+  CheckIncrementalMatchesFullRead(*catalog, [](const std::string& sql) {
+    EXPECT_EQ(server_->Exec("bacula_inc", sql), "");
+  });
+}
+
+TEST_F(MariaDbServerTest, SessionIsReadOnly) {
+  // Even root (all privileges) cannot write in the module's session.
+  std::string error;
+  auto s = Root()->Open(In(std::chrono::seconds(5)), nullptr, &error);
+  ASSERT_NE(s, nullptr) << error;
+  std::vector<Row> rows;
+  EXPECT_FALSE(s->Query("DELETE FROM Job", &rows, &error));
+  EXPECT_NE(error.find("READ ONLY"), std::string::npos) << error;
+  ASSERT_TRUE(s->Query("SELECT COUNT(*) FROM Job", &rows, &error)) << error;
+  EXPECT_EQ(rows.at(0).at(0).value_or(""), "16");
+}
+
+TEST_F(MariaDbServerTest, GrantIsSelectOnly) {
+  std::string error;
+  auto s = ReadOnly()->Open(In(std::chrono::seconds(5)), nullptr, &error);
+  ASSERT_NE(s, nullptr) << error;
+  std::vector<Row> rows;
+  ASSERT_TRUE(s->Query("SHOW GRANTS", &rows, &error)) << error;
+  std::string grants;
+  for (const Row& r : rows) grants += r.at(0).value_or("") + "\n";
+  EXPECT_NE(grants.find("GRANT SELECT ON `bacula`.*"), std::string::npos)
+      << grants;
+  EXPECT_FALSE(s->Query("SELECT COUNT(*) FROM mysql.user", &rows, &error));
+  EXPECT_NE(error.find("denied"), std::string::npos) << error;
+}
+
+TEST_F(MariaDbServerTest, StatementTimeoutFromDeadline) {
+  std::string error;
+  auto s =
+      ReadOnly()->Open(In(std::chrono::milliseconds(800)), nullptr, &error);
+  ASSERT_NE(s, nullptr) << error;
+  std::vector<Row> rows;
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_FALSE(s->Query("SELECT SLEEP(10)", &rows, &error));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0,
+            std::chrono::milliseconds(900));
+  EXPECT_NE(error.find("max_statement_time"), std::string::npos) << error;
+}
+
+TEST_F(MariaDbServerTest, CancelledStopsBeforeQuery) {
+  std::atomic<bool> cancelled{false};
+  std::string error;
+  auto s = ReadOnly()->Open(In(std::chrono::seconds(5)), &cancelled, &error);
+  ASSERT_NE(s, nullptr) << error;
+  cancelled = true;
+  std::vector<Row> rows;
+  EXPECT_FALSE(s->Query("SELECT 1", &rows, &error));
+}
+
+TEST_F(MariaDbServerTest, WrongDatabaseIsAnError) {
+  std::string error;
+  EXPECT_EQ(
+      ReadOnly("nosuchdb")->Open(In(std::chrono::seconds(5)), nullptr, &error),
+      nullptr);
+  EXPECT_NE(error.find("nosuchdb"), std::string::npos) << error;
+}
+
+TEST_F(MariaDbServerTest, WrongPasswordIsAnError) {
+  auto catalog =
+      NewMysqlCatalog(server_->Tcp("bacula", kUser, "not the password"));
+  std::string error;
+  EXPECT_EQ(catalog->Open(In(std::chrono::seconds(5)), nullptr, &error),
+            nullptr);
+  EXPECT_NE(error.find("Access denied"), std::string::npos) << error;
+  EXPECT_EQ(error.find("not the password"), std::string::npos) << error;
+}
+
+// A server of its own, hung (SIGSTOP) after the session opened, then hung
+// before connecting: both fail by the deadline.
+TEST(MariaDbHungServerTest, FailsWithinDeadline) {
+  if (!MariaServer::Installed()) GTEST_SKIP() << "mariadbd is not installed";
+  MariaServer server;
+  ASSERT_EQ(server.Start(), "");
+  MysqlOptions o = server.Tcp("mysql", "root", "");
+  auto catalog = NewMysqlCatalog(o);
+  std::string error;
+  auto s = catalog->Open(In(std::chrono::milliseconds(2500)), nullptr, &error);
+  ASSERT_NE(s, nullptr) << error;
+  std::vector<Row> rows;
+  ASSERT_TRUE(s->Query("SELECT @@socket", &rows, &error)) << error;
+  ASSERT_EQ(rows.at(0).at(0).value_or(""), server.socket());  // our server
+  server.Pause();
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_FALSE(s->Query("SELECT 1", &rows, &error));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0,
+            std::chrono::milliseconds(2500));
+  EXPECT_FALSE(error.empty());
+  s.reset();
+  t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(catalog->Open(In(std::chrono::milliseconds(2500)), nullptr, &error),
+            nullptr);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0,
+            std::chrono::milliseconds(2500));
+  EXPECT_NE(error.find("mysql connect"), std::string::npos) << error;
+  server.Resume();
+}
+
 }  // namespace
 }  // namespace bacula
 
 namespace bacula {
 namespace {
 
-// The incremental reader must match a full read after jobs are added,
-// finish, and are deleted.
 TEST_F(SqliteCatalogTest, IncrementalMatchesFullRead) {
   auto catalog = NewSqliteCatalog(db_);
-  ReadOptions opts;
-  opts.now = kNow;
-  opts.lookback_seconds = 31 * 86400;
-  CatalogReader reader;
-  auto read = [&](CatalogReader& r) {
-    std::string error;
-    auto s = catalog->Open(In(std::chrono::seconds(5)), nullptr, &error);
-    EXPECT_NE(s, nullptr) << error;
-    Snapshot snap;
-    EXPECT_TRUE(r.Read(*s, opts, &snap, &error)) << error;
-    return Serialize(BuildFamilies(snap));
-  };
-  auto exec = [&](const std::string& sql) {
+  CheckIncrementalMatchesFullRead(*catalog, [&](const std::string& sql) {
     sqlite3* h = nullptr;
     ASSERT_EQ(sqlite3_open(db_.c_str(), &h), SQLITE_OK);
     char* msg = nullptr;
@@ -271,35 +526,7 @@ TEST_F(SqliteCatalogTest, IncrementalMatchesFullRead) {
         << (msg ? msg : "");
     sqlite3_free(msg);
     sqlite3_close(h);
-  };
-  auto fresh = [&] {
-    CatalogReader r;
-    return read(r);
-  };
-  EXPECT_EQ(read(reader), fresh());
-  EXPECT_EQ(reader.last_mode(), "full");
-  // The running WebBackup (13) finishes OK; a new DbBackup full succeeds.
-  exec(
-      "UPDATE Job SET JobStatus = 'T', EndTime = '2023-11-14 22:05:00', "
-      "RealEndTime = '2023-11-14 22:05:00', JobTDate = 1699999500, "
-      "JobBytes = 777 WHERE JobId = 13;"
-      "INSERT INTO Job (JobId, Job, Name, Type, Level, ClientId, JobStatus, "
-      "SchedTime, StartTime, EndTime, RealEndTime, JobTDate, JobFiles, "
-      "JobBytes) VALUES (17, 'DbBackup.17', 'DbBackup', 'B', 'F', 2, 'T', "
-      "'2023-11-14 22:06:00', '2023-11-14 22:06:00', '2023-11-14 22:07:00', "
-      "'2023-11-14 22:07:00', 1699999620, 9, 99);");
-  const std::string after = read(reader);
-  EXPECT_EQ(reader.last_mode(), "delta from JobId 13");
-  EXPECT_EQ(after, fresh());
-  EXPECT_NE(after.find("bacula_job_last_bytes{job_name=\"WebBackup\","
-                       "client=\"web-fd\"} 777"),
-            std::string::npos);
-  // The newest DbBackup is deleted: that read notices, the next is full.
-  exec("DELETE FROM Job WHERE JobId = 17;");
-  read(reader);
-  const std::string healed = read(reader);
-  EXPECT_EQ(reader.last_mode(), "full");
-  EXPECT_EQ(healed, fresh());
+  });
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <prometheus/text_serializer.h>
 
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include "bacula_module.h"
@@ -16,6 +17,7 @@ using exporterd::CollectResult;
 using exporterd::ConfigErrors;
 using exporterd::ModuleEnv;
 using testing::FixturePath;
+using testing::MariaServer;
 using testing::TempDir;
 
 class CaptureLogger : public exporterd::Logger {
@@ -88,16 +90,118 @@ TEST(BaculaConfigTest, PostgresqlLookbackJobs) {
   EXPECT_NE(l->module->Debug().find("dbname=bacula"), std::string::npos);
 }
 
-TEST(BaculaConfigTest, MysqlNotSupportedYet) {
-  auto l = Load(
-      "modules:\n  bacula:\n    catalog:\n      mysql: {host: db, user: ro}\n");
-  ASSERT_FALSE(l->errors.empty());
-  EXPECT_NE(l->errors.ToString().find("exporterd.yml:4: "
-                                      "modules.bacula.catalog.mysql: "
-                                      "MySQL/MariaDB catalogs are not "
-                                      "supported yet"),
+TEST(BaculaConfigTest, MysqlDefaults) {
+  auto l = Load("modules:\n  bacula:\n    catalog:\n      mysql: {}\n");
+  ASSERT_TRUE(l->errors.empty()) << l->errors.ToString();
+  const Config& c = l->get()->config();
+  EXPECT_EQ(c.backend, "mysql");
+  EXPECT_EQ(c.mysql.host, "localhost");
+  EXPECT_EQ(c.mysql.port, 3306);
+  EXPECT_EQ(c.mysql.socket, "");
+  EXPECT_EQ(c.mysql.user, "bacula");
+  EXPECT_EQ(c.mysql.password, "");
+  EXPECT_EQ(c.mysql.database, "bacula");
+  EXPECT_TRUE(l->module->HasCollect());
+  EXPECT_NE(l->module->Debug().find(
+                "catalog: mysql:host=localhost port=3306 database=bacula "
+                "user=bacula\n"),
             std::string::npos)
-      << l->errors.ToString();
+      << l->module->Debug();
+}
+
+TEST(BaculaConfigTest, MysqlAllKeysAndPasswordFile) {
+  TempDir dir;
+  const std::string pw = dir.path() + "/bacula.pw";
+  std::ofstream(pw) << "s3cret pass\r\nsecond line ignored\n";
+  auto l = Load(
+      "modules:\n  bacula:\n    catalog:\n      mysql:\n"
+      "        host: db.example.org\n        port: 3307\n"
+      "        user: exporter\n        password_file: " +
+      pw + "\n        database: bacula_cat\n");
+  ASSERT_TRUE(l->errors.empty()) << l->errors.ToString();
+  const Config& c = l->get()->config();
+  EXPECT_EQ(c.mysql.host, "db.example.org");
+  EXPECT_EQ(c.mysql.port, 3307);
+  EXPECT_EQ(c.mysql.user, "exporter");
+  EXPECT_EQ(c.mysql.password, "s3cret pass");
+  EXPECT_EQ(c.mysql.database, "bacula_cat");
+  EXPECT_EQ(c.password_file, pw);
+  const std::string debug = l->module->Debug();
+  EXPECT_NE(debug.find("mysql:host=db.example.org port=3307 "
+                       "database=bacula_cat user=exporter"),
+            std::string::npos)
+      << debug;
+  EXPECT_EQ(debug.find("s3cret"), std::string::npos) << debug;
+  EXPECT_EQ(c.target.find("s3cret"), std::string::npos) << c.target;
+  for (const std::string& line : l->logger.lines)
+    EXPECT_EQ(line.find("s3cret"), std::string::npos) << line;
+}
+
+TEST(BaculaConfigTest, MysqlSocket) {
+  auto l = Load(
+      "modules:\n  bacula:\n    catalog:\n"
+      "      mysql: {socket: /run/mysqld/mysqld.sock, user: ro}\n");
+  ASSERT_TRUE(l->errors.empty()) << l->errors.ToString();
+  EXPECT_EQ(l->get()->config().mysql.socket, "/run/mysqld/mysqld.sock");
+  EXPECT_NE(l->module->Debug().find("mysql:socket=/run/mysqld/mysqld.sock "
+                                    "database=bacula user=ro"),
+            std::string::npos)
+      << l->module->Debug();
+}
+
+TEST(BaculaConfigTest, MysqlErrors) {
+  TempDir dir;
+  const std::string empty = dir.path() + "/empty.pw";
+  std::ofstream(empty) << "";
+  const std::string blank = dir.path() + "/blank.pw";
+  std::ofstream(blank) << "\nsecond\n";
+  struct Case {
+    std::string yaml;
+    std::string want;
+  } cases[] = {
+      {"modules:\n  bacula:\n    catalog:\n      mysql:\n"
+       "        user: ro\n        password_file: /nonexistent/pw\n",
+       "exporterd.yml:6: modules.bacula.catalog.mysql.password_file: "
+       "/nonexistent/pw cannot be read: No such file or directory"},
+      {"modules:\n  bacula:\n    catalog:\n      mysql:\n"
+       "        password_file: " +
+           dir.path() + "\n",
+       "exporterd.yml:5: modules.bacula.catalog.mysql.password_file: " +
+           dir.path() + " cannot be read"},
+      {"modules:\n  bacula: {catalog: {mysql: {password_file: " + empty +
+           "}}}\n",
+       "modules.bacula.catalog.mysql.password_file: " + empty + " is empty"},
+      {"modules:\n  bacula: {catalog: {mysql: {password_file: " + blank +
+           "}}}\n",
+       "modules.bacula.catalog.mysql.password_file: " + blank +
+           " has an empty first line"},
+      {"modules:\n  bacula: {catalog: {mysql: {password_file: rel.pw}}}\n",
+       "modules.bacula.catalog.mysql.password_file: must be an absolute path"},
+      {"modules:\n  bacula:\n    catalog:\n      mysql: {hots: db}\n",
+       "exporterd.yml:4: modules.bacula.catalog.mysql.hots: unknown key"},
+      {"modules:\n  bacula: {catalog: {mysql: {port: 70000}}}\n",
+       "modules.bacula.catalog.mysql.port"},
+      {"modules:\n  bacula: {catalog: {mysql: {host: '', user: ''}}}\n",
+       "modules.bacula.catalog.mysql.host: must not be empty"},
+      {"modules:\n  bacula: {catalog: {mysql: {user: ''}}}\n",
+       "modules.bacula.catalog.mysql.user: must not be empty"},
+      {"modules:\n  bacula: {catalog: {mysql: {database: ''}}}\n",
+       "modules.bacula.catalog.mysql.database: must not be empty"},
+      {"modules:\n  bacula: {catalog: {mysql: {socket: /s, host: db}}}\n",
+       "modules.bacula.catalog.mysql.socket: set either socket or host/port"},
+      {"modules:\n  bacula: {catalog: {mysql: {socket: run/s}}}\n",
+       "modules.bacula.catalog.mysql.socket: must be the absolute path"},
+      {"modules:\n  bacula: {catalog: {mysql: 'host=db'}}\n",
+       "modules.bacula.catalog.mysql: expected a mapping"},
+      {"modules:\n  bacula: {catalog: {sqlite: /a, mysql: {}}}\n",
+       "set only one of sqlite, postgresql, mysql"},
+  };
+  for (const Case& c : cases) {
+    auto l = Load(c.yaml);
+    EXPECT_NE(l->errors.ToString().find(c.want), std::string::npos)
+        << c.yaml << " -> " << l->errors.ToString();
+    EXPECT_FALSE(l->module->HasCollect()) << c.yaml;
+  }
 }
 
 TEST(BaculaConfigTest, Errors) {
@@ -186,6 +290,68 @@ TEST_F(BaculaCollectTest, RemovedCatalogIsAnError) {
   EXPECT_NE(r.error.find("cannot open SQLite catalog"), std::string::npos)
       << r.error;
   EXPECT_TRUE(r.families.empty());
+}
+
+// The module on a MariaDB catalog read by a SELECT-only user with a
+// password_file; then the server goes away (stopped, or hung): the scrape
+// fails by its deadline with the reason.
+class BaculaMysqlCollectTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!MariaServer::Installed())
+      GTEST_SKIP() << "mariadbd is not installed (mariadb-server)";
+    ASSERT_TRUE(testing::FileExists(testing::MysqlSchemaPath()))
+        << testing::MysqlSchemaPath();
+    ASSERT_EQ(server_.Start(), "");
+    ASSERT_EQ(
+        server_.CreateDatabase("bacula", {testing::MysqlSchemaPath(),
+                                          FixturePath("fixtures/rows.sql")}),
+        "");
+    ASSERT_EQ(server_.CreateReadOnlyUser("exporter", "pw-9f2c", "bacula"), "");
+    std::ofstream(dir_.path() + "/pw") << "pw-9f2c\n";
+    l_ = Load(
+        "modules:\n  bacula:\n    catalog:\n      mysql:\n"
+        "        host: 127.0.0.1\n        port: " +
+        std::to_string(server_.port()) +
+        "\n        user: exporter\n        password_file: " + dir_.path() +
+        "/pw\n");
+    ASSERT_TRUE(l_->errors.empty()) << l_->errors.ToString();
+    l_->get()->SetClockForTest([] { return int64_t{1700000000}; });
+  }
+  MariaServer server_;
+  TempDir dir_;
+  std::unique_ptr<Loaded> l_;
+};
+
+TEST_F(BaculaMysqlCollectTest, GoldenThenServerStopped) {
+  CollectResult r = CollectWithin(l_->module.get(), std::chrono::seconds(10));
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(Serialize(r.families),
+            testing::ReadFileOrDie(FixturePath("golden/fixture.prom")));
+  server_.Stop();
+  const auto t0 = exporterd::Clock::now();
+  r = CollectWithin(l_->module.get(), std::chrono::seconds(2));
+  EXPECT_LT(exporterd::Clock::now() - t0, std::chrono::seconds(2));
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.error.find("mysql connect (mysql:host=127.0.0.1 port="),
+            std::string::npos)
+      << r.error;
+  EXPECT_NE(r.error.find("Can't connect"), std::string::npos) << r.error;
+  EXPECT_TRUE(r.families.empty());
+  EXPECT_NE(l_->module->Debug().find("error: mysql connect"), std::string::npos)
+      << l_->module->Debug();
+}
+
+TEST_F(BaculaMysqlCollectTest, HungServerAnswersWithinDeadline) {
+  ASSERT_TRUE(CollectWithin(l_->module.get(), std::chrono::seconds(10)).ok);
+  server_.Pause();
+  const auto t0 = exporterd::Clock::now();
+  CollectResult r =
+      CollectWithin(l_->module.get(), std::chrono::milliseconds(2500));
+  EXPECT_LT(exporterd::Clock::now() - t0, std::chrono::milliseconds(2500));
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.error.find("client timeout"), std::string::npos) << r.error;
+  server_.Resume();
 }
 
 }  // namespace

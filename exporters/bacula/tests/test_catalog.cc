@@ -1,20 +1,30 @@
 #include "test_catalog.h"
 
+#include <fcntl.h>
+#include <mysql.h>
 #include <netinet/in.h>
+#include <pwd.h>
+#include <signal.h>
 #include <sqlite3.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 namespace bacula::testing {
 namespace {
 
 constexpr char kPgBinDir[] = "/usr/lib/postgresql/15/bin";
+constexpr char kMariadbd[] = "/usr/sbin/mariadbd";
 
 std::string EnvOr(const char* name, const std::string& def) {
   const char* v = std::getenv(name);
@@ -49,6 +59,10 @@ std::string SqliteSchemaPath() {
 
 std::string PgsqlSchemaPath() {
   return EnvOr("BACULA_PGSQL_SCHEMA", BACULA_PGSQL_SCHEMA_DEFAULT);
+}
+
+std::string MysqlSchemaPath() {
+  return EnvOr("BACULA_MYSQL_SCHEMA", BACULA_MYSQL_SCHEMA_DEFAULT);
 }
 
 std::string FixturePath(const std::string& name) {
@@ -178,6 +192,264 @@ void PgServer::Stop() {
 std::string PgServer::Conninfo(const std::string& db) const {
   return "host=127.0.0.1 port=" + std::to_string(port_) +
          " user=postgres dbname=" + db;
+}
+
+}  // namespace bacula::testing
+
+namespace bacula::testing {
+namespace {
+
+std::string Mariadbd() { return EnvOr("BACULA_MARIADBD", kMariadbd); }
+
+std::string UserName() {
+  const passwd* pw = getpwuid(geteuid());
+  return pw != nullptr ? pw->pw_name : "root";
+}
+
+// Small files, fast start: the server only holds the test catalog.
+const std::vector<std::string>& ServerOptions() {
+  static const std::vector<std::string> v = {
+      "--innodb-log-file-size=8M", "--innodb-buffer-pool-size=32M",
+      "--innodb-data-file-path=ibdata1:4M:autoextend"};
+  return v;
+}
+
+std::string SqlString(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "'";
+}
+
+}  // namespace
+
+bool MariaServer::Installed() { return FileExists(Mariadbd()); }
+
+MariaServer::~MariaServer() { Stop(); }
+
+std::string MariaServer::RunLogged(const std::string& cmd) const {
+  const std::string full = cmd + " >>" + dir_ + "/cmd.log 2>&1";
+  if (std::system(full.c_str()) != 0) {
+    std::string log;
+    try {
+      log = ReadFileOrDie(dir_ + "/cmd.log");
+    } catch (...) {
+    }
+    if (log.size() > 2000) log = log.substr(log.size() - 2000);
+    return "command failed: " + cmd + "\n" + log;
+  }
+  return {};
+}
+
+std::string MariaServer::Client(const std::string& db) const {
+  return "/usr/bin/mariadb --no-defaults -S " + Quote(socket_) + " -u root" +
+         (db.empty() ? "" : " " + Quote(db));
+}
+
+namespace {
+
+// Logs in as root (socket, or TCP when `socket` is empty) and returns
+// @@socket, or nullopt when the server does not answer.
+std::optional<std::string> ServerSocket(int port, const std::string& socket) {
+  MYSQL* m = mysql_init(nullptr);
+  const unsigned one = 1;
+  mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &one);
+  mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &one);
+  std::optional<std::string> out;
+  if (mysql_real_connect(m, socket.empty() ? "127.0.0.1" : "localhost", "root",
+                         nullptr, nullptr, port,
+                         socket.empty() ? nullptr : socket.c_str(),
+                         0) != nullptr &&
+      mysql_query(m, "SELECT @@socket") == 0) {
+    if (MYSQL_RES* r = mysql_store_result(m)) {
+      if (MYSQL_ROW row = mysql_fetch_row(r); row != nullptr && row[0])
+        out = row[0];
+      mysql_free_result(r);
+    }
+  }
+  mysql_close(m);
+  return out;
+}
+
+}  // namespace
+
+std::string MariaServer::Start() {
+  char tmpl[] = "/tmp/bacula_my.XXXXXX";
+  if (mkdtemp(tmpl) == nullptr) return "mkdtemp failed";
+  dir_ = tmpl;
+  socket_ = dir_ + "/mysqld.sock";
+  const std::string user = UserName();
+  // A tmpdir of its own: servers bootstrapping at once in /tmp clash on
+  // their temporary table names.
+  std::filesystem::create_directory(dir_ + "/tmp");
+  std::string opts = " --tmpdir=" + dir_ + "/tmp";
+  for (const std::string& o : ServerOptions()) opts += " " + o;
+  if (std::string e =
+          RunLogged("/usr/bin/mariadb-install-db --no-defaults "
+                    "--auth-root-authentication-method=normal --skip-test-db "
+                    "--datadir=" +
+                    dir_ + "/data --user=" + Quote(user) + opts);
+      !e.empty())
+    return e;
+  // A free port can be taken by a test starting at the same time: then
+  // mariadbd exits at startup, or the port answers for another server. Try
+  // again on another port.
+  std::string error;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    error = Launch(user);
+    if (error.empty()) return {};
+    Kill();
+  }
+  return error;
+}
+
+std::string MariaServer::Launch(const std::string& user) {
+  port_ = FreePort();
+  std::vector<std::string> args = {Mariadbd(),
+                                   "--no-defaults",
+                                   "--datadir=" + dir_ + "/data",
+                                   "--socket=" + socket_,
+                                   "--port=" + std::to_string(port_),
+                                   "--bind-address=127.0.0.1",
+                                   "--skip-log-bin",
+                                   "--skip-name-resolve",
+                                   "--user=" + user,
+                                   "--pid-file=" + dir_ + "/mariadbd.pid",
+                                   "--log-error=" + dir_ + "/server.log",
+                                   "--tmpdir=" + dir_ + "/tmp",
+                                   "--innodb-flush-log-at-trx-commit=0",
+                                   "--innodb-doublewrite=0"};
+  args.insert(args.end(), ServerOptions().begin(), ServerOptions().end());
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const std::string out = dir_ + "/stdout.log";
+  const pid_t parent = getpid();
+  pid_t pid = fork();
+  if (pid < 0) return "fork failed";
+  if (pid == 0) {
+    // Only async-signal-safe calls here. The server dies with us.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);
+    int fd = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd >= 0) {
+      dup2(fd, 1);
+      dup2(fd, 2);
+    }
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  pid_ = pid;
+
+  // Ready when root can log in over the socket, and the TCP port is ours.
+  const auto until =
+      std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  for (;;) {
+    if (ServerSocket(0, socket_)) {
+      std::optional<std::string> tcp = ServerSocket(port_, "");
+      if (tcp == socket_) return {};
+      return "127.0.0.1:" + std::to_string(port_) + " is not our server (" +
+             tcp.value_or("no answer") + ")";
+    }
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      std::string log;
+      try {
+        log = ReadFileOrDie(dir_ + "/server.log");
+      } catch (...) {
+      }
+      if (log.size() > 2000) log = log.substr(log.size() - 2000);
+      return "mariadbd exited during startup:\n" + log;
+    }
+    if (std::chrono::steady_clock::now() > until)
+      return "mariadbd not ready after 60 s";
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+void MariaServer::Kill() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+std::string MariaServer::CreateDatabase(
+    const std::string& db, const std::vector<std::string>& sql_files) {
+  if (std::string e = Exec("", "CREATE DATABASE `" + db + "`"); !e.empty())
+    return e;
+  for (const std::string& f : sql_files)
+    if (std::string e = RunLogged(Client(db) + " <" + Quote(f)); !e.empty())
+      return e;
+  return {};
+}
+
+std::string MariaServer::Exec(const std::string& db, const std::string& sql) {
+  return RunLogged(Client(db) + " -e " + Quote(sql));
+}
+
+std::string MariaServer::CreateReadOnlyUser(const std::string& user,
+                                            const std::string& password,
+                                            const std::string& db) {
+  std::string sql;
+  for (const char* host : {"127.0.0.1", "localhost"}) {
+    const std::string who = SqlString(user) + "@" + SqlString(host);
+    sql += "CREATE USER " + who + " IDENTIFIED BY " + SqlString(password) +
+           "; GRANT SELECT ON `" + db + "`.* TO " + who + ";";
+  }
+  return Exec("", sql);
+}
+
+void MariaServer::Pause() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGSTOP);
+  // The stop reaches the server's threads one by one; a thread not yet
+  // stopped would still answer. Our child reports when all are stopped.
+  int status = 0;
+  waitpid(pid_, &status, WUNTRACED);
+}
+
+void MariaServer::Resume() {
+  if (pid_ > 0) kill(pid_, SIGCONT);
+}
+
+void MariaServer::Stop() {
+  if (pid_ > 0) {
+    kill(pid_, SIGCONT);
+    kill(pid_, SIGTERM);
+    const auto until =
+        std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    int status = 0;
+    while (waitpid(pid_, &status, WNOHANG) == 0) {
+      if (std::chrono::steady_clock::now() > until) {
+        kill(pid_, SIGKILL);
+        waitpid(pid_, &status, 0);
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    pid_ = -1;
+  }
+  if (!dir_.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+    dir_.clear();
+  }
+}
+
+MysqlOptions MariaServer::Tcp(const std::string& db, const std::string& user,
+                              const std::string& password) const {
+  MysqlOptions o;
+  o.host = "127.0.0.1";
+  o.port = port_;
+  o.user = user;
+  o.password = password;
+  o.database = db;
+  return o;
 }
 
 }  // namespace bacula::testing
