@@ -3,7 +3,7 @@
 # Idempotent: only missing packages are installed. Run as root (or with sudo available).
 #
 #   scripts/setup.sh            build + test dependencies
-#   scripts/setup.sh --bench    also the benchmark peers (wrk, prometheus-node-exporter)
+#   scripts/setup.sh --bench    also the benchmark peers (prometheus-node-exporter)
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
@@ -22,12 +22,12 @@ BUILD_PKGS=(
 )
 # Tools the tests drive: real Prometheus/promtool (e2e), htpasswd (bcrypt hashes),
 # openssl (test certificates), curl (HTTP client in integration tests).
-TEST_PKGS=(prometheus apache2-utils openssl curl procps jq iproute2 gzip
+TEST_PKGS=(prometheus apache2-utils openssl curl procps jq iproute2 gzip wrk
   postfix perl   # postfix: real queues and the real qshape for parity tests
   ceph-mon ceph-osd ceph-mgr ceph-common bc   # ceph: a real single-host cluster
   bacula-director-sqlite3 bacula-director bacula-sd bacula-fd bacula-console
   sqlite3 postgresql mariadb-server)  # bacula: real daemons, SQLite/PostgreSQL/MariaDB catalogs
-BENCH_PKGS=(wrk prometheus-node-exporter bc)
+BENCH_PKGS=(prometheus-node-exporter bc)
 
 want=("${BUILD_PKGS[@]}" "${TEST_PKGS[@]}")
 [[ "${1:-}" == "--bench" ]] && want+=("${BENCH_PKGS[@]}")

@@ -15,38 +15,15 @@
 #include <sstream>
 
 #include "exporterd/module.h"
+#include "parse_arcconf.h"
+#include "parse_areca.h"
 #include "parse_md.h"
 #include "parse_megacli.h"
+#include "parse_ssacli.h"
 #include "parse_storcli.h"
+#include "parse_tw_cli.h"
 #include "raid_model.h"
 #include "tool_runner.h"
-
-// The other vendors' parsers, wired in as they land.
-#if __has_include("parse_arcconf.h")
-#include "parse_arcconf.h"
-#define RAID_HAVE_ARCCONF 1
-#endif
-#if __has_include("parse_areca.h")
-#include "parse_areca.h"
-#define RAID_HAVE_ARECA 1
-#endif
-// The other vendors' parsers, wired in as they land.
-#if __has_include("parse_arcconf.h")
-#include "parse_arcconf.h"
-#define RAID_HAVE_ARCCONF 1
-#endif
-#if __has_include("parse_areca.h")
-#include "parse_areca.h"
-#define RAID_HAVE_ARECA 1
-#endif
-#if __has_include("parse_ssacli.h")
-#include "parse_ssacli.h"
-#define RAID_HAVE_SSACLI 1
-#endif
-#if __has_include("parse_tw_cli.h")
-#include "parse_tw_cli.h"
-#define RAID_HAVE_TW_CLI 1
-#endif
 
 namespace exporterd::raid {
 namespace {
@@ -70,7 +47,6 @@ std::vector<ToolSpec> KnownTools() {
                    ParseMegacli,
                    "Exit Code:",
                    nullptr});
-#ifdef RAID_HAVE_ARCCONF
   specs.push_back({"arcconf",
                    ArcconfBinaryNames(),
                    {"/usr/Arcconf"},
@@ -78,8 +54,6 @@ std::vector<ToolSpec> KnownTools() {
                    ParseArcconf,
                    "",
                    ArcconfFollowUpCommands});
-#endif
-#ifdef RAID_HAVE_TW_CLI
   specs.push_back({"tw_cli",
                    TwCliBinaryNames(),
                    {},
@@ -87,8 +61,6 @@ std::vector<ToolSpec> KnownTools() {
                    ParseTwCli,
                    "",
                    TwCliFollowUpCommands});
-#endif
-#ifdef RAID_HAVE_ARECA
   specs.push_back({"areca",
                    ArecaBinaryNames(),
                    {},
@@ -96,8 +68,6 @@ std::vector<ToolSpec> KnownTools() {
                    ParseAreca,
                    "",
                    nullptr});
-#endif
-#ifdef RAID_HAVE_SSACLI
   specs.push_back({"ssacli",
                    SsacliBinaryNames(),
                    {},
@@ -105,7 +75,6 @@ std::vector<ToolSpec> KnownTools() {
                    ParseSsacli,
                    "",
                    nullptr});
-#endif
   return specs;
 }
 

@@ -1,11 +1,17 @@
 # Shell helpers shared by the e2e and integration tests and the benchmarks.
 # Source it: . "$(dirname "$0")/../lib/common.sh"
 
-# A free TCP port on loopback from a random high range.
+# A free TCP port on loopback, from 20000-29999: below the kernel's ephemeral
+# range (32768+ here), where a busy test's client connections take their
+# local ports, and below 30000-32767, where the Ceph tests put their
+# clusters. Ports in any state (listening or connected) are skipped.
 free_port() {
-  local p
-  for p in $(shuf -i 20000-40000 -n 100); do
-    ss -Htln "sport = :$p" | grep -q . || { echo "$p"; return 0; }
+  local lo p
+  read -r lo _ </proc/sys/net/ipv4/ip_local_port_range
+  [ "$lo" -gt 30000 ] && lo=30000
+  [ "$lo" -gt 21000 ] || lo=30000
+  for p in $(shuf -i 20000-$((lo - 1)) -n 100); do
+    ss -Htan "sport = :$p" | grep -q . || { echo "$p"; return 0; }
   done
   return 1
 }

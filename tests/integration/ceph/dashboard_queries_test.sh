@@ -18,7 +18,7 @@ for tool in ceph rados prometheus promtool curl jq bc ss; do
 done
 WORK=$(mktemp -d /tmp/exporterd-cephdash-XXXXXX)
 export STATE=$WORK/ceph
-base=$(shuf -i 30000-38000 -n 1)
+base=$(shuf -i 30000-32500 -n 1) # below the ephemeral ports
 export MON_V2=$base MON_V1=$((base + 1)) MS_PORT_MIN=$((base + 10)) MS_PORT_MAX=$((base + 200))
 ENV=$HERE/ceph_env.sh
 PIDS=()

@@ -26,7 +26,7 @@ done
 WORK=$(mktemp -d /tmp/exporterd-ceph-it-XXXXXX)
 export STATE=$WORK/ceph
 # Ports of this run's cluster, away from other tests' clusters.
-base=$(shuf -i 30000-38000 -n 1)
+base=$(shuf -i 30000-32500 -n 1) # below the ephemeral ports
 export MON_V2=$base MON_V1=$((base + 1)) MS_PORT_MIN=$((base + 10)) MS_PORT_MAX=$((base + 200))
 ENV=$HERE/ceph_env.sh
 DPID=""
