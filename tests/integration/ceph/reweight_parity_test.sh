@@ -161,6 +161,7 @@ for m in ceph_health_status ceph_osd_full_ratio ceph_osd_backfillfull_ratio ceph
 done
 check "ceph_osd_stat_bytes osd.0 is 256 MiB" [ "$(metric_value "$P" ceph_osd_stat_bytes 'osd.0"')" = 268435456 ]
 check "ceph_health_status 0" [ "$(metric_value "$P" ceph_health_status)" = 0 ]
+check "the scrape passes promtool check metrics" sh -c "promtool check metrics <'$P'"
 
 # Failure: the deadline holds with a hung mon, then a dead one, then it reconnects.
 start_daemon outage ""

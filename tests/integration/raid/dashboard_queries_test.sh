@@ -174,6 +174,9 @@ mkdir -p "$WORK/tmp"
 TMPDIR=$WORK/tmp start_exporterd "$BIN" "$MODDIR" "$WORK" || exit 1
 start_prometheus "$WORK" "$RULES" || exit 1
 check "promtool check config" sh -c "promtool check config '$WORK/prometheus.yml' >/dev/null"
+curl -sf "http://127.0.0.1:$EP/metrics" >"$WORK/scrape.prom"
+check "the scrape with every vendor passes promtool check metrics" \
+  sh -c "promtool check metrics <'$WORK/scrape.prom'"
 
 query() { curl -sf --get "$API/query" --data-urlencode "query=$1"; }
 # one value: value <promql>  (empty when there is no result)
