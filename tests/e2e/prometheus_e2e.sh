@@ -21,17 +21,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-passed=0
-failed=0
-check() {  # check <description> <command...>
-  local what=$1; shift
-  if "$@"; then
-    passed=$((passed + 1)); echo "ok: $what"
-  else
-    failed=$((failed + 1)); echo "FAIL: $what"
-  fi
-}
-
 EP=$(free_port)
 PP=$(free_port)
 cat > "$WORK/exporterd.yml" <<YML

@@ -1,6 +1,22 @@
 # Shell helpers shared by the e2e and integration tests and the benchmarks.
 # Source it: . "$(dirname "$0")/../lib/common.sh"
 
+# check <description> <command...>: runs the command, prints "ok: ..." or
+# "FAIL: ...", and counts in $passed / $failed.
+passed=0
+failed=0
+check() {
+  local what=$1
+  shift
+  if "$@"; then
+    passed=$((passed + 1))
+    echo "ok: $what"
+  else
+    failed=$((failed + 1))
+    echo "FAIL: $what"
+  fi
+}
+
 # A free TCP port on loopback, from 20000-29999: below the kernel's ephemeral
 # range (32768+ here), where a busy test's client connections take their
 # local ports, and below 30000-32767, where the Ceph tests put their

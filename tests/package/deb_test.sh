@@ -20,13 +20,6 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-passed=0
-failed=0
-check() { # check <description> <command...>
-  local what=$1; shift
-  if "$@"; then passed=$((passed + 1)); echo "ok: $what"
-  else failed=$((failed + 1)); echo "FAIL: $what"; fi
-}
 
 BUILD_DIR=$PKG_DIR SKIP_SETUP=1 "$ROOT_DIR/scripts/package.sh" >"$WORK/package.log" 2>&1 ||
   { tail -30 "$WORK/package.log"; echo "FAIL: scripts/package.sh"; exit 1; }

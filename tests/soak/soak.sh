@@ -152,10 +152,6 @@ read -r w_rss w_fds w_thr <<<"${warm:-$final}"
 read -r f_rss f_fds f_thr <<<"$final"
 [ "$maxwarm_rss" -gt "$w_rss" ] && w_rss=$maxwarm_rss
 
-passed=0
-failed=0
-check() { local what=$1; shift
-  if "$@"; then passed=$((passed + 1)); echo "ok: $what"; else failed=$((failed + 1)); echo "FAIL: $what"; fi; }
 check "daemon alive after ${SECS}s" kill -0 "$DPID"
 reqs=$(awk '/requests in/ {print $1}' "$WORK/wrk.txt")
 reqs_gz=$(awk '/requests in/ {print $1}' "$WORK/wrk_gzip.txt")

@@ -39,16 +39,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-passed=0
-failed=0
-check() { # check <description> <command...>
-  local what=$1; shift
-  if "$@"; then
-    passed=$((passed + 1)); echo "ok: $what"
-  else
-    failed=$((failed + 1)); echo "FAIL: $what"
-  fi
-}
 # metric_value <file> <name> <labels substring>: value of the first series of <name> whose
 # label set contains the substring, or ""
 metric_value() {

@@ -36,17 +36,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-passed=0
-failed=0
-check() { # check <description> <command...>
-  local what=$1; shift
-  if "$@"; then
-    passed=$((passed + 1)); echo "ok: $what"
-  else
-    failed=$((failed + 1)); echo "FAIL: $what"
-  fi
-}
-
 check "dashboard is valid JSON with schemaVersion, uid and panels" \
   sh -c "jq -e '.schemaVersion >= 36 and (.panels | length) > 0 and .uid != null' '$DASH' >/dev/null"
 check "every panel datasource is \${DS_PROMETHEUS}" \

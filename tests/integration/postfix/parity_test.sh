@@ -46,16 +46,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-passed=0
-failed=0
-check() { # check <description> <command...>
-  local what=$1; shift
-  if "$@"; then
-    passed=$((passed + 1)); echo "ok: $what"
-  else
-    failed=$((failed + 1)); echo "FAIL: $what"
-  fi
-}
 # metric_value <file> <name> <label matcher regex>: value of the first matching series, or ""
 metric_value() {
   awk -v n="$2" -v m="$3" '$1 ~ "^" n "[{]" && $1 ~ m { print $2; exit }' "$1"
