@@ -46,23 +46,23 @@ std::string LastJobsSql(const std::vector<int64_t>& ids) {
          in + ")";
 }
 
-std::string RunsSql(int64_t since) {
-  return "SELECT Name, ClientId, Type, JobStatus, "
-         "CASE WHEN JobErrors > 0 OR JobMissingFiles > 0 THEN 1 ELSE 0 END, "
-         "COUNT(*) FROM Job WHERE JobTDate >= " +
-         std::to_string(since) + " AND JobStatus NOT IN (" +
-         UnfinishedCodesSql() +
-         ") GROUP BY Name, ClientId, Type, JobStatus, "
-         "CASE WHEN JobErrors > 0 OR JobMissingFiles > 0 THEN 1 ELSE 0 END";
-}
-
-// Unfinished jobs: JobTDate is their SchedTime/StartTime, so rows left
-// behind by a crashed director drop out after the lookback. No GROUP BY:
-// it would make SQLite scan the Name index instead of the JobTDate one.
-std::string ActiveSql(int64_t since) {
-  return "SELECT Name, JobStatus, JobId FROM Job WHERE JobTDate >= " +
-         std::to_string(since) + " AND JobStatus IN (" + UnfinishedCodesSql() +
-         ")";
+// Jobs with JobTDate in the lookback, in one JobTDate range read, grouped:
+// the finished ones give the run counts, the unfinished ones the running and
+// waiting jobs (their JobTDate is the SchedTime/StartTime, so rows left
+// behind by a crashed director drop out after the lookback) and, as
+// MIN(JobId), where the next delta pass starts. SUBSTR(Name, 1) is Name
+// itself, but a VARBINARY(255) on MySQL instead of the TINYBLOB column:
+// MariaDB groups it in an in-memory temporary table (a BLOB column forces
+// an Aria one), and SQLite cannot pick the Name index for the GROUP BY
+// instead of the JobTDate one.
+std::string WindowSql(int64_t since) {
+  const std::string flagged =
+      "CASE WHEN JobErrors > 0 OR JobMissingFiles > 0 THEN 1 ELSE 0 END";
+  const std::string keys =
+      "SUBSTR(Name, 1), ClientId, Type, JobStatus, " + flagged;
+  return "SELECT " + keys +
+         ", COUNT(*), MIN(JobId) FROM Job WHERE JobTDate >= " +
+         std::to_string(since) + " GROUP BY " + keys;
 }
 
 std::string PoolsSql() {
@@ -184,29 +184,28 @@ bool CatalogReader::Read(CatalogSession& session, const ReadOptions& opts,
     for (auto& [key, j] : by_key) out->last.push_back(std::move(j));
   }
 
-  if (!session.Query(RunsSql(since), &rows, error)) return false;
-  for (const Row& r : rows) {
-    if (r.size() < 6) continue;
-    JobKey k{Str(r[0]), client(r[1]), Code(r[2])};
-    if (!Kept(opts, k.name)) continue;
-    const int64_t flagged = Int(r[4]);
-    out->runs[k][StatusClass(Code(r[3]), flagged, flagged)] += Int(r[5]);
-  }
-
-  if (!session.Query(ActiveSql(since), &rows, error)) return false;
+  if (!session.Query(WindowSql(since), &rows, error)) return false;
   int64_t min_unfinished = 0;
   for (const std::string& reason : WaitingReasons()) out->waiting[reason] = 0;
   for (const Row& r : rows) {
-    if (r.size() < 3) continue;
-    const int64_t id = Int(r[2]);
+    if (r.size() < 7 || !r[3]) continue;  // NULL: neither IN nor NOT IN
+    const std::string name = Str(r[0]);
+    const char status = Code(r[3]);
+    const int64_t n = Int(r[5]);
+    if (!IsUnfinishedStatus(*r[3])) {
+      if (!Kept(opts, name)) continue;
+      const int64_t flagged = Int(r[4]);
+      out->runs[JobKey{name, client(r[1]), Code(r[2])}]
+               [StatusClass(status, flagged, flagged)] += n;
+      continue;
+    }
+    const int64_t id = Int(r[6]);
     if (min_unfinished == 0 || id < min_unfinished) min_unfinished = id;
-    if (!Kept(opts, Str(r[0]))) continue;
-    const char c = Code(r[1]);
-    if (IsRunningCode(c)) {
-      ++out->running;
+    if (!Kept(opts, name)) continue;
+    if (IsRunningCode(status)) {
+      out->running += n;
     } else {
-      std::string reason = WaitingReason(c);
-      if (!reason.empty()) ++out->waiting[reason];
+      out->waiting[WaitingReason(status)] += n;
     }
   }
 

@@ -86,6 +86,11 @@ std::string UnfinishedCodesSql() {
   return out;
 }
 
+bool IsUnfinishedStatus(std::string_view status) {
+  return status.size() == 1 &&
+         (IsRunningCode(status[0]) || !WaitingReason(status[0]).empty());
+}
+
 std::string SuccessLevel(char level) {
   switch (level) {
     case 'F':

@@ -62,6 +62,9 @@ std::string WaitingReason(char status);
 const std::vector<std::string>& WaitingReasons();
 // "'R','a',..." for SQL IN lists: every unfinished code.
 std::string UnfinishedCodesSql();
+// Whether a JobStatus value is in that list (one character, a running or
+// waiting code), as SQL's `JobStatus IN (...)` decides.
+bool IsUnfinishedStatus(std::string_view status);
 
 // full (F, VirtualFull f), differential (D), incremental (I), or empty.
 std::string SuccessLevel(char level);

@@ -4,6 +4,7 @@
 #include "catalog.h"
 
 #include <gtest/gtest.h>
+#include <libpq-fe.h>
 #include <prometheus/text_serializer.h>
 #include <sqlite3.h>
 
@@ -116,12 +117,23 @@ void CheckIncrementalMatchesFullRead(
       "SchedTime, StartTime, EndTime, RealEndTime, JobTDate, JobFiles, "
       "JobBytes) VALUES (17, 'DbBackup.17', 'DbBackup', 'B', 'F', 2, 'T', "
       "'2023-11-14 22:06:00', '2023-11-14 22:06:00', '2023-11-14 22:07:00', "
-      "'2023-11-14 22:07:00', 1699999620, 9, 99);");
+      "'2023-11-14 22:07:00', 1699999620, 9, 99);"
+      // Two VerifyWeb runs start (one group of two running jobs).
+      "INSERT INTO Job (JobId, Job, Name, Type, Level, ClientId, JobStatus, "
+      "SchedTime, StartTime, JobTDate) VALUES (18, 'VerifyWeb.18', "
+      "'VerifyWeb', 'V', 'C', 1, 'R', '2023-11-14 22:08:00', "
+      "'2023-11-14 22:08:00', 1699999680), (19, 'VerifyWeb.19', 'VerifyWeb', "
+      "'V', 'C', 1, 'R', '2023-11-14 22:09:00', '2023-11-14 22:09:00', "
+      "1699999740);");
   const std::string after = read(reader);
   EXPECT_EQ(reader.last_mode(), "delta from JobId 13");
   EXPECT_EQ(after, fresh());
   EXPECT_NE(after.find("bacula_job_last_bytes{job_name=\"WebBackup\","
                        "client=\"web-fd\"} 777"),
+            std::string::npos);
+  EXPECT_NE(after.find("\nbacula_jobs_running 2\n"), std::string::npos);
+  EXPECT_NE(after.find("bacula_job_runs{job_name=\"WebBackup\","
+                       "client=\"web-fd\",result=\"ok\"} 3"),
             std::string::npos);
   // The newest DbBackup is deleted: that read notices, the next is full.
   exec("DELETE FROM Job WHERE JobId = 17;");
@@ -129,6 +141,30 @@ void CheckIncrementalMatchesFullRead(
   const std::string healed = read(reader);
   EXPECT_EQ(reader.last_mode(), "full");
   EXPECT_EQ(healed, fresh());
+  // An older WebBackup run in the lookback is pruned (not a remembered
+  // newest job): the run counts drop on the next (delta) read.
+  exec("DELETE FROM Job WHERE JobId = 2;");
+  const std::string pruned = read(reader);
+  EXPECT_EQ(reader.last_mode().rfind("delta", 0), 0u) << reader.last_mode();
+  EXPECT_EQ(pruned, fresh());
+  EXPECT_NE(pruned.find("bacula_job_runs{job_name=\"WebBackup\","
+                        "client=\"web-fd\",result=\"ok\"} 2"),
+            std::string::npos);
+  // The window slides forward: WebBackup's E run (JobTDate 1699923630) is
+  // the oldest job in it, then one second later out of it.
+  opts.lookback_seconds = kNow - 1699923630;
+  const std::string edge = read(reader);
+  EXPECT_EQ(edge, fresh());
+  EXPECT_NE(edge.find("bacula_job_runs{job_name=\"WebBackup\","
+                      "client=\"web-fd\",result=\"error\"} 1"),
+            std::string::npos);
+  opts.now = kNow + 1;
+  const std::string slid = read(reader);
+  EXPECT_EQ(reader.last_mode().rfind("delta", 0), 0u) << reader.last_mode();
+  EXPECT_EQ(slid, fresh());
+  EXPECT_NE(slid.find("bacula_job_runs{job_name=\"WebBackup\","
+                      "client=\"web-fd\",result=\"error\"} 0"),
+            std::string::npos);
 }
 
 class SqliteCatalogTest : public ::testing::Test {
@@ -264,6 +300,24 @@ class PostgresServerTest : public ::testing::Test {
 TEST_F(PostgresServerTest, MatchesGolden) {
   auto catalog = NewPostgresCatalog(server_->Conninfo("bacula"));
   ExpectGolden(ScrapeText(*catalog));
+}
+
+TEST_F(PostgresServerTest, IncrementalMatchesFullRead) {
+  // A database of its own: the other tests keep the fixture rows.
+  ASSERT_EQ(
+      server_->CreateDatabase("bacula_inc", {testing::PgsqlSchemaPath(),
+                                             FixturePath("fixtures/rows.sql")}),
+      "");
+  const std::string conninfo = server_->Conninfo("bacula_inc");
+  auto catalog = NewPostgresCatalog(conninfo);
+  CheckIncrementalMatchesFullRead(*catalog, [&](const std::string& sql) {
+    PGconn* c = PQconnectdb(conninfo.c_str());
+    ASSERT_EQ(PQstatus(c), CONNECTION_OK) << PQerrorMessage(c);
+    PGresult* r = PQexec(c, sql.c_str());
+    EXPECT_EQ(PQresultStatus(r), PGRES_COMMAND_OK) << PQerrorMessage(c);
+    PQclear(r);
+    PQfinish(c);
+  });
 }
 
 TEST_F(PostgresServerTest, SessionIsReadOnly) {
@@ -411,6 +465,56 @@ TEST_F(MariaDbServerTest, IncrementalMatchesFullRead) {
   CheckIncrementalMatchesFullRead(*catalog, [](const std::string& sql) {
     EXPECT_EQ(server_->Exec("bacula_inc", sql), "");
   });
+}
+
+// Passes queries on to a MySQL/MariaDB session and notes those after which
+// the session's Created_tmp_disk_tables grew.
+class DiskTableProbe : public CatalogSession {
+ public:
+  explicit DiskTableProbe(CatalogSession& s) : s_(s) {}
+  bool Query(const std::string& sql, std::vector<Row>* rows,
+             std::string* error) override {
+    const int64_t before = DiskTables();
+    if (!s_.Query(sql, rows, error)) return false;
+    if (DiskTables() > before) on_disk.push_back(sql);
+    return true;
+  }
+  std::vector<std::string> on_disk;
+
+ private:
+  int64_t DiskTables() {
+    std::vector<Row> rows;
+    std::string error;
+    EXPECT_TRUE(s_.Query("SHOW SESSION STATUS LIKE 'Created_tmp_disk_tables'",
+                         &rows, &error))
+        << error;
+    return rows.empty() ? -1 : std::stoll(rows[0].at(1).value_or("-1"));
+  }
+  CatalogSession& s_;
+};
+
+// The lookback read groups SUBSTR(Name, 1), a VARBINARY, so MariaDB keeps its
+// temporary table in memory; a TINYBLOB (Name) forces an on-disk Aria one
+// (README.md, "How it reads the catalog").
+TEST_F(MariaDbServerTest, LookbackReadNeedsNoDiskTemporaryTable) {
+  std::string error;
+  auto s = ReadOnly()->Open(In(std::chrono::seconds(5)), nullptr, &error);
+  ASSERT_NE(s, nullptr) << error;
+  DiskTableProbe probe(*s);
+  std::vector<Row> rows;
+  ASSERT_TRUE(probe.Query("SELECT Name, COUNT(*) FROM Job GROUP BY Name", &rows,
+                          &error))
+      << error;
+  ASSERT_EQ(probe.on_disk.size(), 1u);  // the probe sees a BLOB GROUP BY
+  probe.on_disk.clear();
+  ReadOptions opts;
+  opts.now = kNow;
+  opts.lookback_seconds = 31 * 86400;
+  Snapshot snap;
+  ASSERT_TRUE(ReadSnapshot(probe, opts, &snap, &error)) << error;
+  EXPECT_FALSE(snap.runs.empty());
+  for (const std::string& sql : probe.on_disk)
+    EXPECT_EQ(sql.find("JobTDate >="), std::string::npos) << sql;
 }
 
 TEST_F(MariaDbServerTest, SessionIsReadOnly) {
