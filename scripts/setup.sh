@@ -26,7 +26,8 @@ TEST_PKGS=(prometheus apache2-utils openssl curl procps jq iproute2 gzip wrk
   postfix perl   # postfix: real queues and the real qshape for parity tests
   ceph-mon ceph-osd ceph-mgr ceph-common bc   # ceph: a real single-host cluster
   bacula-director-sqlite3 bacula-director bacula-sd bacula-fd bacula-console
-  sqlite3 postgresql mariadb-server)  # bacula: real daemons, SQLite/PostgreSQL/MariaDB catalogs
+  sqlite3 postgresql mariadb-server   # bacula: real daemons, SQLite/PostgreSQL/MariaDB catalogs
+  podman runc debootstrap)            # the container image test
 BENCH_PKGS=(prometheus-node-exporter bc)
 
 want=("${BUILD_PKGS[@]}" "${TEST_PKGS[@]}")
