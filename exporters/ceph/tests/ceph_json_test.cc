@@ -446,5 +446,56 @@ TEST(RobustnessTest, DeepNestingAndHugeNumbersFail) {
   EXPECT_FALSE(ParsePgDumpOsds("[] []", &p, &err));  // trailing content
 }
 
+// On-Demand reads only what it is asked for; the parsers still walk and
+// check every value they do not use, so a document is rejected as a whole,
+// as simdjson's DOM did.
+TEST(RobustnessTest, UnusedValuesAreStillChecked) {
+  const char* kBad[] = {
+      R"({"nodes":[],"x":[1 2]})",    R"({"nodes":[],"x":{"a" 1}})",
+      R"({"nodes":[],"x":nonsense})", R"({"nodes":[],"x":01})",
+      R"({"nodes":[],"x":"\q"})",     R"({"nodes":[],"x":[1,]})",
+      R"({"nodes":[],"x":{"a":[}]})", R"({"nodes":[],"x":{"a":1]})",
+      R"({"nodes":[],"x":tru})",      R"({"nodes":[],"x\":1})",
+      R"({"nodes":[],"x":{"a":{}})",  R"({"nodes":[]} {})",
+      R"({"nodes":[],"x":1e400})",    R"({"nodes":[{"id":1,"x":-}]})",
+  };
+  for (const char* bad : kBad) {
+    OsdDf df;
+    std::string err;
+    EXPECT_FALSE(ParseOsdDf(bad, &df, &err)) << bad;
+    EXPECT_EQ(err.rfind("invalid JSON: ", 0), 0u) << bad << ": " << err;
+  }
+}
+
+// simdjson 3.0.1's On-Demand get_number() reads floats of more than 19
+// significant digits as 0; escapes in keys and strings; the DOM's depth
+// limit (1023 nested non-empty arrays and objects, plus an empty one).
+TEST(NumbersTest, LongFloatsEscapesAndDepth) {
+  OsdDf df;
+  std::string err;
+  ASSERT_TRUE(ParseOsdDf(R"({"nodes":[{"id":1,"kb":16893488147410.53232,)"
+                         R"("utilization":0.123456789012345678901234}]})",
+                         &df, &err))
+      << err;
+  ASSERT_EQ(df.nodes.size(), 1u);
+  EXPECT_EQ(df.nodes[0].kb, 16893488147410u);
+  EXPECT_DOUBLE_EQ(df.nodes[0].utilization_pct, 0.123456789012345678901234);
+  ASSERT_TRUE(ParseOsdDf(
+      R"({"n\u006fdes":[{"i\u0064":2,"name":"osd.\u0032\n","type":"osd"}]})",
+      &df, &err))
+      << err;
+  ASSERT_EQ(df.nodes.size(), 1u);
+  EXPECT_EQ(df.nodes[0].id, 2);
+  EXPECT_EQ(df.nodes[0].name, "osd.2\n");
+  // The root and "nodes" are two levels; the innermost array is empty.
+  auto nested = [](int n) {
+    return R"({"nodes":[)" + std::string(n, '[') + std::string(n, ']') + "]}";
+  };
+  EXPECT_TRUE(ParseOsdDf(nested(1022), &df, &err)) << err;
+  EXPECT_TRUE(df.nodes.empty());
+  EXPECT_FALSE(ParseOsdDf(nested(1023), &df, &err));
+  EXPECT_EQ(err.rfind("invalid JSON: ", 0), 0u) << err;
+}
+
 }  // namespace
 }  // namespace ceph
