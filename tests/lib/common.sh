@@ -52,6 +52,25 @@ start_exporterd() {
   wait_http "http://127.0.0.1:$EP/-/ready" 20 || { cat "$3/exporterd.log"; return 1; }
 }
 
+# prom_query PROMQL: the JSON of an instant query against $API (start_prometheus).
+prom_query() { curl -sf --get "$API/query" --data-urlencode "query=$1"; }
+
+# prom_value PROMQL: the first result's value, or nothing.
+prom_value() {
+  prom_query "$1" | jq -r '.data.result[0].value[1] // empty' 2>/dev/null || true
+}
+
+# prom_wait PROMQL SECONDS: until PROMQL has a result (write it as a filter:
+# "count_over_time(x[1m]) >= 10"), or fail after SECONDS.
+prom_wait() {
+  local i
+  for ((i = 0; i < $2 * 2; i++)); do
+    [ -n "$(prom_value "$1")" ] && return 0
+    sleep 0.5
+  done
+  return 1
+}
+
 # start_prometheus WORK RULES: a Prometheus scraping 127.0.0.1:$EP every
 # second with RULES loaded, data in WORK/data; sets PP and API (its
 # /api/v1 URL), appends the pid to PIDS.

@@ -56,25 +56,19 @@ start_exporterd "$BIN" "$MODDIR" "$WORK" || exit 1
 start_prometheus "$WORK" "$RULES" || exit 1
 check "promtool check config" sh -c "promtool check config '$WORK/prometheus.yml' >/dev/null"
 
-query() { curl -sf --get "$API/query" --data-urlencode "query=$1"; }
-ok=0
-for _ in $(seq 1 60); do
-  v=$(query 'count_over_time(bacula_jobs_running[1m])' | jq -r '.data.result[0].value[1] // 0')
-  [ "${v%.*}" -ge 5 ] && { ok=1; break; }
-  sleep 0.5
-done
-check "Prometheus has 5 samples of the module's series" test "$ok" = 1
+check "Prometheus has 5 samples of the module's series" \
+  prom_wait 'count_over_time(bacula_jobs_running[1m]) >= 5' 30
 check "the rules loaded into Prometheus" \
   sh -c "curl -sf '$API/rules' | jq -e '[.data.groups[].rules[]] | length == 6' >/dev/null"
 
 # Real data, real rules: the failed, fatal and canceled jobs make BaculaLastJobFailed pending.
 pending() {
   for _ in $(seq 1 20); do
-    query 'ALERTS{alertname="BaculaLastJobFailed",alertstate="pending"}' |
+    prom_query 'ALERTS{alertname="BaculaLastJobFailed",alertstate="pending"}' |
       jq -e '[.data.result[].metric.job_name] | sort == ["BackupFail", "BackupNoClient"]' >/dev/null && return 0
     sleep 0.5
   done
-  query 'ALERTS' | head -c 600; echo
+  prom_query 'ALERTS' | head -c 600; echo
   return 1
 }
 check "BaculaLastJobFailed pending for BackupFail (E) and BackupNoClient (f) only" pending

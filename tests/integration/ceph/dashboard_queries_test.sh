@@ -53,15 +53,9 @@ start_prometheus "$WORK" "$RULES" || exit 1
 head -c 1048576 /dev/urandom >"$WORK/obj"
 ( for i in $(seq 1 60); do rados -c "$STATE/ceph.conf" -p bench put "grow-$i" "$WORK/obj" 2>/dev/null; sleep 0.5; done ) &
 PIDS+=($!)
-query() { curl -sf --get "$API/query" --data-urlencode "query=$1"; }
-ok=0
-for _ in $(seq 1 90); do
-  v=$(query 'count_over_time(ceph_osd_utilization_ratio{ceph_daemon="osd.0"}[5m])' | jq -r '.data.result[0].value[1] // 0')
-  g=$(query 'count(deriv(ceph_osd_utilization_ratio[5m]) > 0)' | jq -r '.data.result[0].value[1] // 0')
-  [ "${v%.*}" -ge 20 ] && [ "${g%.*}" -ge 1 ] && { ok=1; break; }
-  sleep 0.5
-done
-check "Prometheus has 20 samples and a growing OSD" test "$ok" = 1
+check "Prometheus has 20 samples and a growing OSD" \
+  prom_wait 'count_over_time(ceph_osd_utilization_ratio{ceph_daemon="osd.0"}[5m]) >= 20
+             and on() count(deriv(ceph_osd_utilization_ratio[5m]) > 0) >= 1' 45
 check "exporterd_module_up{module=\"ceph\"} is 1 in Prometheus" \
   sh -c "curl -sf --get '$API/query' --data-urlencode 'query=exporterd_module_up{module=\"ceph\"}' | jq -e '.data.result[0].value[1] == \"1\"' >/dev/null"
 

@@ -62,15 +62,9 @@ start_exporterd "$BIN" "$MODDIR" "$WORK" || exit 1
 start_prometheus "$WORK" "$RULES" || exit 1
 check "promtool check config" sh -c "promtool check config '$WORK/prometheus.yml' >/dev/null"
 
-query() { curl -sf --get "$API/query" --data-urlencode "query=$1"; }
-# wait for 10 samples, so range functions (deriv over [30m], ...) have something to work on
-ok=0
-for _ in $(seq 1 60); do
-  v=$(query 'count_over_time(postfix_queue_messages{queue="deferred"}[1m])' | jq -r '.data.result[0].value[1] // 0')
-  [ "${v%.*}" -ge 10 ] && { ok=1; break; }
-  sleep 0.5
-done
-check "Prometheus has 10 samples of the module's series" test "$ok" = 1
+# 10 samples, so range functions (deriv over [30m], ...) have something to work on
+check "Prometheus has 10 samples of the module's series" \
+  prom_wait 'count_over_time(postfix_queue_messages{queue="deferred"}[1m]) >= 10' 30
 check "exporterd_module_up{module=\"postfix_qshape\"} is 1 in Prometheus" \
   sh -c "curl -sf --get '$API/query' --data-urlencode 'query=exporterd_module_up{module=\"postfix_qshape\"}' |
          jq -e '.data.result[0].value[1] == \"1\"' >/dev/null"
@@ -128,18 +122,18 @@ while IFS= read -r vq; do
   e=$(fill "$vq" deferred recipients)
   if [[ $e =~ ^label_values\((.*),[[:space:]]*([A-Za-z_][A-Za-z0-9_]*)\)$ ]]; then
     sel=${BASH_REMATCH[1]} lab=${BASH_REMATCH[2]}
-    check "variable query $vq has values" sh -c "curl -sf --get '$API/label/$lab/values' \
+    check "variable prom_query $vq has values" sh -c "curl -sf --get '$API/label/$lab/values' \
       --data-urlencode 'match[]=$sel' | jq -e '(.data | length) > 0' >/dev/null"
   else
-    check "variable query $vq is label_values(selector, label)" false
+    check "variable prom_query $vq is label_values(selector, label)" false
   fi
 done < <(jq -r '.templating.list[] | select(.type == "query") | .query.query // .query' "$DASH")
 
 # The qshape table query's TOTAL/T cell is the module's recipient count for the queue
 table_expr=$(jq -r '.panels[] | select(.type == "table") | .targets[0].expr' "$DASH")
-tot=$(query "$(fill "$table_expr" deferred recipients)" |
+tot=$(prom_query "$(fill "$table_expr" deferred recipients)" |
   jq -r '.data.result[] | select(.metric.domain == "TOTAL" and .metric.age == "T") | .value[1]')
-rc=$(query 'sum(postfix_queue_recipients{queue="deferred"})' | jq -r '.data.result[0].value[1]')
+rc=$(prom_query 'sum(postfix_queue_recipients{queue="deferred"})' | jq -r '.data.result[0].value[1]')
 check "qshape table TOTAL/T ($tot) = postfix_queue_recipients{queue=\"deferred\"} ($rc)" test "$tot" = "$rc"
 
 # Alert rules: all evaluate cleanly on real data; the hold queue's alert is pending

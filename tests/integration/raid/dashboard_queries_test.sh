@@ -167,20 +167,12 @@ curl -sf "http://127.0.0.1:$EP/metrics" >"$WORK/scrape.prom"
 check "the scrape with every vendor passes promtool check metrics" \
   sh -c "promtool check metrics <'$WORK/scrape.prom'"
 
-query() { curl -sf --get "$API/query" --data-urlencode "query=$1"; }
-# one value: value <promql>  (empty when there is no result)
-value() { query "$1" | jq -r '.data.result[0].value[1] // empty' 2>/dev/null || true; }
-# 5 scrapes of all 7 tools up
 ok=0
-for _ in $(seq 1 60); do
-  n=$(value 'count(count_over_time(raid_up[1m]) >= 5 and raid_up == 1)')
-  [ "${n:-0}" = 7 ] && { ok=1; break; }
-  sleep 0.5
-done
+prom_wait 'count(count_over_time(raid_up[1m]) >= 5 and raid_up == 1) == 7' 30 && ok=1
 check "Prometheus has 5 samples with all 7 tools up (6 fakes + md)" test "$ok" = 1
-[ "$ok" = 1 ] || { query 'raid_up' | head -c 600; echo; tail -20 "$WORK/exporterd.log"; }
+[ "$ok" = 1 ] || { prom_query 'raid_up' | head -c 600; echo; tail -20 "$WORK/exporterd.log"; }
 check "exporterd_module_up{module=\"raid\"} is 1 in Prometheus" \
-  test "$(value 'exporterd_module_up{module="raid"}')" = 1
+  test "$(prom_value 'exporterd_module_up{module="raid"}')" = 1
 check "no fake tool was called with arguments it does not know" test ! -s "$WORK/unexpected.log"
 [ -s "$WORK/unexpected.log" ] && sort -u "$WORK/unexpected.log"
 expected_calls="arcconf GETCONFIG 1 AL
@@ -248,7 +240,7 @@ while IFS=$'\t' read -r title kind b64; do
     [ -z "${seen[$e]:-}" ] || continue
     seen[$e]=1
     check "panel \"$title\" has no unfilled variable: $e" test "${e//\$/}" = "$e"
-    check "panel \"$title\" returns data: $e" run_expr query "$e"
+    check "panel \"$title\" returns data: $e" run_expr prom_query "$e"
     nrun=$((nrun + 1))
     if [ "$kind" = range ]; then
       check "panel \"$title\" returns data (range): $e" run_expr query_range "$e"
@@ -265,10 +257,10 @@ while IFS= read -r vq; do
   e=$(fill "$vq" '.*')
   if [[ $e =~ ^label_values\((.*),[[:space:]]*([A-Za-z_][A-Za-z0-9_]*)\)$ ]]; then
     sel=${BASH_REMATCH[1]} lab=${BASH_REMATCH[2]}
-    check "variable query $vq has values" sh -c "curl -sf --get '$API/label/$lab/values' \
+    check "variable prom_query $vq has values" sh -c "curl -sf --get '$API/label/$lab/values' \
       --data-urlencode 'match[]=$sel' | jq -e '.status == \"success\" and (.data | length) > 0' >/dev/null"
   else
-    check "variable query $vq is label_values(selector, label)" false
+    check "variable prom_query $vq is label_values(selector, label)" false
   fi
 done < <(jq -r '.templating.list[] | select(.type == "query") | .query.query // .query' "$DASH")
 check "dashboard has template variable queries ($nvar)" test "$nvar" -gt 0
@@ -287,7 +279,7 @@ narrow() { printf '%s' "${1%\}},$2}"; }
 # is <description> <promql> <expected value>
 is() {
   local got
-  got=$(value "$2")
+  got=$(prom_value "$2")
   check "$1 = $3 (got ${got:-nothing})" test "$got" = "$3"
 }
 is "Host RAID health: critical" "$(panel 'Host RAID health')" 2
@@ -329,7 +321,7 @@ is "Drive temperature: storcli 252:0 at 21 C" "$(narrow "$(panel 'Drive temperat
 # megacli 252:2 (issue123 PDList): Media Error Count 71, Predictive Failure Count 423 -- both
 # series must be on the panel (one drive, two metrics), and no other drive has either.
 MEDIA=$(panel 'Media errors / predictive failures')
-media=$(query "$MEDIA" | jq -c '[.data.result[] | {("\(.metric.drive) \(.metric.__name__)"): .value[1]}] | add' || true)
+media=$(prom_query "$MEDIA" | jq -c '[.data.result[] | {("\(.metric.drive) \(.metric.__name__)"): .value[1]}] | add' || true)
 check "Media errors / predictive failures: megacli 252:2 has 71 and 423, nothing else (got $media)" \
   test "$media" = '{"252:2 raid_physical_drive_media_errors":"71","252:2 raid_physical_drive_predictive_failures":"423"}'
 
@@ -339,7 +331,7 @@ rules=$(curl -sf "$API/rules" || true)
 check "every alert rule evaluates without error" \
   sh -c "jq -e '[.data.groups[].rules[] | .health] | length == 7 and all(. == \"ok\")' >/dev/null" <<<"$rules"
 jq -r '.data.groups[].rules[] | select(.health != "ok") | "  \(.name): \(.lastError)"' <<<"$rules"
-pending=$(query 'count by (alertname) (ALERTS{alertstate="pending"})' |
+pending=$(prom_query 'count by (alertname) (ALERTS{alertstate="pending"})' |
   jq -c '[.data.result[] | "\(.metric.alertname)=\(.value[1])"] | sort' || true)
 check "pending alerts: 3 arrays, 3 disks, 1 battery, 2 rebuilds (got $pending)" test "$pending" = \
   '["RaidArrayDegraded=3","RaidBatteryFailed=1","RaidDiskFailed=3","RaidRebuildTooLong=2"]'
