@@ -10,16 +10,13 @@
 #include <utility>
 #include <vector>
 
+#include "text_util.h"
+
 namespace exporterd::raid {
 namespace {
 
-std::string_view Trim(std::string_view s) {
-  const char* ws = " \t\r\n\f\v";
-  size_t b = s.find_first_not_of(ws);
-  if (b == std::string_view::npos) return {};
-  size_t e = s.find_last_not_of(ws);
-  return s.substr(b, e - b + 1);
-}
+using text::Lines;
+using text::Trim;
 
 char Lower(char c) {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
@@ -78,18 +75,6 @@ bool SplitKeyValue(std::string_view line, std::string_view* key,
 
 bool IsRuler(std::string_view t) {
   return t.size() >= 3 && t.find_first_not_of('-') == std::string_view::npos;
-}
-
-std::vector<std::string_view> Lines(std::string_view text) {
-  std::vector<std::string_view> out;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t nl = text.find('\n', pos);
-    if (nl == std::string_view::npos) nl = text.size();
-    out.push_back(text.substr(pos, nl - pos));
-    pos = nl + 1;
-  }
-  return out;
 }
 
 // "Controllers found: N" anywhere in the output.

@@ -9,34 +9,16 @@
 #include <utility>
 #include <vector>
 
+#include "text_util.h"
+
 namespace exporterd::raid {
 namespace {
 
+using text::Lines;
+using text::StartsWith;
+using text::Trim;
+
 constexpr std::string_view kController = "1";
-
-std::string_view Trim(std::string_view s) {
-  const char* ws = " \t\r\n\f\v";
-  size_t b = s.find_first_not_of(ws);
-  if (b == std::string_view::npos) return {};
-  size_t e = s.find_last_not_of(ws);
-  return s.substr(b, e - b + 1);
-}
-
-bool StartsWith(std::string_view s, std::string_view p) {
-  return s.substr(0, p.size()) == p;
-}
-
-std::vector<std::string_view> Lines(std::string_view text) {
-  std::vector<std::string_view> out;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t nl = text.find('\n', pos);
-    if (nl == std::string_view::npos) nl = text.size();
-    out.push_back(text.substr(pos, nl - pos));
-    pos = nl + 1;
-  }
-  return out;
-}
 
 // Trimmed columns [from, to) of a fixed-width row; empty when out of range.
 std::string_view Column(std::string_view row, size_t from,

@@ -9,20 +9,13 @@
 #include <utility>
 #include <vector>
 
+#include "text_util.h"
+
 namespace exporterd::raid {
 namespace {
 
-std::string_view Trim(std::string_view s) {
-  const char* ws = " \t\r\n\f\v";
-  size_t b = s.find_first_not_of(ws);
-  if (b == std::string_view::npos) return {};
-  size_t e = s.find_last_not_of(ws);
-  return s.substr(b, e - b + 1);
-}
-
-bool StartsWith(std::string_view s, std::string_view p) {
-  return s.substr(0, p.size()) == p;
-}
+using text::StartsWith;
+using text::Trim;
 
 bool IStartsWith(std::string_view s, std::string_view p) {
   if (s.size() < p.size()) return false;

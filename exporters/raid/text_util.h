@@ -1,4 +1,4 @@
-// Small string helpers shared by the storcli, MegaCli and md parsers.
+// Small string helpers shared by the RAID CLI and md parsers.
 #ifndef EXPORTERD_RAID_TEXT_UTIL_H_
 #define EXPORTERD_RAID_TEXT_UTIL_H_
 
