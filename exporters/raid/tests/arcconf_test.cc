@@ -15,6 +15,7 @@ namespace exporterd::raid {
 namespace {
 
 using testutil::ReadFile;
+using testutil::ReplaceFirst;
 
 std::string Fixture(const std::string& name) {
   return testutil::Fixture("arcconf", name);
@@ -23,14 +24,6 @@ std::string Fixture(const std::string& name) {
 // Compares with tests/golden/arcconf/<name>.prom; UPDATE_GOLDEN=1 rewrites.
 void ExpectGolden(const std::string& name, const ParseResult& r) {
   testutil::ExpectGolden("arcconf", name, r);
-}
-
-std::string Replace(std::string s, const std::string& from,
-                    const std::string& to) {
-  size_t pos = s.find(from);
-  EXPECT_NE(pos, std::string::npos) << from;
-  if (pos != std::string::npos) s.replace(pos, from.size(), to);
-  return s;
 }
 
 const LogicalDrive* FindLd(const Report& r, const std::string& id) {
@@ -114,7 +107,7 @@ TEST(ArcconfTest, Commands) {
   EXPECT_TRUE(ArcconfFollowUpCommands({{"config.1", "garbage"}}).empty());
   // No capture has two controllers: the count line is altered.
   const std::string three =
-      Replace(one, "Controllers found: 1", "Controllers found: 3");
+      ReplaceFirst(one, "Controllers found: 1", "Controllers found: 3");
   auto more = ArcconfFollowUpCommands({{"config.1", three}});
   ASSERT_EQ(more.size(), 4u);
   EXPECT_EQ(more[0].first, "config.2");
@@ -222,10 +215,10 @@ TEST(ArcconfTest, OfflineArrayDefunctDriveOldWording) {
 TEST(ArcconfTest, PfaFlagIsAWarning) {
   // The Defunct drive of issue90 is the only one with "PFA : Yes"; make it
   // Online to see the flag alone.
-  std::string text =
-      Replace(Fixture("checkraid-issue90-getconfig-al-offline-defunct.txt"),
-              "State                              : Defunct",
-              "State                              : Online");
+  std::string text = ReplaceFirst(
+      Fixture("checkraid-issue90-getconfig-al-offline-defunct.txt"),
+      "State                              : Defunct",
+      "State                              : Online");
   ParseResult r = ParseArcconf({{"config.1", text}});
   const PhysicalDrive* pd = FindPd(r.report, "0,5");
   ASSERT_NE(pd, nullptr);
@@ -247,10 +240,10 @@ TEST(ArcconfTest, BatteryFailed) {
 
 TEST(ArcconfTest, BatteryChargingFromAlteredCapture) {
   // No capture shows a charging battery ("Charging" is a documented state).
-  std::string text =
-      Replace(Fixture("checkraid-issue105-getconfig-al-battery-failed.txt"),
-              "Status                                   : Failed",
-              "Status                                   : Charging");
+  std::string text = ReplaceFirst(
+      Fixture("checkraid-issue105-getconfig-al-battery-failed.txt"),
+      "Status                                   : Failed",
+      "Status                                   : Charging");
   ParseResult r = ParseArcconf({{"config.1", text}});
   ASSERT_EQ(r.report.batteries.size(), 1u);
   EXPECT_EQ(r.report.batteries[0].health, Health::kWarning);
@@ -321,10 +314,10 @@ TEST(ArcconfTest, SmartRaidCountersAndTemperatures) {
 
 TEST(ArcconfTest, UnknownStateIsNeverOk) {
   // "Needs Attention" is not in arcconf's documented vocabulary.
-  std::string text =
-      Replace(Fixture("checkraid-issue47-getconfig-al-optimal.txt"),
-              "Status of logical device                 : Optimal",
-              "Status of logical device                 : Needs Attention");
+  std::string text = ReplaceFirst(
+      Fixture("checkraid-issue47-getconfig-al-optimal.txt"),
+      "Status of logical device                 : Optimal",
+      "Status of logical device                 : Needs Attention");
   ParseResult r = ParseArcconf({{"config.1", text}});
   EXPECT_EQ(FindLd(r.report, "0")->health, Health::kUnknown);
 }

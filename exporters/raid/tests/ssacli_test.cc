@@ -14,7 +14,10 @@
 namespace exporterd::raid {
 namespace {
 
+using testutil::FindLd;
+using testutil::FindPd;
 using testutil::ReadFile;
+using testutil::ReplaceFirst;
 
 std::string Fixture(const std::string& name) {
   return testutil::Fixture("ssacli", name);
@@ -26,30 +29,6 @@ void ExpectGolden(const std::string& name, const ParseResult& r) {
 }
 
 // Replaces the first occurrence of `from` (which must exist) with `to`.
-std::string Replace(std::string s, const std::string& from,
-                    const std::string& to) {
-  size_t pos = s.find(from);
-  EXPECT_NE(pos, std::string::npos) << from;
-  if (pos != std::string::npos) s.replace(pos, from.size(), to);
-  return s;
-}
-
-const LogicalDrive* FindLd(const Report& r, const std::string& ctrl,
-                           const std::string& id) {
-  for (const auto& ld : r.logical_drives) {
-    if (ld.controller == ctrl && ld.id == id) return &ld;
-  }
-  return nullptr;
-}
-
-const PhysicalDrive* FindPd(const Report& r, const std::string& ctrl,
-                            const std::string& id) {
-  for (const auto& pd : r.physical_drives) {
-    if (pd.controller == ctrl && pd.id == id) return &pd;
-  }
-  return nullptr;
-}
-
 struct GoldenCase {
   const char* name;    // golden file name, without .prom
   const char* config;  // capture fed as "config", or nullptr
@@ -261,8 +240,8 @@ TEST(SsacliTest, RebuildingFromAlteredCapture) {
   // No capture shows a recovering LD: the interim-recovery capture is
   // altered here to the documented "Recovering, N% complete" wording.
   std::string text =
-      Replace(Fixture("checkraid-ld-all-show-interim-recovery-mode.txt"),
-              "Interim Recovery Mode", "Recovering, 26% complete");
+      ReplaceFirst(Fixture("checkraid-ld-all-show-interim-recovery-mode.txt"),
+                   "Interim Recovery Mode", "Recovering, 26% complete");
   ParseResult r = ParseSsacli({{"config", text}});
   ASSERT_TRUE(r.ok);
   const LogicalDrive* ld = FindLd(r.report, "0", "1");
@@ -305,8 +284,8 @@ TEST(SsacliTest, SpareRebuildingPredictiveFromAlteredCapture) {
 
 TEST(SsacliTest, UnknownStateIsNeverOk) {
   std::string text =
-      Replace(Fixture("checkraid-issue98-ctrl-status.txt"),
-              "Controller Status: OK", "Controller Status: Something New");
+      ReplaceFirst(Fixture("checkraid-issue98-ctrl-status.txt"),
+                   "Controller Status: OK", "Controller Status: Something New");
   ParseResult r = ParseSsacli({{"status", text}});
   ASSERT_TRUE(r.ok);
   EXPECT_EQ(r.report.controllers[0].health, Health::kUnknown);

@@ -15,6 +15,7 @@ namespace exporterd::raid {
 namespace {
 
 using testutil::ReadFile;
+using testutil::ReplaceFirst;
 
 std::string Fixture(const std::string& name) {
   return testutil::Fixture("tw_cli", name);
@@ -23,14 +24,6 @@ std::string Fixture(const std::string& name) {
 // Compares with tests/golden/tw_cli/<name>.prom; UPDATE_GOLDEN=1 rewrites.
 void ExpectGolden(const std::string& name, const ParseResult& r) {
   testutil::ExpectGolden("tw_cli", name, r);
-}
-
-std::string Replace(std::string s, const std::string& from,
-                    const std::string& to) {
-  size_t pos = s.find(from);
-  EXPECT_NE(pos, std::string::npos) << from;
-  if (pos != std::string::npos) s.replace(pos, from.size(), to);
-  return s;
 }
 
 template <typename T>
@@ -179,8 +172,8 @@ TEST(TwCliTest, RebuildingWithDegradedDrive) {
 TEST(TwCliTest, DegradedUnitFromAlteredCapture) {
   // No capture shows a DEGRADED unit: the rebuilding one is altered.
   std::string units =
-      Replace(Fixture("checkraid-lumpy-unitstatus-rebuilding.txt"),
-              "REBUILDING     98%", "DEGRADED       -  ");
+      ReplaceFirst(Fixture("checkraid-lumpy-unitstatus-rebuilding.txt"),
+                   "REBUILDING     98%", "DEGRADED       -  ");
   ParseResult r = ParseTwCli({{"ctrl.c0", units}});
   ASSERT_TRUE(r.ok);
   const LogicalDrive* u0 = Find(r.report.logical_drives, "u0");
@@ -238,7 +231,7 @@ TEST(TwCliTest, BbuFaultsFromAlteredCapture) {
   // Volt values are set on a real row.
   const std::string bbu = Fixture("checkraid-grubbs-bbustatus-ok.txt");
   auto health = [&](const std::string& from, const std::string& to) {
-    ParseResult r = ParseTwCli({{"ctrl.c0", Replace(bbu, from, to)}});
+    ParseResult r = ParseTwCli({{"ctrl.c0", ReplaceFirst(bbu, from, to)}});
     EXPECT_EQ(r.report.batteries.size(), 1u);
     return r.report.batteries.empty() ? Health::kOk
                                       : r.report.batteries[0].health;
