@@ -1,12 +1,8 @@
-// libFuzzer target: the areca parser must not crash on any input.
-#include <cstddef>
-#include <cstdint>
-#include <string>
-
+// libFuzzer target: the areca parser and the emission of its report.
+#include "fuzz_tool.h"
 #include "parse_areca.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  const std::string text(reinterpret_cast<const char*>(data), size);
-  exporterd::raid::ParseAreca({{"rsf", text}, {"disk", text}});
-  return 0;
+  return exporterd::raid::FuzzTool("areca", {"rsf", "disk"},
+                                   exporterd::raid::ParseAreca, data, size);
 }

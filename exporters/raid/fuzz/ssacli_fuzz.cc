@@ -1,12 +1,8 @@
-// libFuzzer target: the ssacli parser must not crash on any input.
-#include <cstddef>
-#include <cstdint>
-#include <string>
-
+// libFuzzer target: the ssacli parser and the emission of its report.
+#include "fuzz_tool.h"
 #include "parse_ssacli.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  const std::string text(reinterpret_cast<const char*>(data), size);
-  exporterd::raid::ParseSsacli({{"config", text}, {"status", text}});
-  return 0;
+  return exporterd::raid::FuzzTool("ssacli", {"config", "status"},
+                                   exporterd::raid::ParseSsacli, data, size);
 }
