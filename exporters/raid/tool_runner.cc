@@ -3,6 +3,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <filesystem>
+
 #include "exporterd/runner.h"
 
 namespace exporterd::raid {
@@ -25,16 +27,30 @@ std::string FirstLine(const std::string& s) {
 
 }  // namespace
 
-std::vector<std::string> SplitPath(const std::string& path) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t colon = path.find(':', start);
-    if (colon == std::string::npos) colon = path.size();
-    if (colon > start) out.push_back(path.substr(start, colon - start));
-    start = colon + 1;
-  }
-  return out;
+const std::vector<std::string>& DefaultToolDirs() {
+  // The usual directories, then where the storcli, perccli and MegaCli
+  // packages and Adaptec's arcconf install (the list this module has always
+  // searched besides PATH). README.md documents it.
+  static const std::vector<std::string> dirs = {
+      "/usr/local/sbin",
+      "/usr/local/bin",
+      "/usr/sbin",
+      "/usr/bin",
+      "/sbin",
+      "/bin",
+      "/opt/MegaRAID/storcli",
+      "/opt/MegaRAID/perccli",
+      "/opt/MegaRAID/MegaCli",
+      "/usr/Arcconf",
+  };
+  return dirs;
+}
+
+std::string NormalizeToolDir(const std::string& dir) {
+  if (dir.empty() || dir[0] != '/') return {};
+  std::string s = std::filesystem::path(dir).lexically_normal().string();
+  while (s.size() > 1 && s.back() == '/') s.pop_back();
+  return s;
 }
 
 std::string FindBinary(const std::vector<std::string>& names,

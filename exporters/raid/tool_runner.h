@@ -1,5 +1,6 @@
-// The I/O side of the raid module: finding a vendor CLI and running its
-// commands through the core's runner within a deadline.
+// The I/O side of the raid module: finding a vendor CLI in a fixed list of
+// directories and running its commands through the core's runner within a
+// deadline.
 #ifndef EXPORTERD_RAID_TOOL_RUNNER_H_
 #define EXPORTERD_RAID_TOOL_RUNNER_H_
 
@@ -18,10 +19,9 @@ using Commands = std::vector<std::pair<std::string, std::vector<std::string>>>;
 
 // One vendor tool the module knows how to run.
 struct ToolSpec {
-  std::string tool;                     // label value: "storcli"
-  std::vector<std::string> names;       // binaries to look for, in order
-  std::vector<std::string> extra_dirs;  // vendor install dirs beyond PATH
-  Commands commands;                    // (key, argv after the binary)
+  std::string tool;                // label value: "storcli"
+  std::vector<std::string> names;  // binaries to look for, in order
+  Commands commands;               // (key, argv after the binary)
   std::function<ParseResult(const ToolOutputs&)> parse;
   // A non-zero exit is still parsed when stdout contains this (storcli's
   // JSON envelope, MegaCli's "Exit Code:" line): those tools exit non-zero
@@ -33,13 +33,20 @@ struct ToolSpec {
   std::function<Commands(const ToolOutputs&)> follow_up;
 };
 
+// Where vendor tools (and a bare-named wrapper such as sudo) are looked for
+// unless `tool_dirs` says otherwise: the usual bin directories, then the
+// vendors' own install directories. Never the daemon's PATH: the tools run
+// as root through sudo, and an inherited PATH is not trusted.
+const std::vector<std::string>& DefaultToolDirs();
+
+// `dir` without "." / ".." components, repeated or trailing slashes ("/usr/
+// sbin/" -> "/usr/sbin"); empty when `dir` is not absolute.
+std::string NormalizeToolDir(const std::string& dir);
+
 // The first `names` entry that is an executable regular file in one of
-// `dirs`; empty when none is.
+// `dirs` (tried in order for each name, names first); empty when none is.
 std::string FindBinary(const std::vector<std::string>& names,
                        const std::vector<std::string>& dirs);
-
-// Directories of a PATH-style string, empty entries dropped.
-std::vector<std::string> SplitPath(const std::string& path);
 
 // Runs every command of `spec` with `prefix` (the binary, or a configured
 // argv such as {"sudo", "-n", "/usr/sbin/storcli64"}) in `cwd`, never past

@@ -87,7 +87,7 @@ check "every panel target has a non-empty expr" \
 check "promtool check rules" sh -c "promtool check rules '$RULES' >/dev/null"
 
 # --- fake vendor CLIs -------------------------------------------------------------------------
-mkdir -p "$WORK/bin" "$WORK/empty"
+mkdir -p "$WORK/bin"
 : >"$WORK/calls.log"
 : >"$WORK/unexpected.log"
 # fake_tool <name>, then lines "<argv after the binary>|<fixture>[ <fixture>...]" on stdin:
@@ -141,21 +141,20 @@ ctrl all show config detail|ssacli/checkraid-issue98-ld-all-show-array-failed.tx
 ctrl all show status|ssacli/checkraid-issue98-ctrl-status.txt
 EOF
 
-# search_path: an empty dir, so a real vendor CLI on this host is never picked up.
+# tool_dirs: only the fakes' directory, so a real vendor CLI on this host is never picked up (the
+# module never searches the daemon's PATH). arcconf, tw_cli, cli64 and ssacli are found there by
+# their default names; storcli is configured by absolute path, megacli as a bare-name argv looked
+# up in tool_dirs.
 cat >"$WORK/exporterd.yml" <<YML
 modules:
   raid:
     timeout: 15s
     min_interval: 2s
     mdstat_path: $FIX/mdstat/checkraid-pr28-1-degraded-and-recovery.txt
-    search_path: [$WORK/empty]
+    tool_dirs: [$WORK/bin]
     tools:
       storcli: $WORK/bin/storcli64
-      megacli: [$WORK/bin/MegaCli64]
-      arcconf: $WORK/bin/arcconf
-      tw_cli: $WORK/bin/tw_cli
-      areca: $WORK/bin/cli64
-      ssacli: $WORK/bin/ssacli
+      megacli: [MegaCli64]
 YML
 # The module's private working directory (the tools' cwd) goes under $WORK/tmp: it must be gone
 # once the daemon has stopped.
@@ -166,6 +165,14 @@ check "promtool check config" sh -c "promtool check config '$WORK/prometheus.yml
 curl -sf "http://127.0.0.1:$EP/metrics" >"$WORK/scrape.prom"
 check "the scrape with every vendor passes promtool check metrics" \
   sh -c "promtool check metrics <'$WORK/scrape.prom'"
+curl -sf "http://127.0.0.1:$EP/" >"$WORK/landing.html"
+check "the landing page lists each fake tool once, by absolute path, and \$WORK/bin once as tool_dirs" \
+  sh -c "for t in storcli64 MegaCli64 arcconf tw_cli cli64 ssacli; do
+           test \"\$(grep -o -- '$WORK/bin/'\$t '$WORK/landing.html' | wc -l)\" = 1 || exit 1
+         done
+         test \"\$(grep -o -- '$WORK/bin\$' '$WORK/landing.html' | wc -l)\" = 1"
+check "the landing page shows neither the daemon's PATH nor the tools' working directory" \
+  sh -c "! grep -qF -e 'PATH=' -e 'exporterd-raid-' -e \"\$PATH\" '$WORK/landing.html'"
 
 ok=0
 prom_wait 'count(count_over_time(raid_up[1m]) >= 5 and raid_up == 1) == 7' 30 && ok=1

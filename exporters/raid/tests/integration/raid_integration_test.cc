@@ -1,7 +1,8 @@
 // The raid module through the real loader (build/modules/exporterd_raid.so
-// in an in-process daemon), the real runner and the /metrics handler, with
-// fake vendor tools on PATH: small shell scripts that print a real capture,
-// exit non-zero, or hang.
+// in an in-process daemon), the real runner, the /metrics handler and the
+// landing page, with fake vendor tools in the configured tool_dirs: small
+// shell scripts that print a real capture, exit non-zero, or hang. The
+// daemon's PATH holds a decoy that must never run.
 #include <dirent.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -116,15 +117,26 @@ class RaidIntegration : public ::testing::Test {
   void SetUp() override {
     ASSERT_FALSE(dir_.path().empty());
     bin_ = dir_.path() + "/bin";
+    decoy_ = dir_.path() + "/decoy";
     fs::create_directories(bin_);
+    fs::create_directories(decoy_);
+    // A storcli64 that reports being run, first in the daemon's PATH: the
+    // module looks tools up only in tool_dirs, so it never runs.
+    decoy_ran_ = dir_.path() + "/decoy.ran";
+    WriteScript(decoy_ + "/storcli64", "touch '" + decoy_ran_ + "'\nexit 1\n");
     old_path_ = getenv("PATH") ? getenv("PATH") : "";
-    // The module looks tools up in the daemon's PATH.
-    setenv("PATH", (bin_ + ":" + old_path_).c_str(), 1);
+    setenv("PATH", (decoy_ + ":" + old_path_).c_str(), 1);
   }
   void TearDown() override {
     if (app_) app_->Stop();
     app_.reset();
     setenv("PATH", old_path_.c_str(), 1);
+    EXPECT_FALSE(fs::exists(decoy_ran_)) << "a tool from PATH was run";
+  }
+
+  // The module's config with tool_dirs = the fake tools' directory.
+  std::string RaidConfig(const std::string& keys) const {
+    return "modules:\n  raid:\n    tool_dirs: ['" + bin_ + "']\n" + keys;
   }
 
   bool Start(const std::string& config) {
@@ -139,6 +151,15 @@ class RaidIntegration : public ::testing::Test {
     bool ok = app_->Start(&err);
     EXPECT_TRUE(ok) << err;
     return ok;
+  }
+
+  HttpResponse Get(const std::string& path) {
+    HttpRequest req;
+    req.method = "GET";
+    req.target = path;
+    req.path = path;
+    req.remote = "127.0.0.1";
+    return app_->Handle(req);
   }
 
   HttpResponse Scrape(const std::string& timeout_seconds) {
@@ -168,12 +189,23 @@ class RaidIntegration : public ::testing::Test {
 
   TempDir dir_;
   std::string bin_;
+  std::string decoy_;
+  std::string decoy_ran_;
   std::string old_path_;
   StderrLogger logger_{LogLevel::kError, LogFormat::kLogfmt};
   std::unique_ptr<App> app_;
 };
 
-TEST_F(RaidIntegration, ToolsFromPathAndAFailingOne) {
+// Occurrences of `needle` in `text`.
+int Count(const std::string& text, const std::string& needle) {
+  int n = 0;
+  for (size_t pos = 0; (pos = text.find(needle, pos)) != std::string::npos;
+       pos += needle.size())
+    ++n;
+  return n;
+}
+
+TEST_F(RaidIntegration, ToolsFromToolDirsAndAFailingOne) {
   std::string megacli_cwd = dir_.path() + "/megacli.cwd";
   WriteScript(bin_ + "/storcli64", StorcliScript());
   WriteScript(bin_ + "/MegaCli64", MegacliScript(megacli_cwd));
@@ -181,14 +213,12 @@ TEST_F(RaidIntegration, ToolsFromPathAndAFailingOne) {
   WriteScript(bin_ + "/ssacli",
               "echo 'Error: permission denied' >&2\nexit 1\n");
   ASSERT_TRUE(
-      Start("modules:\n"
-            "  raid:\n"
-            "    timeout: 5s\n"
-            "    mdstat_path: " +
-            kFixtures +
-            "/mdstat/checkraid-white-mdstat-recovery.txt\n"
-            "    tools:\n"
-            "      megacli: MegaCli64\n"));
+      Start(RaidConfig("    timeout: 5s\n"
+                       "    mdstat_path: " +
+                       kFixtures +
+                       "/mdstat/checkraid-white-mdstat-recovery.txt\n"
+                       "    tools:\n"
+                       "      megacli: MegaCli64\n")));
   HttpResponse r = Scrape("10");
   ASSERT_EQ(r.status, 200);
   const std::string& m = r.body;
@@ -224,17 +254,29 @@ TEST_F(RaidIntegration, ToolsFromPathAndAFailingOne) {
   std::getline(in, cwd);
   EXPECT_NE(cwd.find("exporterd-raid-"), std::string::npos) << cwd;
   PromtoolCheck(m);
+
+  // The landing page: each tool found once with its absolute path, the
+  // directories once, and neither the daemon's PATH nor the working dir.
+  HttpResponse landing = Get("/");
+  ASSERT_EQ(landing.status, 200);
+  const std::string& page = landing.body;
+  EXPECT_EQ(Count(page, "storcli: " + bin_ + "/storcli64\n"), 1) << page;
+  EXPECT_EQ(Count(page, "megacli: " + bin_ + "/MegaCli64 (from tools:)\n"), 1)
+      << page;
+  EXPECT_EQ(Count(page, bin_ + "/storcli64"), 1) << page;
+  EXPECT_EQ(Count(page, bin_ + " "), 0) << page;  // directories: only once
+  EXPECT_EQ(Count(page, bin_ + "\n"), 1) << page;
+  EXPECT_EQ(Count(page, "PATH="), 0) << page;
+  EXPECT_EQ(Count(page, decoy_), 0) << page;
+  EXPECT_EQ(Count(page, "exporterd-raid-"), 0) << page;
 }
 
 TEST_F(RaidIntegration, NonZeroExitIsRaidUpZero) {
   WriteScript(bin_ + "/storcli64",
               "echo 'storcli: cannot open /dev/megaraid_sas_ioctl_node' >&2\n"
               "exit 1\n");
-  ASSERT_TRUE(
-      Start("modules:\n"
-            "  raid:\n"
-            "    mdstat_path: " +
-            kFixtures + "/mdstat/checkraid-centos62-healthy.txt\n"));
+  ASSERT_TRUE(Start(RaidConfig("    mdstat_path: " + kFixtures +
+                               "/mdstat/checkraid-centos62-healthy.txt\n")));
   HttpResponse r = Scrape("10");
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(Sample(r.body, "exporterd_module_up{module=\"raid\"}"), 1);
@@ -243,20 +285,24 @@ TEST_F(RaidIntegration, NonZeroExitIsRaidUpZero) {
   EXPECT_EQ(Sample(r.body, "raid_health"), 3);
   // Not installed and not configured: not reported at all.
   EXPECT_EQ(r.body.find("raid_up{tool=\"megacli\"}"), std::string::npos);
-  // The reason shows in the module's debug page.
   PromtoolCheck(r.body);
+  // The reason shows in the module's details on the landing page.
+  HttpResponse landing = Get("/");
+  EXPECT_NE(landing.body.find("storcli: DOWN (show_all: exit status 1: "
+                              "storcli: cannot open "
+                              "/dev/megaraid_sas_ioctl_node)"),
+            std::string::npos)
+      << landing.body;
 }
 
 TEST_F(RaidIntegration, HangingToolHonoursDeadlineAndLeavesNothing) {
   ASSERT_EQ(HangingSleeps(), 0);
   WriteScript(bin_ + "/storcli64", std::string("sleep ") + kHangSeconds + "\n");
   WriteScript(bin_ + "/MegaCli64", MegacliScript(dir_.path() + "/cwd"));
-  ASSERT_TRUE(
-      Start("modules:\n"
-            "  raid:\n"
-            "    timeout: 2s\n"
-            "    mdstat_path: " +
-            kFixtures + "/mdstat/checkraid-centos62-healthy.txt\n"));
+  ASSERT_TRUE(Start(
+      RaidConfig("    timeout: 2s\n"
+                 "    mdstat_path: " +
+                 kFixtures + "/mdstat/checkraid-centos62-healthy.txt\n")));
   auto t0 = std::chrono::steady_clock::now();
   HttpResponse r = Scrape("10");
   double took =
@@ -280,13 +326,8 @@ TEST_F(RaidIntegration, HangingToolHonoursDeadlineAndLeavesNothing) {
 }
 
 TEST_F(RaidIntegration, NothingFoundStillReportsHealth) {
-  ASSERT_TRUE(
-      Start("modules:\n"
-            "  raid:\n"
-            "    search_path: ['" +
-            bin_ +
-            "']\n"
-            "    disabled_tools: [md]\n"));
+  // The decoy storcli64 is in PATH, not in tool_dirs.
+  ASSERT_TRUE(Start(RaidConfig("    disabled_tools: [md]\n")));
   HttpResponse r = Scrape("10");
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(Sample(r.body, "exporterd_module_up{module=\"raid\"}"), 1);
@@ -297,7 +338,8 @@ TEST_F(RaidIntegration, NothingFoundStillReportsHealth) {
 TEST_F(RaidIntegration, BadConfigIsRefusedWithKeyPath) {
   std::string file = dir_.path() + "/bad.yml";
   std::ofstream(file) << "modules:\n  raid:\n    tools:\n      nosuch: /x\n"
-                         "    colour: blue\n";
+                         "    colour: blue\n"
+                         "    tool_dirs: [/usr/sbin, sbin]\n";
   Flags flags;
   flags.config_file = file;
   flags.listen_addresses = {"127.0.0.1:0"};
@@ -307,6 +349,10 @@ TEST_F(RaidIntegration, BadConfigIsRefusedWithKeyPath) {
   EXPECT_FALSE(app.Start(&err));
   EXPECT_NE(err.find("modules.raid.tools.nosuch"), std::string::npos) << err;
   EXPECT_NE(err.find("colour"), std::string::npos) << err;
+  EXPECT_NE(err.find("bad.yml:6: modules.raid.tool_dirs[1]: \"sbin\" is not "
+                     "an absolute directory"),
+            std::string::npos)
+      << err;
 }
 
 }  // namespace
