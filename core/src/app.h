@@ -2,15 +2,20 @@
 #ifndef EXPORTERD_APP_H_
 #define EXPORTERD_APP_H_
 
+#include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <ostream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "collector.h"
 #include "config.h"
+#include "event_loops.h"
 #include "flags.h"
 #include "http_server.h"
 #include "module_loader.h"
@@ -43,29 +48,50 @@ class App {
   // Loads the configuration, starts modules and the server.
   bool Start(std::string* error);
   // Re-reads both config files; on any error keeps the running ones.
+  // Blocks; one reload runs at a time.
   bool Reload(std::string* error);
+  // Queues a reload on the reload thread; `done` (may be empty) gets the
+  // outcome there. Requests that arrive while one waits share it.
+  void RequestReload(std::function<void(bool ok, const std::string& err)> done);
   void Stop();
   // Start, then serve until SIGTERM/SIGINT; SIGHUP reloads.
   int Run();
 
-  HttpResponse Handle(const HttpRequest& req);
+  // Answers one HTTP request (on its connection's loop, without blocking).
+  void Handle(std::shared_ptr<HttpExchange> ex);
+  // Answers `req` as if it came over HTTP and waits for the answer, with
+  // the body in one piece (tests and tools; needs Start()).
+  HttpResponse HandleNow(const HttpRequest& req);
   std::vector<uint16_t> Ports() const;
+  // The loops lent to modules.
+  EventLoops* loops() { return &loops_; }
 
  private:
+  struct ModuleBody;
   std::shared_ptr<Runtime> Current() const;
   Clock::time_point Deadline(const HttpRequest& req,
                              std::chrono::milliseconds cap) const;
   HttpResponse Metrics(const HttpRequest& req);
-  HttpResponse Target(const HttpRequest& req,
-                      const std::shared_ptr<ModuleSlot>& slot);
+  void Target(const std::shared_ptr<HttpExchange>& ex,
+              const std::shared_ptr<ModuleSlot>& slot);
   HttpResponse Landing();
-  HttpResponse Exposition(const HttpRequest& req, std::string text);
+  // Module families served as one shared serialized body while unchanged.
+  std::shared_ptr<ModuleBody> ModulesBody(
+      const std::vector<ModuleOutcome>& outcomes,
+      const std::vector<prometheus::MetricFamily>& self);
+  std::string RouteOf(const std::string& path) const;
   void Install(std::shared_ptr<Runtime> rt);
+  void ReloadLoop();
 
   Flags flags_;
   Logger* logger_;
   ModuleLoader loader_;
+  CoreLoops loops_;  // outlives runtime_ (declared first)
+  HttpStats stats_;
+  std::optional<boost::asio::thread_pool> pool_;  // blocking handlers
   std::unique_ptr<HttpServer> server_;
+  std::shared_ptr<std::atomic<int64_t>> targets_in_flight_ =
+      std::make_shared<std::atomic<int64_t>>(0);
 
   mutable std::mutex mu_;  // guards runtime_, reload_, merge_problems_
   std::shared_ptr<Runtime> runtime_;
@@ -73,6 +99,17 @@ class App {
   std::string last_reload_error_;
   std::string merge_problems_;  // logged once per change
   std::mutex reload_mu_;        // one reload at a time
+
+  std::mutex body_mu_;  // ModulesBody(): one build at a time
+  std::shared_ptr<ModuleBody> body_;
+
+  // The reload thread and its queue.
+  std::mutex rq_mu_;
+  std::condition_variable rq_cv_;
+  std::vector<std::function<void(bool, const std::string&)>> rq_waiting_;
+  bool rq_pending_ = false;
+  bool rq_stop_ = false;
+  std::thread reloader_;
 };
 
 std::string VersionString();

@@ -168,6 +168,11 @@ ModuleOutcome ModuleSlot::Last() const {
   return last_;
 }
 
+bool ModuleSlot::Collected() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return have_result_;
+}
+
 void ModuleSlot::RefreshLoop() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!stop_) {

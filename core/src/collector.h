@@ -62,6 +62,8 @@ class ModuleSlot : public std::enable_shared_from_this<ModuleSlot> {
 
   // Last outcome seen by any scrape or refresh (landing page).
   ModuleOutcome Last() const;
+  // True once a collection has finished.
+  bool Collected() const;
 
   const std::string& name() const { return name_; }
   std::chrono::milliseconds timeout() const { return timeout_; }

@@ -286,4 +286,44 @@ bool Gzip(std::string_view in, std::string* out) {
   return rc == Z_STREAM_END;
 }
 
+bool DeflateRaw(std::string_view in, bool last, DeflatedPart* out) {
+  z_stream zs{};
+  // -15: raw deflate, no wrapper; the parts are framed by GzipFrame().
+  if (deflateInit2(&zs, 1, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+    return false;
+  // A full flush ends byte-aligned with no back references out of the
+  // part, so another part's blocks may follow it.
+  out->data.resize(deflateBound(&zs, in.size()) + 16);
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  zs.avail_in = static_cast<uInt>(in.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out->data.data());
+  zs.avail_out = static_cast<uInt>(out->data.size());
+  int rc = deflate(&zs, last ? Z_FINISH : Z_FULL_FLUSH);
+  bool ok = last ? rc == Z_STREAM_END : rc == Z_OK && zs.avail_in == 0;
+  out->data.resize(zs.total_out);
+  deflateEnd(&zs);
+  out->crc =
+      static_cast<uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(in.data()),
+                                  static_cast<uInt>(in.size())));
+  out->size = in.size();
+  return ok;
+}
+
+std::string GzipHeader() {
+  // Magic, deflate, no flags, no mtime, no extra flags, OS unknown.
+  return std::string("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff", 10);
+}
+
+std::string GzipTrailer(const DeflatedPart& first, const DeflatedPart& last) {
+  uint32_t crc = static_cast<uint32_t>(
+      crc32_combine(first.crc, last.crc, static_cast<z_off_t>(last.size)));
+  uint32_t size = static_cast<uint32_t>(first.size + last.size);
+  std::string t(8, '\0');
+  for (int i = 0; i < 4; ++i) {
+    t[static_cast<size_t>(i)] = static_cast<char>(crc >> (8 * i) & 0xff);
+    t[static_cast<size_t>(4 + i)] = static_cast<char>(size >> (8 * i) & 0xff);
+  }
+  return t;
+}
+
 }  // namespace exporterd

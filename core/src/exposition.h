@@ -4,6 +4,7 @@
 
 #include <prometheus/metric_family.h>
 
+#include <cstdint>
 #include <deque>
 #include <string>
 #include <string_view>
@@ -39,6 +40,19 @@ std::string Serialize(const std::vector<prometheus::MetricFamily>& families);
 bool AcceptsGzip(std::string_view accept_encoding);
 // gzip-compresses `in` (RFC 1952). Returns false on a zlib failure.
 bool Gzip(std::string_view in, std::string* out);
+
+// One gzip member made of two separately compressed parts, so that a large
+// part shared by many responses is compressed once:
+//   GzipHeader() + first.data + last.data + GzipTrailer(first, last)
+// `first` is made with last=false, `last` with last=true.
+struct DeflatedPart {
+  std::string data;   // raw deflate blocks
+  uint32_t crc = 0;   // CRC-32 of the input
+  uint64_t size = 0;  // input bytes
+};
+bool DeflateRaw(std::string_view in, bool last, DeflatedPart* out);
+std::string GzipHeader();
+std::string GzipTrailer(const DeflatedPart& first, const DeflatedPart& last);
 
 }  // namespace exporterd
 

@@ -17,6 +17,24 @@ struct FlagSpec {
   std::function<bool(Flags*, const std::string&, std::string*)> set;
 };
 
+// A whole number in [min, max] into *out.
+template <class T>
+bool ParseNumber(const std::string& v, int64_t min, int64_t max, T* out,
+                 std::string* err) {
+  try {
+    size_t pos = 0;
+    long long n = std::stoll(v, &pos);
+    if (pos == v.size() && n >= min && n <= max) {
+      *out = static_cast<T>(n);
+      return true;
+    }
+  } catch (...) {
+  }
+  *err = "expected a number from " + std::to_string(min) + " to " +
+         std::to_string(max);
+  return false;
+}
+
 bool ParseBool(const std::string& v, bool* out) {
   if (v == "true" || v == "1") return *out = true, true;
   if (v == "false" || v == "0") return *out = false, true;
@@ -60,19 +78,39 @@ const std::vector<FlagSpec>& Specs() {
          if (d) f->timeout_offset = *d;
          return d.has_value();
        }},
-      {"web.threads", "Request handler threads. Default 8.", false,
+      {"web.threads",
+       "Threads for handlers that block (/metrics collections, synchronous "
+       "modules). Default 8.",
+       false,
        [](Flags* f, const std::string& v, std::string* err) {
-         try {
-           size_t pos = 0;
-           int n = std::stoi(v, &pos);
-           if (pos == v.size() && n >= 1 && n <= 256) {
-             f->web_threads = n;
-             return true;
-           }
-         } catch (...) {
-         }
-         *err = "expected a number from 1 to 256";
-         return false;
+         return ParseNumber(v, 1, 256, &f->web_threads, err);
+       }},
+      {"web.io-threads",
+       "Event loops (one thread each) for connections and asynchronous "
+       "probes. Default 0: one per CPU.",
+       false,
+       [](Flags* f, const std::string& v, std::string* err) {
+         return ParseNumber(v, 0, 256, &f->io_threads, err);
+       }},
+      {"web.max-requests",
+       "Multi-target requests (/probe, /snmp, ...) in flight at once; past "
+       "it they get 503 at once. Default 4096.",
+       false,
+       [](Flags* f, const std::string& v, std::string* err) {
+         return ParseNumber(v, 1, 1000000, &f->max_requests, err);
+       }},
+      {"web.max-connections",
+       "Open connections at once; past it new ones are closed. Default "
+       "16384 (less when the file descriptor limit is lower).",
+       false,
+       [](Flags* f, const std::string& v, std::string* err) {
+         return ParseNumber(v, 1, 10000000, &f->max_connections, err);
+       }},
+      {"web.max-connections-per-address",
+       "Open connections from one client address. Default 4096.", false,
+       [](Flags* f, const std::string& v, std::string* err) {
+         return ParseNumber(v, 1, 10000000, &f->max_connections_per_address,
+                            err);
        }},
       {"log.level",
        "Only log messages with the given severity or above: "

@@ -3,6 +3,7 @@
 #define EXPORTERD_FLAGS_H_
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -20,7 +21,11 @@ struct Flags {
   std::vector<std::string>
       module_dirs;  // empty: next to the binary, else libdir
   std::chrono::milliseconds timeout_offset{500};
-  int web_threads = 8;  // request handler threads
+  int web_threads = 8;          // request handler threads
+  int io_threads = 0;           // event loops; 0: one per CPU
+  int64_t max_requests = 4096;  // multi-target requests in flight
+  int64_t max_connections = 16384;
+  int64_t max_connections_per_address = 4096;
   bool version = false;
   bool help = false;
 };

@@ -44,9 +44,23 @@ TargetResponse ModuleInstance::Handle(const TargetRequest& req) {
   return r;
 }
 
+bool ModuleInstance::IsAsync() {
+  return lib_->descriptor->is_async(instance_) != 0;
+}
+
+void ModuleInstance::HandleAsync(std::shared_ptr<TargetCall> call) {
+  lib_->descriptor->handle_async(instance_, &call);
+}
+
 std::string ModuleInstance::Debug() {
   TargetResponse r;
   lib_->descriptor->debug(instance_, &r);
+  return r.text;
+}
+
+std::string ModuleInstance::Idle() {
+  TargetResponse r;
+  lib_->descriptor->idle(instance_, &r);
   return r.text;
 }
 

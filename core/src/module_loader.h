@@ -37,7 +37,10 @@ class ModuleInstance {
   CollectResult Collect(const CollectRequest& req);
   std::vector<std::string> Routes();
   TargetResponse Handle(const TargetRequest& req);
+  bool IsAsync();
+  void HandleAsync(std::shared_ptr<TargetCall> call);
   std::string Debug();
+  std::string Idle();
 
  private:
   std::shared_ptr<const ModuleLibrary> lib_;

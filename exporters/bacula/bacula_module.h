@@ -34,6 +34,9 @@ class BaculaModule : public exporterd::Module {
       const exporterd::ModuleEnv& env, exporterd::ConfigErrors& errors);
 
   bool HasCollect() const override { return catalog_ != nullptr; }
+  std::string Idle() const override {
+    return catalog_ ? "" : "no Bacula catalog configured";
+  }
   exporterd::CollectResult Collect(const exporterd::CollectRequest&) override;
   std::string Debug() const override;
 

@@ -42,6 +42,7 @@ class CephModule : public exporterd::Module {
 
   void Start() override;
   bool HasCollect() const override { return !idle_; }
+  std::string Idle() const override { return idle_reason_; }
   CollectResult Collect(const CollectRequest& req) override;
 
  private:
@@ -55,6 +56,7 @@ class CephModule : public exporterd::Module {
   RadosOptions rados_opts_;
   ReweightParams params_;
   bool idle_ = false;
+  std::string idle_reason_;
 
   std::unique_ptr<RadosClient> client_;  // worker thread only
   bool was_connected_ = false;           // worker thread only
@@ -113,6 +115,7 @@ std::unique_ptr<exporterd::Module> CephModule::Create(const ModuleEnv& env,
     struct stat st;
     if (stat(o.conf_file.c_str(), &st) != 0) {
       m->idle_ = true;
+      m->idle_reason_ = "no Ceph configuration at " + o.conf_file;
       m->logger_->Info("no Ceph configuration found, ceph is idle",
                        {{"conf_file", o.conf_file}});
     }

@@ -156,6 +156,7 @@ std::unique_ptr<exporterd::Module> PostfixQshapeModule::Create(
     }
     if (present.empty()) {
       m->idle_ = true;
+      m->idle_reason_ = "no Postfix queues under " + c.queue_directory;
       m->logger_->Info("no Postfix queues found, postfix_qshape is idle",
                        {{"queue_directory", c.queue_directory}});
     }

@@ -33,6 +33,7 @@ class PostfixQshapeModule : public exporterd::Module {
       const exporterd::ModuleEnv& env, exporterd::ConfigErrors& errors);
 
   bool HasCollect() const override { return !idle_; }
+  std::string Idle() const override { return idle_reason_; }
   exporterd::CollectResult Collect(const exporterd::CollectRequest&) override;
   std::string Debug() const override;
 
@@ -44,6 +45,7 @@ class PostfixQshapeModule : public exporterd::Module {
   Config cfg_;
   std::vector<std::string> headings_;
   bool idle_ = false;
+  std::string idle_reason_;
   exporterd::Logger* logger_ = nullptr;
   std::function<double()> now_;
   std::mutex collect_mu_;  // one collection at a time

@@ -1,9 +1,12 @@
 // A module for tests and benchmarks only: emits N series, can block, fail,
-// throw, and serve a multi-target route. Built as exporterd_testmod.so and
-// exporterd_testmod2.so (TESTMOD_NAME) so two modules can share families.
+// throw, and serve a multi-target route, synchronously or (async: true) on
+// the core's event loops: ?sleep=2s answers after an Asio timer, ?never=true
+// never answers. Built as exporterd_testmod.so and exporterd_testmod2.so
+// (TESTMOD_NAME) so two modules can share families.
 #include <atomic>
 #include <thread>
 
+#include "exporterd/asio.h"
 #include "exporterd/module.h"
 
 #ifndef TESTMOD_NAME
@@ -36,11 +39,14 @@ class TestModule : public exporterd::Module {
     m->type_ = r.Enum("type", "gauge", {"gauge", "counter"});
     m->labels_ = r.Int("labels", 1, 1, 8);
     m->sleep_ = r.Duration("sleep", std::chrono::milliseconds(0));
+    m->handle_sleep_ = r.Duration("handle_sleep", std::chrono::milliseconds(0));
     m->honor_cancel_ = r.Bool("honor_cancel", false);
     m->fail_ = r.String("fail", "");
     m->throw_ = r.Bool("throw", false);
     m->route_ = r.String("route", "");
     m->collect_ = r.Bool("collect", true);
+    m->async_ = r.Bool("async", false);
+    m->idle_ = r.String("idle", "");
     r.Finish();
     if (!m->route_.empty() && m->route_[0] != '/')
       r.Error("route", "must start with /");
@@ -48,6 +54,8 @@ class TestModule : public exporterd::Module {
   }
 
   bool HasCollect() const override { return collect_; }
+  bool Async() const override { return async_; }
+  std::string Idle() const override { return idle_; }
 
   CollectResult Collect(const CollectRequest& req) override {
     ++collections_;
@@ -89,7 +97,55 @@ class TestModule : public exporterd::Module {
     c.metric.emplace_back();
     c.metric.back().counter.value = static_cast<double>(collections_.load());
     r.families.push_back(std::move(c));
+    MetricFamily k;
+    k.name = name_ + "_cancellations_total";
+    k.help = "Asynchronous requests the core cancelled.";
+    k.type = MetricType::Counter;
+    k.metric.emplace_back();
+    k.metric.back().counter.value = static_cast<double>(cancellations_->load());
+    r.families.push_back(std::move(k));
     return r;
+  }
+
+  // Answers after an Asio timer (?sleep=), or never (?never=true), holding
+  // no thread in between.
+  void HandleAsync(std::shared_ptr<exporterd::TargetCall> call) override {
+    const exporterd::TargetRequest& req = call->request();
+    if (req.Param("target").empty() || req.debug)
+      return call->Reply(Handle(req));
+    auto cancellations = cancellations_;
+    if (req.Param("never") == "true") {
+      // Not kept: the core's deadline still ends the request.
+      call->OnCancel([cancellations] { ++*cancellations; });
+      return;
+    }
+    auto sleep = exporterd::ParseDuration(req.Param("sleep"))
+                     .value_or(std::chrono::milliseconds(0));
+    auto timer = std::make_shared<boost::asio::steady_timer>(call->loop());
+    timer->expires_after(sleep);
+    auto answer = [target = req.Param("target")](exporterd::TargetCall& c,
+                                                 bool success) {
+      exporterd::TargetResponse resp;
+      MetricFamily f;
+      f.name = "testprobe_success";
+      f.help = "Whether the test probe succeeded.";
+      f.type = MetricType::Gauge;
+      f.metric.emplace_back();
+      f.metric.back().label.push_back({"target", target});
+      f.metric.back().gauge.value = success ? 1 : 0;
+      resp.families.push_back(std::move(f));
+      c.Reply(std::move(resp));
+    };
+    // At the deadline: a partial answer, from the cancel callback.
+    std::weak_ptr<exporterd::TargetCall> weak = call;
+    call->OnCancel([weak, timer, cancellations, answer] {
+      ++*cancellations;
+      timer->cancel();
+      if (auto c = weak.lock()) answer(*c, false);
+    });
+    timer->async_wait([call, timer, answer](boost::system::error_code ec) {
+      if (!ec) answer(*call, true);
+    });
   }
 
   std::vector<std::string> Routes() const override {
@@ -100,6 +156,7 @@ class TestModule : public exporterd::Module {
   exporterd::TargetResponse Handle(
       const exporterd::TargetRequest& req) override {
     exporterd::TargetResponse resp;
+    std::this_thread::sleep_for(handle_sleep_);
     std::string target = req.Param("target");
     if (target.empty()) {
       resp.status = 400;
@@ -132,7 +189,8 @@ class TestModule : public exporterd::Module {
 
   std::string Debug() const override {
     return "series=" + std::to_string(series_) +
-           " collections=" + std::to_string(collections_.load());
+           " collections=" + std::to_string(collections_.load()) +
+           " cancellations=" + std::to_string(cancellations_->load());
   }
 
  private:
@@ -142,12 +200,18 @@ class TestModule : public exporterd::Module {
   std::string type_;
   int64_t labels_ = 1;
   std::chrono::milliseconds sleep_{0};
+  std::chrono::milliseconds handle_sleep_{0};
   bool honor_cancel_ = false;
   std::string fail_;
   bool throw_ = false;
   std::string route_;
   bool collect_ = true;
+  bool async_ = false;
+  std::string idle_;
   std::atomic<int64_t> collections_{0};
+  // Shared with pending timers, which may outlive the instance.
+  std::shared_ptr<std::atomic<int64_t>> cancellations_ =
+      std::make_shared<std::atomic<int64_t>>(0);
 };
 
 }  // namespace

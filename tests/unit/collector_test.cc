@@ -75,7 +75,7 @@ TEST(ModuleSlotTest, SuccessfulOutcomeCarriesFamilies) {
   ModuleOutcome o = slot->Collect(Clock::now() + std::chrono::seconds(5));
   ASSERT_TRUE(o.up);
   ASSERT_TRUE(o.families);
-  ASSERT_EQ(o.families->size(), 2u);
+  ASSERT_EQ(o.families->size(), 3u);
   EXPECT_EQ((*o.families)[0].metric.size(), 4u);
   EXPECT_GT(o.last_success_unix, 0);
   EXPECT_TRUE(log.lines().empty());

@@ -52,16 +52,16 @@ class ServerTest : public ::testing::Test {
   void SetUp() override {
     HttpServerOptions o;
     o.listen_addresses = {"127.0.0.1:0"};
-    o.read_timeout = std::chrono::milliseconds(1000);
+    o.request_timeout = std::chrono::milliseconds(1000);
+    o.idle_timeout = std::chrono::milliseconds(1000);
     o.header_limit = 4096;
     o.body_limit = 1024;
     server_ = std::make_unique<HttpServer>(
-        o,
-        [](const HttpRequest& r) {
+        o, InlineHandler([](const HttpRequest& r) {
           HttpResponse resp;
           resp.body = r.method + " " + r.path + " q=" + r.Query("q") + "\n";
           return resp;
-        },
+        }),
         &logger_);
     std::string err;
     ASSERT_TRUE(server_->Start(std::make_shared<HttpSecurity>(), &err)) << err;
@@ -136,7 +136,8 @@ TEST(ServerLifetimeTest, StopFreesEverythingWithConnectionsOpen) {
   HttpServerOptions o;
   o.listen_addresses = {"127.0.0.1:0"};
   auto server = std::make_unique<HttpServer>(
-      o, [token](const HttpRequest&) { return HttpResponse{}; }, &logger);
+      o, InlineHandler([token](const HttpRequest&) { return HttpResponse{}; }),
+      &logger);
   std::string err;
   ASSERT_TRUE(server->Start(std::make_shared<HttpSecurity>(), &err)) << err;
   int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -248,12 +249,16 @@ TEST(DaemonSecurityTest, BadWebConfigRefusedAtStartAndOnReload) {
       << err;
 
   TestDaemon d;
-  ASSERT_TRUE(d.Start("modules: {}\n", "basic_auth_users: {}\n"));
+  ASSERT_TRUE(
+      d.Start("modules: {}\n",
+              "http_server_config:\n  headers:\n    X-Frame-Options: deny\n"));
   d.dir().Write("web.yml", "basic_auth_users:\n  u: not-a-hash\n");
   HttpResult r = d.Get("/-/reload", {"-X", "POST"});
   EXPECT_EQ(r.status, 500);
-  EXPECT_NE(r.body.find("web.yml:2: basic_auth_users.u"), std::string::npos)
-      << r.body;
+  // Without auth the errors go to the log and the landing page only.
+  EXPECT_EQ(r.body.find("basic_auth_users.u"), std::string::npos) << r.body;
+  EXPECT_NE(d.Get("/").body.find("web.yml:2: basic_auth_users.u"),
+            std::string::npos);
   EXPECT_EQ(d.Get("/metrics").status, 200);  // still open, as before
 }
 

@@ -1,13 +1,21 @@
 #include "test_util.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "exporterd/runner.h"
 
@@ -121,6 +129,221 @@ std::string TestDaemon::Url(const std::string& path, bool tls) const {
 HttpResult TestDaemon::Get(const std::string& path,
                            std::vector<std::string> args, bool tls) const {
   return Curl(Url(path, tls), std::move(args));
+}
+
+void RaiseFdLimit() {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
+
+int ThreadCount() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("Threads:", 0) == 0) return std::atoi(line.c_str() + 8);
+  return -1;
+}
+
+int Connect(uint16_t port, const std::string& source) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  if (!source.empty()) {
+    sockaddr_in src{};
+    src.sin_family = AF_INET;
+    inet_pton(AF_INET, source.c_str(), &src.sin_addr);
+    if (bind(fd, reinterpret_cast<sockaddr*>(&src), sizeof src) != 0) {
+      close(fd);
+      return -1;
+    }
+  }
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+bool SendGet(int fd, const std::string& path, const std::string& headers) {
+  std::string req =
+      "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + headers + "\r\n";
+  return send(fd, req.data(), req.size(), MSG_NOSIGNAL) ==
+         static_cast<ssize_t>(req.size());
+}
+
+std::vector<int> ConcurrentGets(uint16_t port, const std::string& path,
+                                size_t n, std::chrono::milliseconds timeout,
+                                const std::string& headers,
+                                const std::string& source) {
+  std::vector<int> fds(n, -1), status(n, 0);
+  std::vector<std::string> got(n);
+  for (size_t i = 0; i < n; ++i) {
+    fds[i] = Connect(port, source);
+    if (fds[i] >= 0 && !SendGet(fds[i], path, headers)) {
+      close(fds[i]);
+      fds[i] = -1;
+    }
+  }
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  size_t open = 0;
+  for (int fd : fds) open += fd >= 0;
+  while (open > 0 && std::chrono::steady_clock::now() < until) {
+    std::vector<pollfd> p;
+    std::vector<size_t> idx;
+    for (size_t i = 0; i < n; ++i)
+      if (fds[i] >= 0) {
+        p.push_back({fds[i], POLLIN, 0});
+        idx.push_back(i);
+      }
+    int left =
+        static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                             until - std::chrono::steady_clock::now())
+                             .count());
+    if (poll(p.data(), p.size(), std::max(left, 1)) <= 0) continue;
+    for (size_t k = 0; k < p.size(); ++k) {
+      if (!p[k].revents) continue;
+      size_t i = idx[k];
+      char buf[4096];
+      ssize_t r = read(fds[i], buf, sizeof buf);
+      if (r > 0) got[i].append(buf, static_cast<size_t>(r));
+      // A status line is enough.
+      if (r <= 0 || got[i].find("\r\n") != std::string::npos) {
+        if (got[i].rfind("HTTP/1.1 ", 0) == 0)
+          status[i] = std::atoi(got[i].c_str() + 9);
+        close(fds[i]);
+        fds[i] = -1;
+        --open;
+      }
+    }
+  }
+  for (int fd : fds)
+    if (fd >= 0) close(fd);
+  return status;
+}
+
+uint16_t FreePort() {
+  static unsigned seed = static_cast<unsigned>(getpid());
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    uint16_t port = static_cast<uint16_t>(20000 + rand_r(&seed) % 12000);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bool ok = bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0;
+    close(fd);
+    if (ok) return port;
+  }
+  return 0;
+}
+
+DaemonProcess::~DaemonProcess() {
+  if (pid_ > 0) Stop();
+}
+
+bool DaemonProcess::Start(std::vector<std::string> flags,
+                          const std::string& sh_prefix) {
+  port_ = FreePort();
+  bool has_listen = false, has_dir = false;
+  for (const auto& f : flags) {
+    has_listen = has_listen || f.rfind("--web.listen-address", 0) == 0;
+    has_dir = has_dir || f.rfind("--module.dir", 0) == 0;
+  }
+  if (!has_listen)
+    flags.push_back("--web.listen-address=127.0.0.1:" + std::to_string(port_));
+  if (!has_dir) flags.push_back("--module.dir=" TEST_MODULE_DIR);
+  std::string cmd =
+      sh_prefix + " exec \"$0\" \"$@\" 2>>'" + dir_.path() + "/stderr.log'";
+  std::vector<std::string> argv = {"/bin/sh", "-c", cmd, EXPORTERD_BINARY};
+  argv.insert(argv.end(), flags.begin(), flags.end());
+  pid_ = fork();
+  if (pid_ == 0) {
+    std::vector<char*> a;
+    for (auto& x : argv) a.push_back(x.data());
+    a.push_back(nullptr);
+    execv(a[0], a.data());
+    _exit(127);
+  }
+  for (int i = 0; i < 200; ++i) {
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return false;
+    }
+    int fd = Connect(port_);
+    if (fd >= 0) {
+      close(fd);
+      if (Get("/-/ready").status == 200) return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+double DaemonProcess::Stop(std::chrono::milliseconds timeout) {
+  if (pid_ <= 0) return 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  kill(pid_, SIGTERM);
+  int status = 0;
+  while (std::chrono::steady_clock::now() - t0 < timeout) {
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                           t0)
+          .count();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  kill(pid_, SIGKILL);
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return -1;
+}
+
+bool DaemonProcess::Signal(int sig) const {
+  return pid_ > 0 && kill(pid_, sig) == 0;
+}
+
+std::string DaemonProcess::Url(const std::string& path) const {
+  return "http://127.0.0.1:" + std::to_string(port_) + path;
+}
+
+HttpResult DaemonProcess::Get(const std::string& path,
+                              std::vector<std::string> args) const {
+  return Curl(Url(path), std::move(args));
+}
+
+std::string DaemonProcess::Log() const {
+  std::ifstream in(dir_.path() + "/stderr.log", std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+double DaemonProcess::CpuSeconds() const {
+  std::ifstream in("/proc/" + std::to_string(pid_) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), {});
+  size_t rp = stat.rfind(')');
+  if (rp == std::string::npos) return -1;
+  std::istringstream ss(stat.substr(rp + 2));
+  std::vector<std::string> f;
+  std::string tok;
+  while (ss >> tok) f.push_back(tok);
+  if (f.size() < 13) return -1;
+  return (std::stod(f[11]) + std::stod(f[12])) /
+         static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+long DaemonProcess::RssKiB() const {
+  std::ifstream in("/proc/" + std::to_string(pid_) + "/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
+  return -1;
 }
 
 }  // namespace exporterd::testing

@@ -17,6 +17,7 @@
 #include <atomic>
 #include <chrono>
 #include <exception>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -28,9 +29,24 @@
 #include "exporterd/log.h"
 #include "exporterd/module_abi.h"
 
+namespace boost::asio {
+class io_context;
+}
+
 namespace exporterd {
 
 using Clock = std::chrono::steady_clock;
+
+// Event loops the core lends to modules: one thread runs each. Work on a loop
+// must never block it. The loops outlive every module instance.
+class EventLoops {
+ public:
+  virtual ~EventLoops() = default;
+  virtual size_t size() const = 0;
+  virtual boost::asio::io_context& Get(size_t i) = 0;
+  // The loop the calling thread runs, else the next one in turn.
+  virtual boost::asio::io_context& Pick() = 0;
+};
 
 // What create() gets.
 struct ModuleEnv {
@@ -40,6 +56,7 @@ struct ModuleEnv {
   std::string key_path;     // "modules.<name>"
   bool embedded_default = false;  // config is the built-in default
   Logger* logger = nullptr;       // never null; lives as long as the instance
+  EventLoops* loops = nullptr;    // never null; lives longer than the instance
 };
 
 // A ConfigReader over the module's own keys: `timeout` and `min_interval`
@@ -87,6 +104,26 @@ struct TargetResponse {
   std::vector<prometheus::MetricFamily> families;
 };
 
+// One multi-target request in flight, for Module::HandleAsync(). The core
+// owns it; the module keeps the shared_ptr for as long as it needs it.
+class TargetCall {
+ public:
+  virtual ~TargetCall() = default;
+  virtual const TargetRequest& request() const = 0;
+  // Delivers the answer. Only the first call counts; one that comes after
+  // the core stopped waiting is dropped. Any thread; never blocks.
+  virtual void Reply(TargetResponse response) = 0;
+  // True once the deadline passed or the client went away.
+  virtual bool cancelled() const = 0;
+  // `fn` runs once when the call is cancelled, on the call's loop (at once,
+  // on this thread, if it already is). A Reply() from `fn` is still sent:
+  // that is how partial results go out at the deadline. Replaces an earlier
+  // callback.
+  virtual void OnCancel(std::function<void()> fn) = 0;
+  // The loop the request arrived on; HandleAsync() runs there.
+  virtual boost::asio::io_context& loop() = 0;
+};
+
 class Module {
  public:
   virtual ~Module() = default;
@@ -100,7 +137,16 @@ class Module {
   virtual TargetResponse Handle(const TargetRequest&) {
     return {404, "no such route\n", {}};
   }
+  // True: requests go to HandleAsync() on a core loop, which must not block.
+  // False: Handle() runs on the core's handler pool, one thread per request.
+  virtual bool Async() const { return false; }
+  virtual void HandleAsync(std::shared_ptr<TargetCall> call) {
+    call->Reply(Handle(call->request()));
+  }
   virtual std::string Debug() const { return {}; }
+  // Why the module has nothing to do on this host ("no queue directory
+  // /var/spool/postfix"); empty when it has work.
+  virtual std::string Idle() const { return {}; }
 };
 
 namespace detail {
@@ -119,9 +165,11 @@ inline std::string CurrentExceptionMessage() noexcept {
 template <class M>
 struct Trampolines {
   static void* Create(const ModuleEnv* env, ConfigErrors* errors) noexcept {
+    const size_t errors_before = errors->list.size();
     try {
       std::unique_ptr<Module> m = M::Create(*env, *errors);
-      if (!errors->empty()) return nullptr;
+      // Judged by its own errors only.
+      if (errors->list.size() != errors_before) return nullptr;
       return m.release();
     } catch (...) {
       errors->Add(env->config_file, 0, env->key_path,
@@ -190,6 +238,31 @@ struct Trampolines {
       out->text = "debug failed: " + CurrentExceptionMessage();
     }
   }
+  static int Async(void* p) noexcept {
+    try {
+      return static_cast<Module*>(p)->Async() ? 1 : 0;
+    } catch (...) {
+      return 0;
+    }
+  }
+  static void HandleAsync(void* p, std::shared_ptr<TargetCall>* call) noexcept {
+    try {
+      static_cast<Module*>(p)->HandleAsync(*call);
+    } catch (...) {
+      try {
+        (*call)->Reply(
+            {500, "module error: " + CurrentExceptionMessage() + "\n", {}});
+      } catch (...) {
+      }
+    }
+  }
+  static void Idle(void* p, TargetResponse* out) noexcept {
+    try {
+      out->text = static_cast<Module*>(p)->Idle();
+    } catch (...) {
+      out->text.clear();
+    }
+  }
 };
 
 }  // namespace detail
@@ -212,7 +285,10 @@ struct Trampolines {
         &T::Collect,                                   \
         &T::Routes,                                    \
         &T::Handle,                                    \
-        &T::Debug};                                    \
+        &T::Debug,                                     \
+        &T::Async,                                     \
+        &T::HandleAsync,                               \
+        &T::Idle};                                     \
     return &d;                                         \
   }
 

@@ -24,20 +24,22 @@
 #define EXPORTERD_MODULE_ABI_H_
 
 #include <cstdint>
+#include <memory>
 
-#define EXPORTERD_MODULE_ABI_VERSION 1u
+#define EXPORTERD_MODULE_ABI_VERSION 2u
 #define EXPORTERD_MODULE_ENTRY "exporterd_module_entry"
 
 #define EXPORTERD_STRINGIFY2(x) #x
 #define EXPORTERD_STRINGIFY(x) EXPORTERD_STRINGIFY2(x)
 // Everything that must be identical between host and module for C++ types to
 // be passed by reference. Compared as a string by the loader.
-#define EXPORTERD_MODULE_BUILD_ID                                             \
+#define EXPORTERD_MODULE_BUILD_ID \
   "gcc-" __VERSION__                                                          \
   "/cxx" EXPORTERD_STRINGIFY(__cplusplus) "/glibcxx-abi" EXPORTERD_STRINGIFY( \
       _GLIBCXX_USE_CXX11_ABI) "/prometheus-"                                  \
                               "cpp-" EXPORTERD_PROMETHEUS_CPP_VERSION         \
-                              "/yaml-cpp-" EXPORTERD_YAML_CPP_VERSION
+                              "/yaml-cpp-" EXPORTERD_YAML_CPP_VERSION         \
+                              "/boost-" EXPORTERD_BOOST_VERSION
 
 namespace exporterd {
 struct ModuleEnv;
@@ -46,6 +48,7 @@ struct CollectRequest;
 struct CollectResult;
 struct TargetRequest;
 struct TargetResponse;
+class TargetCall;
 }  // namespace exporterd
 
 extern "C" {
@@ -81,6 +84,17 @@ struct exporterd_module_descriptor {
 
   // Human-readable state for the landing page and ?debug=true.
   void (*debug)(void* instance, exporterd::TargetResponse* response) noexcept;
+
+  // 1 if handle_async() serves the routes: it is called on a core event loop
+  // (see EventLoops in module.h), must not block, and answers through
+  // (*call)->Reply() exactly once, from any thread. The module may keep a
+  // copy of *call. 0: handle() runs on the core's handler pool.
+  int (*is_async)(void* instance) noexcept;
+  void (*handle_async)(void* instance,
+                       std::shared_ptr<exporterd::TargetCall>* call) noexcept;
+  // Why the instance has nothing to do on this host (landing page), into
+  // response->text; empty when it has work.
+  void (*idle)(void* instance, exporterd::TargetResponse* response) noexcept;
 };
 
 typedef const exporterd_module_descriptor* (*exporterd_module_entry_fn)(void);

@@ -159,7 +159,7 @@ class RaidIntegration : public ::testing::Test {
     req.target = path;
     req.path = path;
     req.remote = "127.0.0.1";
-    return app_->Handle(req);
+    return app_->HandleNow(req);
   }
 
   HttpResponse Scrape(const std::string& timeout_seconds) {
@@ -169,7 +169,7 @@ class RaidIntegration : public ::testing::Test {
     req.path = "/metrics";
     req.headers = {{"x-prometheus-scrape-timeout-seconds", timeout_seconds}};
     req.remote = "127.0.0.1";
-    return app_->Handle(req);
+    return app_->HandleNow(req);
   }
 
   // promtool check metrics, when promtool is installed.
