@@ -1,9 +1,15 @@
 #include "exporterd/config_reader.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cmath>
 #include <map>
+#include <system_error>
 #include <tuple>
 
 namespace exporterd {
@@ -29,7 +35,96 @@ std::string ConfigErrors::ToString() const {
   return s;
 }
 
-std::optional<std::chrono::milliseconds> ParseDuration(std::string_view s) {
+namespace {
+
+std::string ErrnoText(int err) {
+  return std::error_code(err, std::generic_category()).message();
+}
+
+// "4194304 bytes (4 MiB)"; the MiB part only when it is whole.
+std::string ShowBytes(size_t n) {
+  std::string s = std::to_string(n) + " bytes";
+  if (n >= (size_t{1} << 20) && n % (size_t{1} << 20) == 0)
+    s += " (" + std::to_string(n >> 20) + " MiB)";
+  return s;
+}
+
+const char* FileKind(mode_t mode) {
+  if (S_ISFIFO(mode)) return "fifo";
+  if (S_ISCHR(mode)) return "character device";
+  if (S_ISBLK(mode)) return "block device";
+  if (S_ISSOCK(mode)) return "socket";
+  return "special file";
+}
+
+}  // namespace
+
+std::optional<std::string> ReadConfigFile(const std::string& path,
+                                          size_t max_bytes, std::string* why) {
+  // O_NONBLOCK: opening a FIFO for reading must not wait for a writer.
+  // O_NOCTTY: a terminal named by mistake must not become ours.
+  int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) {
+    *why = ErrnoText(errno);
+    return std::nullopt;
+  }
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    *why = ErrnoText(errno);
+    return std::nullopt;
+  }
+  if (S_ISDIR(st.st_mode)) {
+    *why = "is a directory";
+    return std::nullopt;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    *why = std::string("is not a regular file (") + FileKind(st.st_mode) + ")";
+    return std::nullopt;
+  }
+  const std::string too_large =
+      "is larger than the limit of " + ShowBytes(max_bytes);
+  if (st.st_size < 0 || static_cast<uint64_t>(st.st_size) > max_bytes) {
+    *why = too_large + ": " + std::to_string(st.st_size) + " bytes";
+    return std::nullopt;
+  }
+  // Read straight into the result (no copies of a key file's bytes left on
+  // the stack), at most one byte past the limit: enough to know the file is
+  // larger than fstat said (it grew, or it is /proc-like).
+  const size_t limit = max_bytes < SIZE_MAX ? max_bytes + 1 : max_bytes;
+  std::string out;
+  size_t have = 0;
+  for (;;) {
+    if (have == out.size()) {
+      if (out.size() >= limit) {
+        *why = too_large;
+        return std::nullopt;
+      }
+      size_t grow = std::max<size_t>(static_cast<size_t>(st.st_size) + 1,
+                                     std::max<size_t>(have * 2, 4096));
+      out.resize(std::min(grow, limit));
+    }
+    ssize_t n = ::read(fd, out.data() + have, out.size() - have);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      *why = ErrnoText(errno);
+      return std::nullopt;
+    }
+    if (n == 0) break;
+    have += static_cast<size_t>(n);
+  }
+  out.resize(have);
+  return out;
+}
+
+namespace {
+
+enum class DurationParse { kOk, kMalformed, kTooLong };
+
+DurationParse ParseDurationImpl(std::string_view s, int64_t* out) {
   // Prometheus' model.ParseDuration: units in descending order, each once.
   static const std::pair<std::string_view, int64_t> kUnits[] = {
       {"y", 365LL * 24 * 3600 * 1000},
@@ -39,26 +134,52 @@ std::optional<std::chrono::milliseconds> ParseDuration(std::string_view s) {
       {"m", 60LL * 1000},
       {"s", 1000},
       {"ms", 1}};
-  if (s.empty()) return std::nullopt;
-  if (s == "0") return std::chrono::milliseconds(0);
+  *out = 0;
+  if (s.empty()) return DurationParse::kMalformed;
+  if (s == "0") return DurationParse::kOk;
+  // Every step is checked: a number or a sum past kMaxDuration is refused
+  // before it can overflow. The whole string is still checked for syntax so
+  // "999999999999y" (too long) and "999999999999x" (malformed) differ.
+  const int64_t max = kMaxDuration.count();
+  bool too_long = false;
   int64_t total = 0;
   size_t next_unit = 0;  // index into kUnits; units must descend
   size_t i = 0;
   while (i < s.size()) {
     size_t start = i;
-    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
-    if (i == start || i - start > 12) return std::nullopt;
-    int64_t n = std::stoll(std::string(s.substr(start, i - start)));
+    int64_t n = 0;
+    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) {
+      if (!too_long &&
+          (__builtin_mul_overflow(n, int64_t{10}, &n) ||
+           __builtin_add_overflow(n, int64_t{s[i] - '0'}, &n) || n > max))
+        too_long = true;
+      ++i;
+    }
+    if (i == start) return DurationParse::kMalformed;
     size_t ustart = i;
     while (i < s.size() && std::isalpha(static_cast<unsigned char>(s[i]))) ++i;
     std::string_view unit = s.substr(ustart, i - ustart);
     size_t u = next_unit;
     while (u < std::size(kUnits) && kUnits[u].first != unit) ++u;
-    if (u == std::size(kUnits)) return std::nullopt;
+    if (u == std::size(kUnits)) return DurationParse::kMalformed;
     next_unit = u + 1;
-    total += n * kUnits[u].second;
+    int64_t part = 0;
+    if (!too_long &&
+        (__builtin_mul_overflow(n, kUnits[u].second, &part) ||
+         __builtin_add_overflow(total, part, &total) || total > max))
+      too_long = true;
   }
-  return std::chrono::milliseconds(total);
+  if (too_long) return DurationParse::kTooLong;
+  *out = total;
+  return DurationParse::kOk;
+}
+
+}  // namespace
+
+std::optional<std::chrono::milliseconds> ParseDuration(std::string_view s) {
+  int64_t ms = 0;
+  if (ParseDurationImpl(s, &ms) != DurationParse::kOk) return std::nullopt;
+  return std::chrono::milliseconds(ms);
 }
 
 std::string FormatDuration(std::chrono::milliseconds d) {
@@ -230,17 +351,39 @@ double ConfigReader::Float(const std::string& key, double def) {
   return v;
 }
 
+namespace {
+// A bound for messages: "100y" for whole Prometheus years, else as
+// FormatDuration writes it ("1h", "1d", "1ms").
+std::string ShowBound(std::chrono::milliseconds d) {
+  constexpr int64_t kYear = 365LL * 24 * 3600 * 1000;
+  if (d.count() > 0 && d.count() % kYear == 0)
+    return std::to_string(d.count() / kYear) + "y";
+  return FormatDuration(d);
+}
+
+}  // namespace
+
 std::chrono::milliseconds ConfigReader::Duration(
-    const std::string& key, std::chrono::milliseconds def) {
+    const std::string& key, std::chrono::milliseconds def,
+    std::chrono::milliseconds min, std::chrono::milliseconds max) {
   YAML::Node n = Lookup(key);
   if (!n.IsDefined() || n.IsNull()) return def;
-  std::optional<std::chrono::milliseconds> d;
-  if (n.IsScalar()) d = ParseDuration(n.Scalar());
-  if (!d) {
+  max = std::min(max, kMaxDuration);
+  const std::string range =
+      "must be between " + ShowBound(min) + " and " + ShowBound(max);
+  int64_t ms = 0;
+  DurationParse parsed = n.IsScalar() ? ParseDurationImpl(n.Scalar(), &ms)
+                                      : DurationParse::kMalformed;
+  if (parsed == DurationParse::kMalformed) {
     Error(key, "expected a duration like 500ms, 4s or 1m, got " + Show(n));
     return def;
   }
-  return *d;
+  const std::chrono::milliseconds d(ms);
+  if (parsed == DurationParse::kTooLong || d < min || d > max) {
+    Error(key, range + ", got " + Show(n));
+    return def;
+  }
+  return d;
 }
 
 std::vector<std::string> ConfigReader::StringList(

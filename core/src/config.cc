@@ -1,10 +1,6 @@
 #include "config.h"
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <regex>
-#include <sstream>
 
 namespace exporterd {
 
@@ -23,6 +19,15 @@ modules:
 )";
 }
 
+namespace {
+// 1-based line of `key` in mapping `map`, else of the mapping.
+int LineOfKey(const YAML::Node& map, const std::string& key) {
+  for (const auto& kv : map)
+    if (kv.first.Scalar() == key) return NodeLine(kv.first);
+  return NodeLine(map);
+}
+}  // namespace
+
 std::optional<Config> ParseConfig(const std::string& text,
                                   const std::string& file,
                                   ConfigErrors* errors) {
@@ -35,13 +40,30 @@ std::optional<Config> ParseConfig(const std::string& text,
                 "YAML syntax error: " + e.msg);
     return std::nullopt;
   }
+  // A 0-byte or comment-only file (a truncated write, a wrong path) must not
+  // read as "no modules": that is spelled `modules: {}`.
+  if (!root.IsDefined() || root.IsNull()) {
+    errors->Add(file, 0, "",
+                "empty configuration file; list modules under modules: "
+                "(`modules: {}` for none)");
+    return std::nullopt;
+  }
+  if (!root.IsMap()) {
+    errors->Add(file, NodeLine(root), "",
+                "expected a mapping with a modules: key");
+    return std::nullopt;
+  }
   Config cfg;
   cfg.file = file;
   cfg.embedded = file == kEmbeddedConfigName;
   ConfigReader top(root, file, "", errors);
   YAML::Node mods = top.Raw("modules");
   top.Finish();
-  if (mods.IsDefined() && !mods.IsNull() && !mods.IsMap()) {
+  if (mods.IsDefined() && mods.IsNull()) {
+    errors->Add(file, LineOfKey(root, "modules"), "modules",
+                "has no value; list modules under it (`modules: {}` for "
+                "none)");
+  } else if (mods.IsDefined() && !mods.IsMap()) {
     errors->Add(file, NodeLine(mods), "modules",
                 "expected a mapping of module names to their settings");
   } else if (mods.IsMap()) {
@@ -59,10 +81,11 @@ std::optional<Config> ParseConfig(const std::string& text,
         continue;
       }
       ConfigReader body(m.body, file, "modules." + m.name, errors);
-      m.timeout = body.Duration("timeout", kDefaultModuleTimeout);
+      m.timeout = body.Duration("timeout", kDefaultModuleTimeout,
+                                kMinModuleTimeout, kMaxModuleTimeout);
       m.min_interval =
-          body.Duration("min_interval", std::chrono::milliseconds(0));
-      if (m.timeout.count() <= 0) body.Error("timeout", "must be positive");
+          body.Duration("min_interval", std::chrono::milliseconds(0),
+                        std::chrono::milliseconds(0), kMaxMinInterval);
       // The module checks the rest of its keys.
       cfg.modules.push_back(std::move(m));
     }
@@ -73,15 +96,14 @@ std::optional<Config> ParseConfig(const std::string& text,
 
 std::optional<Config> LoadConfigFile(const std::string& path,
                                      ConfigErrors* errors) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    errors->Add(path, 0, "",
-                std::string("cannot read: ") + std::strerror(errno));
+  std::string why;
+  std::optional<std::string> text =
+      ReadConfigFile(path, kMaxConfigFileBytes, &why);
+  if (!text) {
+    errors->Add(path, 0, "", "cannot read config file: " + why);
     return std::nullopt;
   }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ParseConfig(ss.str(), path, errors);
+  return ParseConfig(*text, path, errors);
 }
 
 }  // namespace exporterd

@@ -3,7 +3,10 @@
 #include "config.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <filesystem>
 #include <sstream>
 
 #include "app.h"
@@ -31,6 +34,20 @@ TEST(DurationTest, RejectsMalformed) {
   for (const char* bad :
        {"", "5", "s", "1.5s", "-1s", "1x", "1s1m", "1s1s", "10 s", "1S"})
     EXPECT_FALSE(ParseDuration(bad)) << bad;
+}
+
+// Issue 16: "999999999999y" was signed overflow (UB) in ParseDuration.
+TEST(DurationTest, NeverOverflows) {
+  EXPECT_EQ(ParseDuration("100y"), kMaxDuration);
+  EXPECT_EQ(ParseDuration("99y51w"),
+            milliseconds(99 * 31536000000LL + 51 * 604800000LL));
+  for (const char* too_long :
+       {"999999999999y", "101y", "100y1ms", "300y", "5300w",
+        "9223372036854775807ms", "99999999999999999999999s", "1y99999999999d",
+        "3153600000001ms"})
+    EXPECT_FALSE(ParseDuration(too_long)) << too_long;
+  EXPECT_EQ(ParseDuration("3153600000000ms"), kMaxDuration);
+  EXPECT_EQ(ParseDuration("0000000000000000000001s"), milliseconds(1000));
 }
 
 TEST(DurationTest, FormatsBack) {
@@ -68,11 +85,38 @@ TEST(ConfigTest, ParsesModulesWithCommonKeys) {
   EXPECT_EQ(cfg->modules[1].min_interval, milliseconds(0));
 }
 
-TEST(ConfigTest, EmptyFileMeansNoModules) {
+// Issue 16: a 0-byte or comment-only file (a truncated write) used to load
+// as "no modules", also on reload.
+TEST(ConfigTest, EmptyFileIsAnError) {
+  for (const char* text :
+       {"", "\n\n   \n", "# modules:\n#   raid: {}\n", "---\n", "~\n"}) {
+    EXPECT_EQ(Errors(text),
+              std::vector<std::string>{
+                  "cfg.yml: empty configuration file; list modules under "
+                  "modules: (`modules: {}` for none)"})
+        << "'" << text << "'";
+  }
+}
+
+TEST(ConfigTest, NoModulesIsSpelledExplicitly) {
   ConfigErrors errors;
-  auto cfg = ParseConfig("", "cfg.yml", &errors);
-  ASSERT_TRUE(cfg);
+  auto cfg = ParseConfig("modules: {}\n", "cfg.yml", &errors);
+  ASSERT_TRUE(cfg) << errors.ToString();
   EXPECT_TRUE(cfg->modules.empty());
+  // `modules:` without a value is a truncated file as often as not.
+  EXPECT_EQ(Errors("# header\nmodules:\n"),
+            std::vector<std::string>{
+                "cfg.yml:2: modules: has no value; list modules under it "
+                "(`modules: {}` for none)"});
+}
+
+TEST(ConfigTest, DocumentMustBeAMapping) {
+  EXPECT_EQ(Errors("- raid\n- ceph\n"),
+            std::vector<std::string>{
+                "cfg.yml:1: expected a mapping with a modules: key"});
+  EXPECT_EQ(Errors("raid\n"),
+            std::vector<std::string>{
+                "cfg.yml:1: expected a mapping with a modules: key"});
 }
 
 TEST(ConfigTest, UnknownTopLevelKeyNamesLine) {
@@ -102,6 +146,46 @@ TEST(ConfigTest, EveryErrorIsReported) {
   EXPECT_EQ(errs[3], "cfg.yml:6: extra: unknown key");
 }
 
+// Issue 16: "timeout: 300y" passed --config.check and then every collection
+// timed out in 2 ms; "min_interval: 300y" made the refresh loop spin.
+TEST(ConfigTest, DurationKeysAreBounded) {
+  EXPECT_EQ(Errors("modules:\n"
+                   "  raid:\n"
+                   "    timeout: 300y\n"
+                   "    min_interval: 300y\n"
+                   "  ceph:\n"
+                   "    timeout: 999999999999y\n"
+                   "    min_interval: 25h\n"
+                   "  bacula:\n"
+                   "    timeout: 0s\n"
+                   "  snmp:\n"
+                   "    timeout: 1h1ms\n"),
+            (std::vector<std::string>{
+                "cfg.yml:3: modules.raid.timeout: must be between 1ms and 1h, "
+                "got \"300y\"",
+                "cfg.yml:4: modules.raid.min_interval: must be between 0s and "
+                "1d, got \"300y\"",
+                "cfg.yml:6: modules.ceph.timeout: must be between 1ms and 1h, "
+                "got \"999999999999y\"",
+                "cfg.yml:7: modules.ceph.min_interval: must be between 0s and "
+                "1d, got \"25h\"",
+                "cfg.yml:9: modules.bacula.timeout: must be between 1ms and "
+                "1h, got \"0s\"",
+                "cfg.yml:11: modules.snmp.timeout: must be between 1ms and "
+                "1h, got \"1h1ms\""}));
+
+  ConfigErrors errors;
+  auto cfg = ParseConfig(
+      "modules:\n  raid:\n    timeout: 1h\n    min_interval: 24h\n"
+      "  ceph:\n    timeout: 1ms\n    min_interval: 0s\n",
+      "cfg.yml", &errors);
+  ASSERT_TRUE(cfg) << errors.ToString();
+  EXPECT_EQ(cfg->modules[0].timeout, kMaxModuleTimeout);
+  EXPECT_EQ(cfg->modules[0].min_interval, kMaxMinInterval);
+  EXPECT_EQ(cfg->modules[1].timeout, kMinModuleTimeout);
+  EXPECT_EQ(cfg->modules[1].min_interval, milliseconds(0));
+}
+
 TEST(ConfigTest, DuplicateKeysRejected) {
   auto errs = Errors("modules:\n  raid: {}\n  raid: {}\n");
   ASSERT_EQ(errs.size(), 1u);
@@ -127,8 +211,79 @@ TEST(ConfigTest, MissingFileNamesIt) {
   EXPECT_FALSE(LoadConfigFile("/nonexistent/exporterd.yml", &errors));
   ASSERT_EQ(errors.list.size(), 1u);
   EXPECT_EQ(errors.list[0].ToString(),
-            "/nonexistent/exporterd.yml: cannot read: No such file or "
-            "directory");
+            "/nonexistent/exporterd.yml: cannot read config file: No such "
+            "file or directory");
+}
+
+// Issue 16: a directory read as an empty config (0 modules, also on reload),
+// /dev/zero aborted with bad_alloc, a FIFO hung.
+TEST(ConfigTest, OnlyRegularFilesWithinTheCap) {
+  testing::TempDir dir;
+  auto error_of = [](const std::string& path) {
+    ConfigErrors errors;
+    EXPECT_FALSE(LoadConfigFile(path, &errors)) << path;
+    return errors.ToString();
+  };
+  EXPECT_EQ(error_of(dir.path()),
+            dir.path() + ": cannot read config file: is a directory\n");
+  EXPECT_EQ(error_of("/dev/zero"),
+            "/dev/zero: cannot read config file: is not a regular file "
+            "(character device)\n");
+  const std::string fifo = dir.path() + "/fifo.yml";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(error_of(fifo),
+            fifo + ": cannot read config file: is not a regular file (fifo)\n");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+
+  const std::string big = dir.Write(
+      "big.yml", "modules: {}\n#" + std::string(kMaxConfigFileBytes, 'x'));
+  EXPECT_EQ(error_of(big),
+            big +
+                ": cannot read config file: is larger than the limit of "
+                "4194304 bytes (4 MiB): 4194317 bytes\n");
+
+  // A symlink to a regular file is followed; the error names the given path.
+  const std::string good = dir.Write("good.yml", "modules:\n  raid: {}\n");
+  const std::string link = dir.path() + "/link.yml";
+  std::filesystem::create_symlink(good, link);
+  ConfigErrors errors;
+  auto cfg = LoadConfigFile(link, &errors);
+  ASSERT_TRUE(cfg) << errors.ToString();
+  EXPECT_EQ(cfg->file, link);
+  ASSERT_EQ(cfg->modules.size(), 1u);
+  const std::string dir_link = dir.path() + "/dir-link.yml";
+  std::filesystem::create_directory_symlink(dir.path(), dir_link);
+  EXPECT_EQ(error_of(dir_link),
+            dir_link + ": cannot read config file: is a directory\n");
+}
+
+TEST(ReadConfigFileTest, GuardsAndCap) {
+  testing::TempDir dir;
+  std::string why;
+  const std::string f = dir.Write("f.yml", "0123456789");
+  EXPECT_EQ(ReadConfigFile(f, 10, &why), "0123456789") << why;
+  EXPECT_EQ(ReadConfigFile(dir.Write("e.yml", ""), 10, &why), "") << why;
+  EXPECT_FALSE(ReadConfigFile(f, 9, &why));
+  EXPECT_EQ(why, "is larger than the limit of 9 bytes: 10 bytes");
+  // A file whose size fstat does not tell (and one growing while read) is
+  // cut at the cap + 1 byte, not read to the end.
+  EXPECT_FALSE(ReadConfigFile("/proc/self/maps", 16, &why));
+  EXPECT_EQ(why, "is larger than the limit of 16 bytes");
+  EXPECT_TRUE(ReadConfigFile("/proc/self/maps", kMaxConfigFileBytes, &why))
+      << why;
+  EXPECT_FALSE(ReadConfigFile(dir.path() + "/missing", 10, &why));
+  EXPECT_EQ(why, "No such file or directory");
+  EXPECT_FALSE(ReadConfigFile("/dev/null", 10, &why));
+  EXPECT_EQ(why, "is not a regular file (character device)");
+  EXPECT_FALSE(ReadConfigFile(dir.path(), 10, &why));
+  EXPECT_EQ(why, "is a directory");
+  if (::geteuid() != 0) {
+    const std::string secret = dir.Write("secret.yml", "x");
+    ::chmod(secret.c_str(), 0);
+    EXPECT_FALSE(ReadConfigFile(secret, 10, &why));
+    EXPECT_EQ(why, "Permission denied");
+  }
 }
 
 TEST(ConfigTest, EmbeddedDefaultParses) {
@@ -173,6 +328,34 @@ TEST(ConfigReaderTest, TypedGettersReportBadValues) {
                      "\"abc\"",
                      "m.yml:6: modules.x.range: must be between 0 and 10, got "
                      "99"}));
+}
+
+TEST(ConfigReaderTest, DurationBounds) {
+  YAML::Node n =
+      YAML::Load("a: 300y\nb: 5s\nc: 2s\nd: 999999999999y\ne: 90s\nf: 1h\n");
+  ConfigErrors errors;
+  ConfigReader r(n, "m.yml", "modules.x", &errors);
+  using std::chrono::seconds;
+  EXPECT_EQ(r.Duration("a", seconds(1)), seconds(1));  // default bounds
+  EXPECT_EQ(r.Duration("b", seconds(1), seconds(1), seconds(10)), seconds(5));
+  EXPECT_EQ(r.Duration("c", seconds(4), seconds(3), seconds(10)), seconds(4));
+  EXPECT_EQ(r.Duration("d", seconds(1)), seconds(1));
+  EXPECT_EQ(
+      r.Duration("e", seconds(1), milliseconds(0), std::chrono::minutes(1)),
+      seconds(1));
+  EXPECT_EQ(r.Duration("f", seconds(1)), std::chrono::hours(1));
+  r.Finish();
+  std::vector<std::string> got;
+  for (const auto& e : errors.list) got.push_back(e.ToString());
+  EXPECT_EQ(got, (std::vector<std::string>{
+                     "m.yml:1: modules.x.a: must be between 0s and 100y, got "
+                     "\"300y\"",
+                     "m.yml:3: modules.x.c: must be between 3s and 10s, got "
+                     "\"2s\"",
+                     "m.yml:4: modules.x.d: must be between 0s and 100y, got "
+                     "\"999999999999y\"",
+                     "m.yml:5: modules.x.e: must be between 0s and 1m, got "
+                     "\"90s\""}));
 }
 
 TEST(ConfigReaderTest, UnknownKeysInNestedMaps) {

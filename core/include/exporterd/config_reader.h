@@ -7,12 +7,16 @@
 //
 // Every error carries file, line and the dotted key path. Reading never
 // throws; a bad value is reported and the default returned.
+//
+// Configuration files (exporterd's, the web config, a module's own such as
+// snmp.yml) are read with ReadConfigFile: regular files only, size-capped.
 #ifndef EXPORTERD_CONFIG_READER_H_
 #define EXPORTERD_CONFIG_READER_H_
 
 #include <yaml-cpp/yaml.h>
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <set>
@@ -40,8 +44,30 @@ struct ConfigErrors {
   std::string ToString() const;  // one per line, by file and line
 };
 
+// The largest exporterd configuration file and web configuration file: 4 MiB.
+// A hand-written configuration is a few KiB; the cap keeps a wrong path
+// (a log, an image) or a runaway generator from costing seconds and GiBs of
+// YAML parsing. Modules pass their own cap for their own files.
+inline constexpr size_t kMaxConfigFileBytes = size_t{4} << 20;
+
+// Reads the whole configuration file at `path` (symlinks followed). Refuses,
+// without blocking, anything but a regular file (a directory, FIFO, device or
+// socket) and files larger than `max_bytes`, also when the file grows while
+// being read. On failure returns nullopt and sets *why to a short reason:
+// "is a directory", "is not a regular file (fifo)", "is larger than the limit
+// of 4194304 bytes (4 MiB)", or the system's error text ("No such file or
+// directory", "Permission denied").
+std::optional<std::string> ReadConfigFile(const std::string& path,
+                                          size_t max_bytes, std::string* why);
+
+// The longest duration ParseDuration accepts: 100y (a Prometheus year is
+// 365 days). Keys bound themselves tighter with ConfigReader::Duration.
+inline constexpr std::chrono::milliseconds kMaxDuration{100LL * 365 * 24 *
+                                                        3600 * 1000};
+
 // Parses a Prometheus duration: "500ms", "4s", "1m30s", "1h", "2d". Units:
-// ms, s, m, h, d, w, y. Returns nullopt on anything else.
+// ms, s, m, h, d, w, y. Returns nullopt on anything else, and on durations
+// longer than kMaxDuration (never overflows).
 std::optional<std::chrono::milliseconds> ParseDuration(std::string_view s);
 // Formats back in the same notation ("1m30s").
 std::string FormatDuration(std::chrono::milliseconds d);
@@ -60,8 +86,12 @@ class ConfigReader {
   int64_t Int(const std::string& key, int64_t def, int64_t min = INT64_MIN,
               int64_t max = INT64_MAX);
   double Float(const std::string& key, double def);
-  std::chrono::milliseconds Duration(const std::string& key,
-                                     std::chrono::milliseconds def);
+  // A duration in [min, max]; outside it is an error ("must be between 1ms
+  // and 1h, got 300y") and `def` is returned.
+  std::chrono::milliseconds Duration(
+      const std::string& key, std::chrono::milliseconds def,
+      std::chrono::milliseconds min = std::chrono::milliseconds(0),
+      std::chrono::milliseconds max = kMaxDuration);
   std::vector<std::string> StringList(const std::string& key,
                                       std::vector<std::string> def);
   // One of `allowed`.
