@@ -20,7 +20,6 @@
 #include <cstring>
 #include <exception>
 #include <filesystem>
-#include <system_error>
 #include <type_traits>
 
 namespace exporterd {
@@ -120,10 +119,6 @@ bool IsBcryptHash(std::string_view h) {
   return true;
 }
 
-std::string ErrnoMessage(int err) {
-  return std::error_code(err, std::generic_category()).message();
-}
-
 // Drains OpenSSL's error queue into "reason; reason". Sets *mismatch when a
 // key/certificate mismatch is among them.
 std::string OpenSslErrors(bool* mismatch = nullptr) {
@@ -149,11 +144,15 @@ std::string OpenSslErrors(bool* mismatch = nullptr) {
   return out.empty() ? "unknown OpenSSL error" : out;
 }
 
-// Empty if `path` opens for reading, else why not.
+// Empty if `path` is a readable regular file within the cap, else why not.
+// Checked before OpenSSL opens it, so a FIFO or a device named as a
+// certificate or key is refused instead of blocking or reading forever.
 std::string Unreadable(const std::string& path) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) return ErrnoMessage(errno);
-  std::fclose(f);
+  std::string why;
+  std::optional<std::string> content =
+      ReadConfigFile(path, kMaxConfigFileBytes, &why);
+  if (!content) return why;
+  OPENSSL_cleanse(content->data(), content->size());  // may be a private key
   return "";
 }
 
@@ -161,26 +160,6 @@ std::string Unreadable(const std::string& path) {
 int NoPassphrase(char*, int, int, void*) { return 0; }
 // RequireAnyClientCert / RequestClientCert: take whatever certificate comes.
 int AcceptAnyCert(int, X509_STORE_CTX*) { return 1; }
-
-// Reads a whole file; on failure returns nullopt and sets *why.
-std::optional<std::string> ReadFile(const std::string& path, std::string* why) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) {
-    *why = ErrnoMessage(errno);
-    return std::nullopt;
-  }
-  std::string out;
-  char buf[8192];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) out.append(buf, n);
-  int err = std::ferror(f) ? errno : 0;
-  std::fclose(f);
-  if (err != 0) {
-    *why = ErrnoMessage(err);
-    return std::nullopt;
-  }
-  return out;
-}
 
 struct TlsFailure {
   std::string key;  // tls_server_config key the failure belongs to
@@ -270,8 +249,12 @@ std::shared_ptr<boost::asio::ssl::context> BuildTlsContext(
                                   tls.cert_file);
     }
     std::string ignored;
-    if (auto content = ReadFile(tls.key_file, &ignored);
-        content && content->find("ENCRYPTED") != std::string::npos) {
+    std::optional<std::string> content =
+        ReadConfigFile(tls.key_file, kMaxConfigFileBytes, &ignored);
+    const bool encrypted =
+        content && content->find("ENCRYPTED") != std::string::npos;
+    if (content) OPENSSL_cleanse(content->data(), content->size());
+    if (encrypted) {
       return fail("key_file", tls.key_file +
                                   " holds an encrypted private key; exporterd "
                                   "needs an unencrypted one");
@@ -604,8 +587,16 @@ void ParseHttp(Parser& p, const Entry& section, WebConfig* cfg) {
   }
 }
 
+int BcryptCost(std::string_view hash) {
+  return (hash[4] - '0') * 10 + (hash[5] - '0');
+}
+
 void ParseUsers(Parser& p, const Entry& section, WebConfig* cfg) {
   const std::string path = "basic_auth_users";
+  // The first user's cost is the one all must have: with mixed costs, the
+  // refusal of an unknown user takes the time of one cost and a known user's
+  // another, and response times tell user names.
+  const Entry* first = nullptr;
   for (const Entry& e : p.Map(section.value, section.line, path)) {
     const std::string key = Parser::Join(path, e.key);
     if (!e.value.IsScalar()) {
@@ -617,6 +608,20 @@ void ParseUsers(Parser& p, const Entry& section, WebConfig* cfg) {
               "is not a bcrypt hash (want $2a$, $2b$ or $2y$, a two-digit "
               "cost, $ and 53 characters; make one with htpasswd -nBC 10 " +
                   e.key + ")");
+      continue;
+    }
+    const int cost = BcryptCost(e.value.Scalar());
+    if (first == nullptr) {
+      first = &e;
+    } else if (const int want = BcryptCost(first->value.Scalar());
+               cost != want) {
+      p.Error(e.line, key,
+              "all basic_auth_users hashes must use the same bcrypt cost; "
+              "found " +
+                  std::to_string(want) + " (" + first->key + ") and " +
+                  std::to_string(cost) + " (" + e.key +
+                  "); rehash with htpasswd -nBC " + std::to_string(want) + " " +
+                  e.key);
       continue;
     }
     cfg->basic_auth_users[e.key] = e.value.Scalar();
@@ -742,7 +747,8 @@ std::optional<WebConfig> LoadWebConfig(const std::string& path,
                                        ConfigErrors* errors) {
   const size_t errors_before = errors->list.size();
   std::string why;
-  std::optional<std::string> text = ReadFile(path, &why);
+  std::optional<std::string> text =
+      ReadConfigFile(path, kMaxConfigFileBytes, &why);
   if (!text) {
     errors->Add(path, 0, "", "cannot read web config file: " + why);
     return std::nullopt;
@@ -759,10 +765,35 @@ std::optional<WebConfig> LoadWebConfig(const std::string& path,
     return std::nullopt;
   }
 
+  // Nothing at all (0 bytes, blanks, comments; a truncated write) must not
+  // read as "no TLS, no auth".
+  if (!root.IsDefined() || root.IsNull()) {
+    errors->Add(path, 0, "",
+                "empty web config file; to serve without TLS and basic auth, "
+                "leave out --web.config.file");
+    return std::nullopt;
+  }
+
   WebConfig cfg;
   Parser p(path, errors);
   try {
     for (const Entry& e : p.Map(root, 1, "")) {
+      const bool section = e.key == "tls_server_config" ||
+                           e.key == "http_server_config" ||
+                           e.key == "basic_auth_users";
+      // `tls_server_config:` without settings used to mean "no TLS": a
+      // section that is present must say something.
+      if (section &&
+          (e.value.IsNull() || (e.value.IsMap() && e.value.size() == 0))) {
+        p.Error(e.line, e.key,
+                e.key == "basic_auth_users"
+                    ? "has no users; leave basic_auth_users out to serve "
+                      "without basic auth"
+                    : "has no settings; leave " + e.key + " out" +
+                          (e.key == "tls_server_config" ? " to serve plain HTTP"
+                                                        : std::string()));
+        continue;
+      }
       if (e.key == "tls_server_config") {
         ParseTls(p, e, &cfg);
       } else if (e.key == "http_server_config") {
@@ -808,9 +839,28 @@ std::shared_ptr<boost::asio::ssl::context> MakeServerTlsContext(
 }
 
 BasicAuth::BasicAuth(std::map<std::string, std::string> users)
-    : users_(std::move(users)) {}
+    : users_(std::move(users)), decoy_(DecoyHash(users_)) {}
 
-bool BasicAuth::Check(std::string_view authorization) const {
+AuthResult BasicAuth::Lookup(std::string_view authorization) const {
+  if (users_.empty()) return AuthResult::kDenied;
+  std::string user, password;
+  if (!ParseBasic(authorization, &user, &password)) return AuthResult::kDenied;
+  // The same work for known and unknown users: a digest and a cache probe
+  // (a decoy key is never cached).
+  auto it = users_.find(user);
+  const bool known = it != users_.end();
+  std::string key = CacheKey(user, password, known ? it->second : decoy_);
+  bool cached = false;
+  if (!key.empty()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    cached = cache_.count(key) != 0;
+  }
+  cached = cached && known && password.find('\0') == std::string::npos;
+  OPENSSL_cleanse(password.data(), password.size());
+  return cached ? AuthResult::kOk : AuthResult::kNeedsVerify;
+}
+
+bool BasicAuth::Verify(std::string_view authorization) const {
   if (users_.empty()) return false;
   std::string user, password;
   if (!ParseBasic(authorization, &user, &password)) return false;
@@ -818,27 +868,32 @@ bool BasicAuth::Check(std::string_view authorization) const {
   auto it = users_.find(user);
   if (password.find('\0') != std::string::npos) {
     // crypt_r would stop at the NUL; never accept such a password.
-    VerifyBcrypt("", DecoyHash(users_));
+    VerifyBcrypt("", decoy_);
   } else if (it == users_.end()) {
-    VerifyBcrypt(password, DecoyHash(users_));  // same cost, always false
-  } else {
-    const std::string& hash = it->second;
-    std::string key = CacheKey(user, password, hash);
+    VerifyBcrypt(password, decoy_);  // same cost, always false
+  } else if (VerifyBcrypt(password, it->second)) {
+    ok = true;
+    std::string key = CacheKey(user, password, it->second);
     if (!key.empty()) {
       std::lock_guard<std::mutex> lock(mu_);
-      ok = cache_.count(key) != 0;
-    }
-    if (!ok && VerifyBcrypt(password, hash)) {
-      ok = true;
-      if (!key.empty()) {
-        std::lock_guard<std::mutex> lock(mu_);
-        if (cache_.size() >= kMaxCacheEntries) cache_.clear();
-        cache_.insert(std::move(key));
-      }
+      if (cache_.size() >= kMaxCacheEntries) cache_.clear();
+      cache_.insert(std::move(key));
     }
   }
   OPENSSL_cleanse(password.data(), password.size());
   return ok;
+}
+
+bool BasicAuth::Check(std::string_view authorization) const {
+  switch (Lookup(authorization)) {
+    case AuthResult::kOk:
+      return true;
+    case AuthResult::kDenied:
+      return false;
+    case AuthResult::kNeedsVerify:
+      break;
+  }
+  return Verify(authorization);
 }
 
 }  // namespace exporterd

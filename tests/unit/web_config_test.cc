@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <openssl/ssl.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <array>
@@ -125,12 +126,16 @@ class WebConfigTest : public ::testing::Test {
     ASSERT_TRUE(RunShell(script))
         << "openssl failed, see " << d << "/openssl.log";
 
-    alice_hash_ = Htpasswd("alice", "secret");              // default cost
-    bob_hash_ = Htpasswd("bob", "correct horse", "-C 10");  // cost 10
-    carol_hash_ = Htpasswd("carol", "pa:ss:word");          // ':' inside
-    ASSERT_EQ(alice_hash_.substr(0, 4), "$2y$") << alice_hash_;
-    ASSERT_EQ(bob_hash_.substr(0, 7), "$2y$10$") << bob_hash_;
+    // One cost for all (LoadWebConfig refuses mixed costs), plus a cost-10
+    // hash for the tests of that.
+    alice_hash_ = Htpasswd("alice", "secret", "-C 5");
+    bob_hash_ = Htpasswd("bob", "correct horse", "-C 5");
+    carol_hash_ = Htpasswd("carol", "pa:ss:word", "-C 5");  // ':' inside
+    dave10_hash_ = Htpasswd("dave", "hunter2", "-C 10");
+    ASSERT_EQ(alice_hash_.substr(0, 7), "$2y$05$") << alice_hash_;
+    ASSERT_EQ(bob_hash_.substr(0, 7), "$2y$05$") << bob_hash_;
     ASSERT_EQ(carol_hash_.size(), 60u) << carol_hash_;
+    ASSERT_EQ(dave10_hash_.substr(0, 7), "$2y$10$") << dave10_hash_;
   }
 
   static void TearDownTestSuite() {
@@ -176,7 +181,7 @@ class WebConfigTest : public ::testing::Test {
   }
 
   static inline fs::path dir_;
-  static inline std::string alice_hash_, bob_hash_, carol_hash_;
+  static inline std::string alice_hash_, bob_hash_, carol_hash_, dave10_hash_;
 };
 
 TEST_F(WebConfigTest, LoadsFullConfig) {
@@ -214,33 +219,157 @@ TEST_F(WebConfigTest, LoadsFullConfig) {
                               {"Strict-Transport-Security", "max-age=3600"}}));
 }
 
-TEST_F(WebConfigTest, DefaultsAndEmptyFile) {
+TEST_F(WebConfigTest, TlsDefaults) {
   ConfigErrors errors;
-  auto cfg = LoadWebConfig(Write("empty.yml", ""), &errors);
-  ASSERT_TRUE(cfg.has_value()) << Describe(errors);
-  EXPECT_FALSE(cfg->tls.has_value());
-  EXPECT_TRUE(cfg->basic_auth_users.empty());
-  EXPECT_TRUE(cfg->headers.empty());
-
-  cfg = LoadWebConfig(Write("tls.yml",
-                            "tls_server_config:\n"
-                            "  cert_file: server.crt\n"
-                            "  key_file: server.key\n"),
-                      &errors);
+  auto cfg = LoadWebConfig(Write("tls.yml",
+                                 "tls_server_config:\n"
+                                 "  cert_file: server.crt\n"
+                                 "  key_file: server.key\n"),
+                           &errors);
   ASSERT_TRUE(cfg.has_value()) << Describe(errors);
   ASSERT_TRUE(cfg->tls.has_value());
   EXPECT_EQ(cfg->tls->client_auth_type, "NoClientCert");
   EXPECT_EQ(cfg->tls->min_version, "TLS12");
   EXPECT_EQ(cfg->tls->max_version, "");
+  EXPECT_TRUE(cfg->basic_auth_users.empty());
+  EXPECT_TRUE(cfg->headers.empty());
+}
 
-  // An empty section means no TLS, as in exporter-toolkit.
-  cfg = LoadWebConfig(Write("null.yml",
-                            "tls_server_config:\n"
-                            "http_server_config:\n"
-                            "basic_auth_users: {}\n"),
-                      &errors);
+// Issue 16: a 0-byte (or truncated to nothing) web config used to load as
+// "no TLS, no auth". No document at all is an error now.
+TEST_F(WebConfigTest, EmptyFileRefused) {
+  for (const std::string& text :
+       {std::string(), std::string("\n  \n\t\n"),
+        std::string("# tls_server_config:\n#   cert_file: x\n"),
+        std::string("---\n"), std::string("~\n")}) {
+    ConfigErrors errors;
+    const std::string path = Write("empty.yml", text);
+    EXPECT_FALSE(LoadWebConfig(path, &errors).has_value())
+        << "'" << text << "'";
+    ASSERT_EQ(errors.list.size(), 1u) << Describe(errors);
+    EXPECT_EQ(errors.list[0].ToString(),
+              path +
+                  ": empty web config file; to serve without TLS and basic "
+                  "auth, leave out --web.config.file");
+  }
+}
+
+TEST_F(WebConfigTest, NotAMappingRefused) {
+  for (const char* text : {"- a\n- b\n", "tls_server_config\n", "42\n"}) {
+    ConfigErrors errors = LoadBad(text);
+    EXPECT_TRUE(HasError(errors, 1, "", "must be a mapping")) << text;
+  }
+}
+
+// Issue 16: `tls_server_config:` or `basic_auth_users:` without a value (or
+// with an empty mapping) used to turn TLS or auth off.
+TEST_F(WebConfigTest, EmptySectionsRefused) {
+  ConfigErrors errors = LoadBad(
+      "tls_server_config:\n"
+      "http_server_config:\n"
+      "basic_auth_users:\n");
+  EXPECT_TRUE(HasError(errors, 1, "tls_server_config",
+                       "has no settings; leave tls_server_config out to "
+                       "serve plain HTTP"));
+  EXPECT_TRUE(HasError(errors, 2, "http_server_config", "has no settings"));
+  EXPECT_TRUE(HasError(errors, 3, "basic_auth_users",
+                       "has no users; leave basic_auth_users out"));
+  EXPECT_EQ(errors.list.size(), 3u) << Describe(errors);
+
+  errors = LoadBad(
+      "http_server_config:\n"
+      "  headers: {X-Frame-Options: deny}\n"
+      "tls_server_config: {}\n"
+      "basic_auth_users: {}\n");
+  EXPECT_TRUE(HasError(errors, 3, "tls_server_config", "has no settings"));
+  EXPECT_TRUE(HasError(errors, 4, "basic_auth_users", "has no users"));
+  EXPECT_EQ(errors.list.size(), 2u) << Describe(errors);
+
+  // Next to a good TLS section, an empty user list is still refused.
+  errors = LoadBad(
+      "tls_server_config:\n"
+      "  cert_file: server.crt\n"
+      "  key_file: server.key\n"
+      "basic_auth_users:\n"
+      "# alice: (truncated)\n");
+  EXPECT_TRUE(HasError(errors, 4, "basic_auth_users", "has no users"));
+  EXPECT_EQ(errors.list.size(), 1u) << Describe(errors);
+}
+
+// Issue 16: with one cost-5 and one cost-10 user an unknown user took 68 ms
+// and a known one 2.6 ms.
+TEST_F(WebConfigTest, MixedBcryptCostsRefused) {
+  ConfigErrors errors =
+      LoadBad("basic_auth_users:\n  alice: " + alice_hash_ +
+              "\n  bob: " + bob_hash_ + "\n  dave: " + dave10_hash_ + "\n");
+  EXPECT_TRUE(HasError(errors, 4, "basic_auth_users.dave",
+                       "all basic_auth_users hashes must use the same bcrypt "
+                       "cost; found 5 (alice) and 10 (dave)"));
+  EXPECT_EQ(errors.list.size(), 1u) << Describe(errors);
+
+  // Every user at cost 10 is fine.
+  ConfigErrors ok;
+  auto cfg = LoadWebConfig(
+      Write("web.yml", "basic_auth_users:\n  dave: " + dave10_hash_ + "\n"),
+      &ok);
+  ASSERT_TRUE(cfg.has_value()) << Describe(ok);
+  EXPECT_EQ(cfg->basic_auth_users.size(), 1u);
+}
+
+// Issue 16: only regular files, capped; a FIFO never blocks the reader.
+TEST_F(WebConfigTest, FileGuards) {
+  const std::string good = Write("guard-good.yml", Users());
+  ConfigErrors errors;
+  EXPECT_FALSE(LoadWebConfig(dir_.string(), &errors).has_value());
+  ASSERT_EQ(errors.list.size(), 1u) << Describe(errors);
+  EXPECT_EQ(errors.list[0].ToString(),
+            dir_.string() + ": cannot read web config file: is a directory");
+
+  errors = {};
+  EXPECT_FALSE(LoadWebConfig("/dev/zero", &errors).has_value());
+  ASSERT_EQ(errors.list.size(), 1u) << Describe(errors);
+  EXPECT_EQ(errors.list[0].message,
+            "cannot read web config file: is not a regular file (character "
+            "device)");
+
+  const std::string fifo = Path("guard.fifo");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  auto start = std::chrono::steady_clock::now();
+  errors = {};
+  EXPECT_FALSE(LoadWebConfig(fifo, &errors).has_value());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  ASSERT_EQ(errors.list.size(), 1u) << Describe(errors);
+  EXPECT_EQ(errors.list[0].message,
+            "cannot read web config file: is not a regular file (fifo)");
+
+  // A FIFO as a certificate is refused too, before OpenSSL would block on it.
+  start = std::chrono::steady_clock::now();
+  errors = LoadBad(
+      "tls_server_config:\n  cert_file: guard.fifo\n"
+      "  key_file: server.key\n");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  EXPECT_TRUE(HasError(errors, 2, "tls_server_config.cert_file",
+                       "is not a regular file (fifo)"));
+
+  // Over the cap: refused before parsing.
+  const std::string big =
+      Write("guard-big.yml",
+            Users() + "# " + std::string(kMaxConfigFileBytes, 'x') + "\n");
+  errors = {};
+  EXPECT_FALSE(LoadWebConfig(big, &errors).has_value());
+  ASSERT_EQ(errors.list.size(), 1u) << Describe(errors);
+  EXPECT_NE(errors.list[0].message.find(
+                "is larger than the limit of 4194304 bytes (4 MiB)"),
+            std::string::npos)
+      << Describe(errors);
+
+  // A symlink to a regular file is followed.
+  const std::string link = Path("guard-link.yml");
+  fs::create_symlink(good, link);
+  errors = {};
+  auto cfg = LoadWebConfig(link, &errors);
   ASSERT_TRUE(cfg.has_value()) << Describe(errors);
-  EXPECT_FALSE(cfg->tls.has_value());
+  EXPECT_EQ(cfg->basic_auth_users, UserMap());
 }
 
 TEST_F(WebConfigTest, MissingFileNamesTheFile) {
@@ -251,11 +380,6 @@ TEST_F(WebConfigTest, MissingFileNamesTheFile) {
   EXPECT_EQ(errors.list[0].file, path);
   EXPECT_NE(errors.list[0].message.find("No such file"), std::string::npos)
       << Describe(errors);
-
-  errors = {};
-  EXPECT_FALSE(LoadWebConfig(dir_.string(), &errors).has_value());
-  ASSERT_EQ(errors.list.size(), 1u) << Describe(errors);
-  EXPECT_EQ(errors.list[0].file, dir_.string());
 }
 
 TEST_F(WebConfigTest, YamlSyntaxErrorHasLine) {
@@ -357,7 +481,7 @@ TEST_F(WebConfigTest, ClientAuthAndCaMustAgree) {
 
 TEST_F(WebConfigTest, CertAndKeyRequired) {
   ConfigErrors errors = LoadBad(
-      "basic_auth_users: {}\n"
+      "http_server_config: {http2: true}\n"
       "tls_server_config:\n"
       "  client_auth_type: RequestClientCert\n");
   EXPECT_TRUE(HasError(errors, 2, "tls_server_config.cert_file", "required"));
@@ -690,6 +814,76 @@ TEST_F(WebConfigTest, BasicAuthMalformedHeaders) {
        }) {
     EXPECT_TRUE(auth.Check(h)) << "'" << h << "'";
   }
+}
+
+// The split the HTTP server uses to keep bcrypt off its I/O threads.
+TEST_F(WebConfigTest, BasicAuthLookupAndVerify) {
+  BasicAuth auth(UserMap());
+  const std::string good = BasicHeader("alice", "secret");
+  // Malformed or absent: denied without bcrypt.
+  for (const std::string& h :
+       {std::string(), std::string("Bearer x"), std::string("Basic !!"),
+        "Basic " + Base64("no-colon")}) {
+    EXPECT_EQ(auth.Lookup(h), AuthResult::kDenied) << h;
+    EXPECT_FALSE(auth.Verify(h)) << h;
+  }
+  // Well-formed: bcrypt decides, known user or not.
+  EXPECT_EQ(auth.Lookup(good), AuthResult::kNeedsVerify);
+  EXPECT_EQ(auth.Lookup(BasicHeader("mallory", "secret")),
+            AuthResult::kNeedsVerify);
+  EXPECT_EQ(auth.Lookup(BasicHeader("alice", "wrong")),
+            AuthResult::kNeedsVerify);
+  EXPECT_FALSE(auth.Verify(BasicHeader("mallory", "secret")));
+  EXPECT_FALSE(auth.Verify(BasicHeader("alice", "wrong")));
+  EXPECT_EQ(auth.Lookup(good), AuthResult::kNeedsVerify);  // nothing cached
+  // A verified credential is cached: Lookup answers alone from then on.
+  EXPECT_TRUE(auth.Verify(good));
+  EXPECT_EQ(auth.Lookup(good), AuthResult::kOk);
+  EXPECT_EQ(auth.Lookup("basic  " + Base64("alice:secret")), AuthResult::kOk);
+  EXPECT_EQ(auth.Lookup(BasicHeader("alice", "secreT")),
+            AuthResult::kNeedsVerify);
+  EXPECT_EQ(auth.Lookup(BasicHeader("bob", "secret")),
+            AuthResult::kNeedsVerify);
+  // A NUL in the password: Verify pays the decoy and refuses.
+  const std::string nul = BasicHeader("alice", std::string("secret\0x", 8));
+  EXPECT_EQ(auth.Lookup(nul), AuthResult::kNeedsVerify);
+  EXPECT_FALSE(auth.Verify(nul));
+  EXPECT_EQ(auth.Lookup(nul), AuthResult::kNeedsVerify);
+  // Check is Lookup, then Verify.
+  EXPECT_TRUE(auth.Check(good));
+  EXPECT_TRUE(auth.Check(BasicHeader("bob", "correct horse")));
+  EXPECT_EQ(auth.Lookup(BasicHeader("bob", "correct horse")), AuthResult::kOk);
+
+  // No users: everything denied.
+  BasicAuth none;
+  EXPECT_EQ(none.Lookup(good), AuthResult::kDenied);
+  EXPECT_FALSE(none.Verify(good));
+}
+
+// bcrypt reads 72 bytes of a password (documented in web_config.h).
+TEST_F(WebConfigTest, BasicAuthPasswordsPast72BytesAreTruncated) {
+  const std::string long_pw(72, 'p');
+  BasicAuth auth({{"erin", Htpasswd("erin", long_pw, "-C 4")}});
+  EXPECT_TRUE(auth.Verify(BasicHeader("erin", long_pw)));
+  EXPECT_TRUE(auth.Verify(BasicHeader("erin", long_pw + "ignored")));
+  EXPECT_FALSE(auth.Verify(BasicHeader("erin", long_pw.substr(1))));
+}
+
+// An unknown user costs what a known user costs (one bcrypt cost for all).
+TEST_F(WebConfigTest, BasicAuthUnknownUserCostsTheSame) {
+  BasicAuth auth({{"dave", dave10_hash_}});  // cost 10: ~50 ms a run
+  auto time = [&](const std::string& user) {
+    auto best = std::chrono::steady_clock::duration::max();
+    for (int i = 0; i < 3; ++i) {
+      auto start = std::chrono::steady_clock::now();
+      EXPECT_FALSE(auth.Verify(BasicHeader(user, "wrong")));
+      best = std::min(best, std::chrono::steady_clock::now() - start);
+    }
+    return std::chrono::duration<double>(best).count();
+  };
+  const double known = time("dave"), unknown = time("mallory");
+  EXPECT_GT(unknown, known * 0.5) << known << " s vs " << unknown << " s";
+  EXPECT_LT(unknown, known * 2.0) << known << " s vs " << unknown << " s";
 }
 
 TEST_F(WebConfigTest, BasicAuthConcurrent) {
