@@ -3,7 +3,7 @@
 # Idempotent: only missing packages are installed. Run as root (or with sudo available).
 #
 #   scripts/setup.sh            build + test dependencies
-#   scripts/setup.sh --bench    also the benchmark peers (prometheus-node-exporter)
+#   scripts/setup.sh --bench    also the benchmark peers (prometheus-pushgateway)
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
@@ -28,7 +28,7 @@ TEST_PKGS=(prometheus apache2-utils openssl curl procps jq iproute2 gzip wrk
   bacula-director-sqlite3 bacula-director bacula-sd bacula-fd bacula-console
   sqlite3 postgresql mariadb-server   # bacula: real daemons, SQLite/PostgreSQL/MariaDB catalogs
   podman runc debootstrap)            # the container image test
-BENCH_PKGS=(prometheus-node-exporter bc)
+BENCH_PKGS=(prometheus-pushgateway bc)
 
 want=("${BUILD_PKGS[@]}" "${TEST_PKGS[@]}")
 [[ "${1:-}" == "--bench" ]] && want+=("${BENCH_PKGS[@]}")
@@ -48,7 +48,7 @@ if ((${#missing[@]})); then
   # bacula: tests build their own catalogs; no dbconfig database here.
   echo "bacula-director-sqlite3 bacula-director-sqlite3/dbconfig-install boolean false" |
     $SUDO debconf-set-selections
-  # Installing a package must never start its daemon here (prometheus, node-exporter).
+  # Installing a package must never start its daemon here (prometheus, pushgateway).
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 # bacula: the PostgreSQL and MySQL catalog schemas for the tests. Their
