@@ -556,7 +556,14 @@ class Session {
 
     const auto& auth = security_->auth;
     if (!auth || !auth->enabled()) return Dispatch(std::move(hr));
-    // INTERIM-LOOKUP
+    switch (auth->Lookup(hr.Header("authorization"))) {
+      case AuthResult::kOk:
+        return Dispatch(std::move(hr));
+      case AuthResult::kDenied:
+        return Unauthorized(std::move(hr));
+      case AuthResult::kNeedsVerify:
+        break;
+    }
     // bcrypt: on the bounded pool, never on this loop.
     if (server_->auth_pending.fetch_add(1) >= server_->opts.auth_queue) {
       --server_->auth_pending;
@@ -572,7 +579,7 @@ class Session {
     asio::post(
         *server_->auth_pool, [self = derived().shared_from_this(),
                               hr = std::move(hr), auth = auth]() mutable {
-          bool ok = auth->Check(hr.Header("authorization"));  // INTERIM-VERIFY
+          bool ok = auth->Verify(hr.Header("authorization"));
           --self->server_->auth_pending;
           asio::post(self->loop_, [self, ok, hr = std::move(hr)]() mutable {
             if (ok)

@@ -279,7 +279,9 @@ bool DaemonProcess::Start(std::vector<std::string> flags,
     int fd = Connect(port_);
     if (fd >= 0) {
       close(fd);
-      if (Get("/-/ready").status == 200) return true;
+      // 401: up, behind basic auth.
+      int st = Get("/-/ready").status;
+      if (st == 200 || st == 401) return true;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
