@@ -17,7 +17,7 @@ cmake -S . -B build -DEXPORTERD_WERROR=ON >/dev/null
 cmake --build build -j"$JOBS"
 
 echo "== unit + integration + e2e"
-ctest --test-dir build -L 'unit|integration|e2e' --output-on-failure \
+ctest --test-dir build -L 'unit|integration|e2e|security' --output-on-failure \
   -j"$JOBS" || status=1
 
 echo "== alert rules (promtool)"

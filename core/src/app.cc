@@ -1,5 +1,6 @@
 #include "app.h"
 
+#include <malloc.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -546,6 +547,19 @@ std::string App::RouteOf(const std::string& path) const {
   return "other";
 }
 
+namespace {
+// Collections come and go with every scrape: hand what they freed back to
+// the system, at most once a second.
+void ReturnFreedMemory() {
+  static std::atomic<int64_t> last{0};
+  const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                          Clock::now().time_since_epoch())
+                          .count();
+  int64_t seen = last.load();
+  if (now != seen && last.compare_exchange_strong(seen, now)) malloc_trim(0);
+}
+}  // namespace
+
 std::shared_ptr<App::ModuleBody> App::ModulesBody(
     const std::vector<ModuleOutcome>& outcomes, const Families& self) {
   std::vector<std::shared_ptr<const Families>> key;
@@ -620,6 +634,7 @@ HttpResponse App::Metrics(const HttpRequest& req) {
     }
   }
 
+  ReturnFreedMemory();
   HttpResponse r;
   r.content_type = kExpositionContentType;
   if (AcceptsGzip(req.Header("accept-encoding"))) {

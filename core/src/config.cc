@@ -10,7 +10,7 @@ const char* EmbeddedDefaultConfig() {
   // module whose library is not installed is skipped for this default only.
   return R"(# exporterd embedded default configuration
 modules:
-  raid: {}            # Linux md from /proc/mdstat + vendor RAID CLIs on PATH
+  raid: {}            # Linux md from /proc/mdstat + vendor RAID CLIs (tool_dirs)
   postfix_qshape: {}  # when the Postfix queue directory exists
   ceph: {}            # when /etc/ceph/ceph.conf exists
   bacula: {}          # when a Bacula catalog is configured

@@ -301,6 +301,7 @@ bool DeflateRaw(std::string_view in, bool last, DeflatedPart* out) {
   int rc = deflate(&zs, last ? Z_FINISH : Z_FULL_FLUSH);
   bool ok = last ? rc == Z_STREAM_END : rc == Z_OK && zs.avail_in == 0;
   out->data.resize(zs.total_out);
+  out->data.shrink_to_fit();  // kept for as long as the collection serves
   deflateEnd(&zs);
   out->crc =
       static_cast<uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(in.data()),

@@ -175,7 +175,7 @@ TEST(SecurityHttp, WrongPasswordsDoNotStallCachedScrapes) {
   for (auto& t : attackers) t.join();
   EXPECT_EQ(ok, 20);
   // Wide margin: before the fix 64 such attackers stopped scrapes entirely.
-  EXPECT_LT(worst, 2.0);
+  EXPECT_LT(worst, 5.0);
   EXPECT_GT(refused + too_many, 0);
   EXPECT_GT(too_many, 0) << "the bcrypt queue never filled";
 }

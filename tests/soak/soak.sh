@@ -57,7 +57,7 @@ modules:
     route: /testprobe
   raid:
     mdstat_path: $ROOT/exporters/raid/tests/fixtures/mdstat/node_exporter-mdstat-many-states.txt
-    search_path: [$WORK/nothing]
+    tool_dirs: [$WORK/nothing]
   postfix_qshape:
     queue_directory: $SPOOL
 YML
