@@ -317,3 +317,41 @@ TEST(AppTest, ReloadWhileACollectionRuns) {
 
 }  // namespace
 }  // namespace exporterd
+
+namespace exporterd {
+namespace {
+
+// What a new user sees on the landing page before and after collections.
+TEST(AppTest, LandingPageStates) {
+  testing::TestDaemon d;
+  ASSERT_TRUE(d.Start(R"(modules:
+  testmod:
+    min_interval: 1h
+    sleep: 30s
+    honor_cancel: true
+  testmod2:
+    route: /probe2
+    collect: false
+)"));
+  std::string page = d.Get("/").body;
+  EXPECT_NE(page.find("not yet collected"), std::string::npos) << page;
+  EXPECT_NE(page.find("idle: answers /probe2 on request"), std::string::npos);
+  EXPECT_EQ(page.find("down ("), std::string::npos);
+  EXPECT_EQ(page.find("serves requests"), std::string::npos);
+
+  testing::TestDaemon e;
+  ASSERT_TRUE(e.Start(R"(modules:
+  testmod:
+    idle: no queue directory here
+    collect: false
+  testmod2:
+    series: 1
+)"));
+  ASSERT_EQ(e.Get("/metrics").status, 200);
+  page = e.Get("/").body;
+  EXPECT_NE(page.find("idle: no queue directory here"), std::string::npos);
+  EXPECT_NE(page.find("class=\"up\">up<"), std::string::npos) << page;
+}
+
+}  // namespace
+}  // namespace exporterd
