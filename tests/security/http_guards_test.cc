@@ -354,3 +354,26 @@ TEST(SecurityHttp, ReloadErrorsAreNotEchoedWithoutAuth) {
 
 }  // namespace
 }  // namespace exporterd
+
+namespace exporterd {
+namespace {
+
+// 9. One error blames only its own source: a broken web config does not
+// make every module "refuse its config".
+TEST(SecurityConfig, WebConfigErrorBlamesNoModule) {
+  TempDir dir;
+  std::string cfg = dir.Write(
+      "exporterd.yml", "modules:\n  testmod: {}\n  testmod2: {series: 1}\n");
+  std::string web =
+      dir.Write("web.yml", "basic_auth_users:\n  u: not-a-hash\n");
+  std::string out = Sh(std::string(EXPORTERD_BINARY) + " --config.check" +
+                       " --config.file=" + cfg + " --web.config.file=" + web +
+                       " --module.dir=" TEST_MODULE_DIR " 2>&1; true");
+  EXPECT_NE(out.find("web.yml:2: basic_auth_users.u"), std::string::npos)
+      << out;
+  EXPECT_EQ(out.find("refused its config"), std::string::npos) << out;
+  EXPECT_NE(out.find("1 error in configuration"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace exporterd
