@@ -59,6 +59,29 @@ std::string UrlDecode(std::string_view s, bool plus_is_space) {
   return out;
 }
 
+void SplitTarget(std::string_view target, std::string* path,
+                 std::vector<std::pair<std::string, std::string>>* query) {
+  size_t q = target.find('?');
+  *path = UrlDecode(target.substr(0, q), false);
+  query->clear();
+  if (q == std::string_view::npos) return;
+  std::string_view qs = target.substr(q + 1);
+  size_t pos = 0;
+  while (pos <= qs.size()) {
+    size_t amp = qs.find('&', pos);
+    if (amp == std::string_view::npos) amp = qs.size();
+    std::string_view kv = qs.substr(pos, amp - pos);
+    if (!kv.empty()) {
+      size_t eq = kv.find('=');
+      query->emplace_back(UrlDecode(kv.substr(0, eq), true),
+                          eq == std::string_view::npos
+                              ? ""
+                              : UrlDecode(kv.substr(eq + 1), true));
+    }
+    pos = amp + 1;
+  }
+}
+
 bool ParseListenAddress(const std::string& addr, std::string* host,
                         uint16_t* port, std::string* error) {
   size_t colon;
@@ -528,26 +551,7 @@ class Session {
     hr.target = std::string(req.target());
     hr.remote = remote_;
     hr.body = std::move(req.body());
-    std::string_view target = hr.target;
-    size_t q = target.find('?');
-    hr.path = UrlDecode(target.substr(0, q), false);
-    if (q != std::string_view::npos) {
-      std::string_view qs = target.substr(q + 1);
-      size_t pos = 0;
-      while (pos <= qs.size()) {
-        size_t amp = qs.find('&', pos);
-        if (amp == std::string_view::npos) amp = qs.size();
-        std::string_view kv = qs.substr(pos, amp - pos);
-        if (!kv.empty()) {
-          size_t eq = kv.find('=');
-          hr.query.emplace_back(UrlDecode(kv.substr(0, eq), true),
-                                eq == std::string_view::npos
-                                    ? ""
-                                    : UrlDecode(kv.substr(eq + 1), true));
-        }
-        pos = amp + 1;
-      }
-    }
+    SplitTarget(hr.target, &hr.path, &hr.query);
     for (const auto& f : req) {
       std::string name(f.name_string());
       for (auto& c : name) c = static_cast<char>(std::tolower(c));

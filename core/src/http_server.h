@@ -128,6 +128,10 @@ bool ParseListenAddress(const std::string& addr, std::string* host,
                         uint16_t* port, std::string* error);
 // Percent-decoding; '+' becomes a space when `plus_is_space`.
 std::string UrlDecode(std::string_view s, bool plus_is_space);
+// A request target ("/probe?target=a%20b&x") into its decoded path and
+// query parameters, in order.
+void SplitTarget(std::string_view target, std::string* path,
+                 std::vector<std::pair<std::string, std::string>>* query);
 
 class HttpServer {
  public:

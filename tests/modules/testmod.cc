@@ -27,6 +27,17 @@ using prometheus::ClientMetric;
 using prometheus::MetricFamily;
 using prometheus::MetricType;
 
+MetricFamily ProbeSuccess(const std::string& target, bool success) {
+  MetricFamily f;
+  f.name = "testprobe_success";
+  f.help = "Whether the test probe succeeded.";
+  f.type = MetricType::Gauge;
+  f.metric.emplace_back();
+  f.metric.back().label.push_back({"target", target});
+  f.metric.back().gauge.value = success ? 1 : 0;
+  return f;
+}
+
 class TestModule : public exporterd::Module {
  public:
   static std::unique_ptr<Module> Create(const ModuleEnv& env,
@@ -126,14 +137,7 @@ class TestModule : public exporterd::Module {
     auto answer = [target = req.Param("target")](exporterd::TargetCall& c,
                                                  bool success) {
       exporterd::TargetResponse resp;
-      MetricFamily f;
-      f.name = "testprobe_success";
-      f.help = "Whether the test probe succeeded.";
-      f.type = MetricType::Gauge;
-      f.metric.emplace_back();
-      f.metric.back().label.push_back({"target", target});
-      f.metric.back().gauge.value = success ? 1 : 0;
-      resp.families.push_back(std::move(f));
+      resp.families.push_back(ProbeSuccess(target, success));
       c.Reply(std::move(resp));
     };
     // At the deadline: a partial answer, from the cancel callback.
@@ -167,14 +171,7 @@ class TestModule : public exporterd::Module {
       resp.text = "debug: would probe " + target + "\n";
       return resp;
     }
-    MetricFamily f;
-    f.name = "testprobe_success";
-    f.help = "Whether the test probe succeeded.";
-    f.type = MetricType::Gauge;
-    f.metric.emplace_back();
-    f.metric.back().label.push_back({"target", target});
-    f.metric.back().gauge.value = 1;
-    resp.families.push_back(std::move(f));
+    resp.families.push_back(ProbeSuccess(target, true));
     MetricFamily t;
     t.name = "testprobe_timeout_seconds";
     t.help = "Time the probe was given.";
