@@ -418,7 +418,13 @@ void App::RequestReload(
 void App::ReloadLoop() {
   std::unique_lock<std::mutex> lock(rq_mu_);
   for (;;) {
-    rq_cv_.wait(lock, [&] { return rq_pending_ || rq_stop_; });
+    // Between reloads: collections come and go with scrapes; once a second,
+    // off every request path, hand what they freed back to the system.
+    if (!rq_cv_.wait_for(lock, std::chrono::seconds(1),
+                         [&] { return rq_pending_ || rq_stop_; })) {
+      if (scraped_.exchange(false)) malloc_trim(0);
+      continue;
+    }
     if (rq_stop_) break;
     // Everyone waiting now is answered by this one reload.
     auto waiting = std::move(rq_waiting_);
@@ -547,19 +553,6 @@ std::string App::RouteOf(const std::string& path) const {
   return "other";
 }
 
-namespace {
-// Collections come and go with every scrape: hand what they freed back to
-// the system, at most once a second.
-void ReturnFreedMemory() {
-  static std::atomic<int64_t> last{0};
-  const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
-                          Clock::now().time_since_epoch())
-                          .count();
-  int64_t seen = last.load();
-  if (now != seen && last.compare_exchange_strong(seen, now)) malloc_trim(0);
-}
-}  // namespace
-
 std::shared_ptr<App::ModuleBody> App::ModulesBody(
     const std::vector<ModuleOutcome>& outcomes, const Families& self) {
   std::vector<std::shared_ptr<const Families>> key;
@@ -634,7 +627,7 @@ HttpResponse App::Metrics(const HttpRequest& req) {
     }
   }
 
-  ReturnFreedMemory();
+  scraped_ = true;  // the reload thread returns freed memory
   HttpResponse r;
   r.content_type = kExpositionContentType;
   if (AcceptsGzip(req.Header("accept-encoding"))) {

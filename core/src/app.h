@@ -2,6 +2,7 @@
 #ifndef EXPORTERD_APP_H_
 #define EXPORTERD_APP_H_
 
+#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <map>
@@ -103,13 +104,14 @@ class App {
   std::mutex body_mu_;  // ModulesBody(): one build at a time
   std::shared_ptr<ModuleBody> body_;
 
-  // The reload thread and its queue.
+  // The reload thread (it also returns freed memory) and its queue.
   std::mutex rq_mu_;
   std::condition_variable rq_cv_;
   std::vector<std::function<void(bool, const std::string&)>> rq_waiting_;
   bool rq_pending_ = false;
   bool rq_stop_ = false;
   std::thread reloader_;
+  std::atomic<bool> scraped_{false};  // since the last malloc_trim
 };
 
 std::string VersionString();
