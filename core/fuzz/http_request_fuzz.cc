@@ -8,10 +8,9 @@
 // inputs, Verify) and what the routes read from it (AcceptsGzip on
 // Accept-Encoding, the scrape timeout header), plus ParseListenAddress on the
 // Host header.
+#include <algorithm>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
-
-#include <algorithm>
 #include <cctype>
 #include <cstddef>
 #include <cstdint>
@@ -55,27 +54,7 @@ void Handle(http::request<http::string_body>&& req) {
   hr.method = std::string(req.method_string());
   hr.target = std::string(req.target());
   hr.body = std::move(req.body());
-  std::string_view target = hr.target;
-  size_t q = target.find('?');
-  hr.path = exporterd::UrlDecode(target.substr(0, q), false);
-  if (q != std::string_view::npos) {
-    std::string_view qs = target.substr(q + 1);
-    size_t pos = 0;
-    while (pos <= qs.size()) {
-      size_t amp = qs.find('&', pos);
-      if (amp == std::string_view::npos) amp = qs.size();
-      std::string_view kv = qs.substr(pos, amp - pos);
-      if (!kv.empty()) {
-        size_t eq = kv.find('=');
-        hr.query.emplace_back(
-            exporterd::UrlDecode(kv.substr(0, eq), true),
-            eq == std::string_view::npos
-                ? ""
-                : exporterd::UrlDecode(kv.substr(eq + 1), true));
-      }
-      pos = amp + 1;
-    }
-  }
+  exporterd::SplitTarget(hr.target, &hr.path, &hr.query);
   for (const auto& f : req) {
     std::string name(f.name_string());
     for (auto& c : name) c = static_cast<char>(std::tolower(c));
