@@ -923,12 +923,15 @@ std::vector<uint16_t> HttpServer::Ports() const { return impl_->ports; }
 
 void HttpServer::Stop() {
   if (impl_->stopped.exchange(true)) return;
+  // Listeners and their timers go now, while their loop's services exist
+  // (the loops' owner may destroy those before this object).
   auto close = [impl = impl_] {
     for (auto& acc : impl->acceptors) {
       beast::error_code ec;
       acc->close(ec);
     }
-    for (auto& t : impl->backoff) t->cancel();
+    impl->acceptors.clear();
+    impl->backoff.clear();
   };
   if (own_loops_) {
     own_loops_->Stop();
