@@ -13,6 +13,10 @@
 #   FUZZ_RUNS=10000000 FUZZ_SECONDS=360 scripts/fuzz.sh
 #                                          whichever comes first
 #   FUZZ_JOBS=1                            build parallelism (default 2)
+#   FUZZ_RSS_MB=4096                       libFuzzer's -rss_limit_mb (default
+#                                          4096: ASan's quarantine keeps
+#                                          core_config_fuzz near 1 GiB in
+#                                          minutes, more over hours)
 #
 # Prints per target: executions, exec/s, wall time, crashes; then a table.
 set -euo pipefail
@@ -61,7 +65,7 @@ for t in $targets; do
   echo "== $t (${bound[*]}, $(ls "$corpus" | wc -l) seeds)"
   start=$(date +%s%N)
   rc=0
-  "$bin" "${bound[@]}" "${extra[@]}" -timeout=10 -rss_limit_mb=2048 \
+  "$bin" "${bound[@]}" "${extra[@]}" -timeout=10 -rss_limit_mb="${FUZZ_RSS_MB:-4096}" \
     -print_final_stats=1 -artifact_prefix="build-fuzz/crashes/$t-" \
     "$corpus" >"$log" 2>&1 || rc=$?
   wall=$(( ($(date +%s%N) - start) / 1000000000 ))
