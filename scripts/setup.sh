@@ -31,6 +31,16 @@ TEST_PKGS=(prometheus apache2-utils openssl curl procps jq iproute2 gzip wrk
 BENCH_PKGS=(prometheus-pushgateway bc)
 
 want=("${BUILD_PKGS[@]}" "${TEST_PKGS[@]}")
+# Each module lists the Debian packages its build and tests need in
+# exporters/<name>/packages.txt (names separated by spaces or lines, # comments).
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+for f in "$here"/exporters/*/packages.txt; do
+  [[ -f $f ]] || continue
+  while read -r line; do
+    line=${line%%#*}
+    for p in $line; do want+=("$p"); done
+  done <"$f"
+done
 [[ "${1:-}" == "--bench" ]] && want+=("${BENCH_PKGS[@]}")
 
 missing=()
