@@ -264,6 +264,8 @@ std::shared_ptr<Runtime> App::Build(ConfigErrors* errors) {
     env.key_path = key;
     env.embedded_default = rt->config.embedded;
     env.loops = &loops_;
+    env.timeout = mc.timeout;
+    env.min_interval = mc.min_interval;
     auto inst = ModuleLoader::Create(
         lib, env,
         std::make_unique<FieldLogger>(logger_, LogFields{{"module", mc.name}}),
@@ -598,7 +600,7 @@ HttpResponse App::Metrics(const HttpRequest& req) {
   const auto start = Clock::now();
   std::vector<std::shared_ptr<ModuleSlot>> collecting;
   for (const auto& s : rt->slots)
-    if (s->instance()->HasCollect()) collecting.push_back(s);
+    if (s->has_collect() || !s->failure().empty()) collecting.push_back(s);
   // Start every module first, then wait: they run in parallel.
   for (const auto& s : collecting) s->Kick(Deadline(req, s->timeout()));
   std::vector<ModuleOutcome> outcomes;
@@ -665,6 +667,10 @@ void App::Target(const std::shared_ptr<HttpExchange>& ex,
     r.headers.emplace_back("Retry-After", "1");
     return ex->Reply(std::move(r));
   }
+  if (!slot->failure().empty()) {
+    --*targets_in_flight_;
+    return ex->Reply(Text(503, slot->failure() + "\n"));
+  }
   TargetRequest tr;
   tr.path = req.path;
   tr.params = req.query;
@@ -724,9 +730,12 @@ HttpResponse App::Landing() {
         if (slot == s) routes += (routes.empty() ? "" : ", ") + path;
       std::string idle = s->instance()->Idle();
       std::string status, cls = "idle";
-      if (!idle.empty()) {
+      if (!s->failure().empty()) {
+        cls = "down";
+        status = "down (failed)";
+      } else if (!idle.empty()) {
         status = "idle: " + idle;
-      } else if (!s->instance()->HasCollect()) {
+      } else if (!s->has_collect()) {
         status = routes.empty() ? "idle: nothing to collect on this host"
                                 : "idle: answers " + routes + " on request";
       } else if (!s->Collected()) {

@@ -35,8 +35,22 @@ ModuleSlot::ModuleSlot(std::shared_ptr<ModuleInstance> instance,
 ModuleSlot::~ModuleSlot() { Stop(); }
 
 void ModuleSlot::Start() {
-  instance_->Start();
-  if (min_interval_.count() > 0 && instance_->HasCollect())
+  std::string error;
+  if (!instance_->Start(&error)) {
+    failure_ = "module failed to start: " + error;
+  } else {
+    int has = instance_->HasCollect(&error);
+    if (has < 0) failure_ = "module failed: " + error;
+    has_collect_ = has > 0;
+  }
+  if (!failure_.empty()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    last_.reason = "failed";
+    last_.error = failure_;
+    NoteOutcome(last_);
+    return;
+  }
+  if (min_interval_.count() > 0 && has_collect_)
     refresher_ = std::thread([this] { RefreshLoop(); });
 }
 
@@ -111,7 +125,7 @@ void ModuleSlot::NoteOutcome(const ModuleOutcome& o) {
 }
 
 void ModuleSlot::Kick(Clock::time_point deadline) {
-  if (min_interval_.count() > 0) return;
+  if (min_interval_.count() > 0 || !failure_.empty()) return;
   std::lock_guard<std::mutex> lock(mu_);
   if (!flight_ || flight_->done) StartFlight(deadline);
 }
@@ -120,6 +134,7 @@ ModuleOutcome ModuleSlot::Collect(Clock::time_point deadline,
                                   Clock::time_point start) {
   std::unique_lock<std::mutex> lock(mu_);
   ModuleOutcome out;
+  if (!failure_.empty()) return last_;
   if (min_interval_.count() > 0) {
     // Background mode: serve the last result; the first scrape waits for it.
     cv_.wait_until(lock, deadline, [&] { return have_result_ || stop_; });

@@ -30,7 +30,8 @@ struct ModuleOutcome {
   std::string module;
   bool up = false;
   // Why !up: "timeout", "error", "busy" (a late collection still runs),
-  // "stale" (background refresh overdue).
+  // "stale" (background refresh overdue), "failed" (the module did not
+  // start).
   std::string reason;
   std::string error;             // detail for logs and the landing page
   double duration_seconds = 0;   // of the collection served (or the wait)
@@ -46,7 +47,14 @@ class ModuleSlot : public std::enable_shared_from_this<ModuleSlot> {
   ~ModuleSlot();
 
   // Starts the module and, with min_interval > 0, the background refresher.
+  // A module that fails here (or cannot say whether it collects) stays down:
+  // every scrape reports it with reason "failed" and the message, logged
+  // once.
   void Start();
+  // Set by Start(): the module contributes to /metrics.
+  bool has_collect() const { return has_collect_; }
+  // Why the module failed to start; empty when it runs.
+  const std::string& failure() const { return failure_; }
   // Stops the refresher (joins it). Collections in flight finish on their own.
   void Stop();
 
@@ -90,6 +98,8 @@ class ModuleSlot : public std::enable_shared_from_this<ModuleSlot> {
   bool have_result_ = false;
   Clock::time_point last_finished_;
   std::string logged_problem_;  // what was last logged, to log on change only
+  bool has_collect_ = false;    // written by Start() only
+  std::string failure_;         // written by Start() only
   bool stop_ = false;
   std::thread refresher_;
 };

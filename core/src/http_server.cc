@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "exporterd/asio.h"
+#include "exporterd/metrics.h"
 
 namespace exporterd {
 
@@ -193,84 +194,53 @@ int64_t HttpStats::InFlight(const std::string& route) const {
 }
 
 std::vector<prometheus::MetricFamily> HttpStats::Families() const {
-  using prometheus::ClientMetric;
-  using prometheus::MetricFamily;
-  using prometheus::MetricType;
-  auto family = [](const char* name, const char* help, MetricType type) {
-    MetricFamily f;
-    f.name = name;
-    f.help = help;
-    f.type = type;
-    return f;
-  };
-  MetricFamily in_flight = family(
-      "exporterd_http_requests_in_flight",
-      "Requests received and not yet answered, by route.", MetricType::Gauge);
-  MetricFamily total = family(
+  Family in_flight =
+      Family::Gauge("exporterd_http_requests_in_flight",
+                    "Requests received and not yet answered, by route.");
+  Family total = Family::Counter(
       "exporterd_http_requests_total",
       "Requests answered, by route and status code (499: the client went "
-      "away before the answer).",
-      MetricType::Counter);
-  MetricFamily duration =
-      family("exporterd_http_request_duration_seconds",
-             "Time from a request's arrival to its answer, by route.",
-             MetricType::Histogram);
-  MetricFamily rejected =
-      family("exporterd_http_requests_rejected_total",
-             "Requests refused before reaching their handler, by route and "
-             "reason (max_requests, auth_busy).",
-             MetricType::Counter);
-  MetricFamily conns = family("exporterd_http_connections",
-                              "Open HTTP connections.", MetricType::Gauge);
-  MetricFamily conns_rejected =
-      family("exporterd_http_connections_rejected_total",
-             "Connections closed on accept, by reason (max_connections, "
-             "max_connections_per_address).",
-             MetricType::Counter);
+      "away before the answer).");
+  Family duration = Family::Histogram(
+      "exporterd_http_request_duration_seconds",
+      "Time from a request's arrival to its answer, by route.");
+  Family rejected = Family::Counter(
+      "exporterd_http_requests_rejected_total",
+      "Requests refused before reaching their handler, by route and reason "
+      "(max_requests, auth_busy).");
+  Family conns =
+      Family::Gauge("exporterd_http_connections", "Open HTTP connections.");
+  Family conns_rejected = Family::Counter(
+      "exporterd_http_connections_rejected_total",
+      "Connections closed on accept, by reason (max_connections, "
+      "max_connections_per_address).");
   std::lock_guard<std::mutex> lock(mu_);
   for (const auto& [route, r] : routes_) {
-    ClientMetric g;
-    g.label = {{"route", route}};
-    g.gauge.value = static_cast<double>(r->in_flight);
-    in_flight.metric.push_back(std::move(g));
-    for (const auto& [code, n] : r->codes) {
-      ClientMetric c;
-      c.label = {{"code", std::to_string(code)}, {"route", route}};
-      c.counter.value = static_cast<double>(n);
-      total.metric.push_back(std::move(c));
-    }
-    ClientMetric h;
-    h.label = {{"route", route}};
-    h.histogram.sample_count = r->count;
-    h.histogram.sample_sum = r->sum;
+    in_flight.Add({{"route", route}}, static_cast<double>(r->in_flight));
+    for (const auto& [code, n] : r->codes)
+      total.Add({{"code", std::to_string(code)}, {"route", route}},
+                static_cast<double>(n));
+    std::vector<std::pair<double, uint64_t>> buckets;
     for (size_t i = 0; i < kNumBuckets; ++i)
-      h.histogram.bucket.push_back({r->buckets[i], kBuckets[i]});
-    h.histogram.bucket.push_back(
-        {r->count, std::numeric_limits<double>::infinity()});
-    duration.metric.push_back(std::move(h));
-    for (const auto& [reason, n] : r->rejected) {
-      ClientMetric c;
-      c.label = {{"reason", reason}, {"route", route}};
-      c.counter.value = static_cast<double>(n);
-      rejected.metric.push_back(std::move(c));
-    }
+      buckets.emplace_back(kBuckets[i], r->buckets[i]);
+    duration.AddHistogram({{"route", route}}, buckets, r->sum, r->count);
+    for (const auto& [reason, n] : r->rejected)
+      rejected.Add({{"reason", reason}, {"route", route}},
+                   static_cast<double>(n));
   }
-  ClientMetric c;
-  c.gauge.value = static_cast<double>(connections_);
-  conns.metric.push_back(std::move(c));
+  conns.Add({}, static_cast<double>(connections_));
   for (const char* reason :
        {"max_connections", "max_connections_per_address"}) {
-    ClientMetric m;
-    m.label = {{"reason", reason}};
     auto it = connections_rejected_.find(reason);
-    m.counter.value =
-        it == connections_rejected_.end() ? 0 : static_cast<double>(it->second);
-    conns_rejected.metric.push_back(std::move(m));
+    conns_rejected.Add({{"reason", reason}},
+                       it == connections_rejected_.end()
+                           ? 0
+                           : static_cast<double>(it->second));
   }
-  std::vector<MetricFamily> out;
-  for (MetricFamily* f :
+  std::vector<prometheus::MetricFamily> out;
+  for (Family* f :
        {&conns, &conns_rejected, &duration, &in_flight, &total, &rejected})
-    if (!f->metric.empty()) out.push_back(std::move(*f));
+    if (!f->empty()) f->MoveTo(&out);
   return out;
 }
 

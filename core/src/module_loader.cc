@@ -16,10 +16,18 @@ ModuleInstance::ModuleInstance(std::shared_ptr<const ModuleLibrary> lib,
 
 ModuleInstance::~ModuleInstance() { lib_->descriptor->destroy(instance_); }
 
-void ModuleInstance::Start() { lib_->descriptor->start(instance_); }
+std::string ModuleLibrary::ConfigReference() const {
+  std::string out;
+  descriptor->config_reference(&out);
+  return out;
+}
 
-bool ModuleInstance::HasCollect() {
-  return lib_->descriptor->has_collect(instance_) != 0;
+bool ModuleInstance::Start(std::string* error) {
+  return lib_->descriptor->start(instance_, error) != 0;
+}
+
+int ModuleInstance::HasCollect(std::string* error) {
+  return lib_->descriptor->has_collect(instance_, error);
 }
 
 CollectResult ModuleInstance::Collect(const CollectRequest& req) {
@@ -87,28 +95,14 @@ std::shared_ptr<const ModuleLibrary> ModuleLoader::LoadPath(
     dlclose(h);
     return nullptr;
   }
-  // Check the version before touching any other field.
-  if (d->abi_version != EXPORTERD_MODULE_ABI_VERSION) {
-    *error = path + ": module ABI version " + std::to_string(d->abi_version) +
-             ", but this exporterd speaks ABI version " +
-             std::to_string(EXPORTERD_MODULE_ABI_VERSION) +
-             "; rebuild the module with this exporterd's sources";
-    dlclose(h);
-    return nullptr;
-  }
-  if (d->struct_size < sizeof(exporterd_module_descriptor)) {
-    *error = path + ": module descriptor is " + std::to_string(d->struct_size) +
-             " bytes, this exporterd expects " +
-             std::to_string(sizeof(exporterd_module_descriptor));
-    dlclose(h);
-    return nullptr;
-  }
+  // The one check (module_abi.h): the same exporterd build, else nothing
+  // else in the descriptor is read.
   if (!d->build_id ||
       std::strcmp(d->build_id, EXPORTERD_MODULE_BUILD_ID) != 0) {
-    *error = path + ": module built with \"" +
+    *error = path + ": module built for \"" +
              std::string(d->build_id ? d->build_id : "?") +
-             "\", this exporterd with \"" EXPORTERD_MODULE_BUILD_ID
-             "\"; C++ types cross the module boundary, so both must match";
+             "\", this exporterd is \"" EXPORTERD_MODULE_BUILD_ID
+             "\"; a module loads only into the exporterd it was built with";
     dlclose(h);
     return nullptr;
   }
@@ -120,7 +114,8 @@ std::shared_ptr<const ModuleLibrary> ModuleLoader::LoadPath(
     return nullptr;
   }
   if (!d->create || !d->destroy || !d->start || !d->has_collect ||
-      !d->collect || !d->routes || !d->handle || !d->debug) {
+      !d->collect || !d->routes || !d->handle || !d->debug || !d->is_async ||
+      !d->handle_async || !d->idle || !d->config_reference) {
     *error = path + ": module descriptor has null entries";
     dlclose(h);
     return nullptr;

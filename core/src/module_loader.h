@@ -19,6 +19,8 @@ struct ModuleLibrary {
   std::string name;
   std::string path;
   const exporterd_module_descriptor* descriptor = nullptr;
+  // The module's config reference (README table); empty if none declared.
+  std::string ConfigReference() const;
 };
 
 // The host's handle on one module instance; calls go through the
@@ -32,8 +34,10 @@ class ModuleInstance {
   ModuleInstance& operator=(const ModuleInstance&) = delete;
 
   const std::string& name() const { return lib_->name; }
-  void Start();
-  bool HasCollect();
+  // False with *error when the module cannot work.
+  bool Start(std::string* error);
+  // 1: collects for /metrics, 0: does not, -1: failed (*error says why).
+  int HasCollect(std::string* error);
   CollectResult Collect(const CollectRequest& req);
   std::vector<std::string> Routes();
   TargetResponse Handle(const TargetRequest& req);

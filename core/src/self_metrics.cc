@@ -7,37 +7,12 @@
 #include <fstream>
 #include <sstream>
 
+#include "exporterd/metrics.h"
+
 namespace exporterd {
 
-namespace {
-
-using prometheus::ClientMetric;
 using prometheus::MetricFamily;
 using prometheus::MetricType;
-
-MetricFamily Family(std::string name, std::string help, MetricType type) {
-  MetricFamily f;
-  f.name = std::move(name);
-  f.help = std::move(help);
-  f.type = type;
-  return f;
-}
-
-void AddGauge(MetricFamily* f, double v,
-              std::vector<ClientMetric::Label> l = {}) {
-  ClientMetric m;
-  m.label = std::move(l);
-  m.gauge.value = v;
-  f->metric.push_back(std::move(m));
-}
-
-void AddCounter(MetricFamily* f, double v) {
-  ClientMetric m;
-  m.counter.value = v;
-  f->metric.push_back(std::move(m));
-}
-
-}  // namespace
 
 std::vector<MetricFamily> ProcessMetrics() {
   std::vector<MetricFamily> out;
@@ -65,25 +40,17 @@ std::vector<MetricFamily> ProcessMetrics() {
       std::string line;
       while (std::getline(st, line))
         if (line.rfind("btime ", 0) == 0) boot = std::stod(line.substr(6));
-      auto cpu_f = Family("process_cpu_seconds_total",
-                          "Total user and system CPU time spent in seconds.",
-                          MetricType::Counter);
-      AddCounter(&cpu_f, cpu);
-      out.push_back(std::move(cpu_f));
-      auto rss_f = Family("process_resident_memory_bytes",
-                          "Resident memory size in bytes.", MetricType::Gauge);
-      AddGauge(&rss_f, rss);
-      out.push_back(std::move(rss_f));
-      auto vs_f = Family("process_virtual_memory_bytes",
-                         "Virtual memory size in bytes.", MetricType::Gauge);
-      AddGauge(&vs_f, vsize);
-      out.push_back(std::move(vs_f));
-      auto st_f = Family("process_start_time_seconds",
-                         "Start time of the process since unix epoch in "
-                         "seconds.",
-                         MetricType::Gauge);
-      AddGauge(&st_f, boot + start_ticks / tick);
-      out.push_back(std::move(st_f));
+      AddScalar(&out, "process_cpu_seconds_total",
+                "Total user and system CPU time spent in seconds.", cpu,
+                MetricType::Counter);
+      AddScalar(&out, "process_resident_memory_bytes",
+                "Resident memory size in bytes.", rss);
+      AddScalar(&out, "process_virtual_memory_bytes",
+                "Virtual memory size in bytes.", vsize);
+      AddScalar(&out, "process_start_time_seconds",
+                "Start time of the process since unix epoch in "
+                "seconds.",
+                boot + start_ticks / tick);
     }
   }
   int fds = 0;
@@ -93,17 +60,12 @@ std::vector<MetricFamily> ProcessMetrics() {
     closedir(d);
     --fds;  // the directory stream's own descriptor
   }
-  auto fd_f = Family("process_open_fds", "Number of open file descriptors.",
-                     MetricType::Gauge);
-  AddGauge(&fd_f, fds);
-  out.push_back(std::move(fd_f));
+  AddScalar(&out, "process_open_fds", "Number of open file descriptors.", fds);
   rlimit rl{};
   if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
-    auto max_f =
-        Family("process_max_fds", "Maximum number of open file descriptors.",
-               MetricType::Gauge);
-    AddGauge(&max_f, static_cast<double>(rl.rlim_cur));
-    out.push_back(std::move(max_f));
+    AddScalar(&out, "process_max_fds",
+              "Maximum number of open file descriptors.",
+              static_cast<double>(rl.rlim_cur));
   }
   return out;
 }
@@ -111,51 +73,43 @@ std::vector<MetricFamily> ProcessMetrics() {
 std::vector<MetricFamily> SelfMetrics(const std::vector<ModuleOutcome>& modules,
                                       const ReloadState& reload) {
   std::vector<MetricFamily> out;
-  auto build = Family("exporterd_build_info",
-                      "A metric with a constant '1' value labeled by version "
-                      "and revision from which exporterd was built.",
-                      MetricType::Gauge);
-  AddGauge(&build, 1,
-           {{"revision", EXPORTERD_REVISION}, {"version", EXPORTERD_VERSION}});
-  out.push_back(std::move(build));
+  Family::Info("exporterd_build_info",
+               "A metric with a constant '1' value labeled by version and "
+               "revision from which exporterd was built.")
+      .Add({{"revision", EXPORTERD_REVISION}, {"version", EXPORTERD_VERSION}})
+      .MoveTo(&out);
 
-  auto up = Family("exporterd_module_up",
-                   "1 if the module's last collection for this scrape "
-                   "succeeded in time, else 0.",
-                   MetricType::Gauge);
-  auto dur = Family("exporterd_module_scrape_duration_seconds",
-                    "How long the module's collection took (or was waited "
-                    "for) in this scrape.",
-                    MetricType::Gauge);
-  auto last = Family("exporterd_module_last_success_timestamp_seconds",
-                     "Unix time of the module's last successful collection.",
-                     MetricType::Gauge);
-  auto why = Family("exporterd_module_error_info",
-                    "Present while a module is down; reason is timeout, "
-                    "error, busy or stale. Details are on the landing page "
-                    "and in the log.",
-                    MetricType::Gauge);
+  Family up = Family::Gauge("exporterd_module_up",
+                            "1 if the module's last collection for this "
+                            "scrape succeeded in time, else 0.");
+  Family dur = Family::Gauge("exporterd_module_scrape_duration_seconds",
+                             "How long the module's collection took (or was "
+                             "waited for) in this scrape.");
+  Family last =
+      Family::Gauge("exporterd_module_last_success_timestamp_seconds",
+                    "Unix time of the module's last successful collection.");
+  Family why = Family::Info(
+      "exporterd_module_error_info",
+      "Present while a module is down; reason is timeout, error, busy, stale "
+      "or failed (did not start). Details are on the landing page and in the "
+      "log.");
   for (const auto& m : modules) {
-    AddGauge(&up, m.up ? 1 : 0, {{"module", m.module}});
-    AddGauge(&dur, m.duration_seconds, {{"module", m.module}});
+    up.Add({{"module", m.module}}, m.up ? 1 : 0);
+    dur.Add({{"module", m.module}}, m.duration_seconds);
     if (m.last_success_unix > 0)
-      AddGauge(&last, m.last_success_unix, {{"module", m.module}});
-    if (!m.up) AddGauge(&why, 1, {{"module", m.module}, {"reason", m.reason}});
+      last.Add({{"module", m.module}}, m.last_success_unix);
+    if (!m.up) why.Add({{"module", m.module}, {"reason", m.reason}});
   }
-  for (auto* f : {&up, &dur, &last, &why})
-    if (!f->metric.empty()) out.push_back(std::move(*f));
+  for (Family* f : {&up, &dur, &last, &why})
+    if (!f->empty()) f->MoveTo(&out);
 
-  auto ok = Family("exporterd_config_last_reload_successful",
-                   "Whether the last configuration reload attempt was "
-                   "successful.",
-                   MetricType::Gauge);
-  AddGauge(&ok, reload.last_successful ? 1 : 0);
-  out.push_back(std::move(ok));
-  auto ts = Family("exporterd_config_last_reload_success_timestamp_seconds",
-                   "Timestamp of the last successful configuration reload.",
-                   MetricType::Gauge);
-  AddGauge(&ts, reload.last_success_unix);
-  out.push_back(std::move(ts));
+  AddScalar(&out, "exporterd_config_last_reload_successful",
+            "Whether the last configuration reload attempt was "
+            "successful.",
+            reload.last_successful ? 1 : 0);
+  AddScalar(&out, "exporterd_config_last_reload_success_timestamp_seconds",
+            "Timestamp of the last successful configuration reload.",
+            reload.last_success_unix);
 
   auto proc = ProcessMetrics();
   for (auto& f : proc) out.push_back(std::move(f));

@@ -12,15 +12,10 @@ extern "C" __attribute__((visibility("default")))
 const exporterd_module_descriptor*
 exporterd_module_entry(void) {
   static exporterd_module_descriptor d{};
-  d.abi_version = EXPORTERD_MODULE_ABI_VERSION;
-  d.struct_size = sizeof d;
   d.name = BROKEN_NAME;
   d.build_id = EXPORTERD_MODULE_BUILD_ID;
 #if defined(BROKEN_BUILD_ID)
   d.build_id = "gcc-0.0/other-stdlib";
-#endif
-#if defined(BROKEN_SMALL_STRUCT)
-  d.struct_size = 16;
 #endif
   return &d;
 }

@@ -12,8 +12,8 @@
 #ifndef TESTMOD_NAME
 #define TESTMOD_NAME testmod
 #endif
-#ifndef TESTMOD_ABI
-#define TESTMOD_ABI EXPORTERD_MODULE_ABI_VERSION
+#ifndef TESTMOD_BUILD_ID
+#define TESTMOD_BUILD_ID EXPORTERD_MODULE_BUILD_ID
 #endif
 
 namespace {
@@ -58,13 +58,22 @@ class TestModule : public exporterd::Module {
     m->collect_ = r.Bool("collect", true);
     m->async_ = r.Bool("async", false);
     m->idle_ = r.String("idle", "");
+    m->start_fail_ = r.String("start_fail", "");
+    m->has_collect_fail_ = r.String("has_collect_fail", "");
+    m->timeout_ = env.timeout;
     r.Finish();
     if (!m->route_.empty() && m->route_[0] != '/')
       r.Error("route", "must start with /");
     return m;
   }
 
-  bool HasCollect() const override { return collect_; }
+  void Start() override {
+    if (!start_fail_.empty()) throw std::runtime_error(start_fail_);
+  }
+  bool HasCollect() const override {
+    if (!has_collect_fail_.empty()) throw std::runtime_error(has_collect_fail_);
+    return collect_;
+  }
   bool Async() const override { return async_; }
   std::string Idle() const override { return idle_; }
 
@@ -185,7 +194,8 @@ class TestModule : public exporterd::Module {
   }
 
   std::string Debug() const override {
-    return "series=" + std::to_string(series_) +
+    return "timeout=" + exporterd::FormatDuration(timeout_) +
+           " series=" + std::to_string(series_) +
            " collections=" + std::to_string(collections_.load()) +
            " cancellations=" + std::to_string(cancellations_->load());
   }
@@ -205,6 +215,9 @@ class TestModule : public exporterd::Module {
   bool collect_ = true;
   bool async_ = false;
   std::string idle_;
+  std::string start_fail_;
+  std::string has_collect_fail_;
+  std::chrono::milliseconds timeout_{0};  // the core's, from ModuleEnv
   std::atomic<int64_t> collections_{0};
   // Shared with pending timers, which may outlive the instance.
   std::shared_ptr<std::atomic<int64_t>> cancellations_ =
@@ -213,4 +226,4 @@ class TestModule : public exporterd::Module {
 
 }  // namespace
 
-EXPORTERD_MODULE_WITH_ABI(TESTMOD_NAME, TestModule, TESTMOD_ABI)
+EXPORTERD_MODULE_WITH_BUILD_ID(TESTMOD_NAME, TestModule, TESTMOD_BUILD_ID)

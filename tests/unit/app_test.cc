@@ -89,6 +89,47 @@ TEST(AppTest, ExceptionInModuleIsContained) {
   EXPECT_EQ(Sample(r.body, "exporterd_module_up{module=\"testmod\"}"), 0);
 }
 
+// A module that throws in Start() or HasCollect() does not vanish: it is
+// down with reason "failed" and the message, on every scrape, and its route
+// answers 503 with the reason.
+TEST(AppTest, ModuleThatFailsToStartIsDownWithItsReason) {
+  TestDaemon d;
+  ASSERT_TRUE(
+      d.Start("modules:\n"
+              "  testmod:\n    start_fail: cannot open /dev/widget\n"
+              "    route: /probe\n"
+              "  testmod2:\n    has_collect_fail: no widgets here\n"));
+  for (int i = 0; i < 2; ++i) {
+    HttpResult r = d.Get("/metrics");
+    ASSERT_EQ(r.status, 200);
+    EXPECT_EQ(Sample(r.body, "exporterd_module_up{module=\"testmod\"}"), 0);
+    EXPECT_EQ(Sample(r.body,
+                     "exporterd_module_error_info{module=\"testmod\","
+                     "reason=\"failed\"}"),
+              1);
+    EXPECT_EQ(Sample(r.body, "exporterd_module_up{module=\"testmod2\"}"), 0);
+    EXPECT_EQ(Sample(r.body,
+                     "exporterd_module_error_info{module=\"testmod2\","
+                     "reason=\"failed\"}"),
+              1);
+  }
+  HttpResult p = d.Get("/probe?target=x");
+  EXPECT_EQ(p.status, 503);
+  EXPECT_NE(p.body.find("cannot open /dev/widget"), std::string::npos)
+      << p.body;
+  std::string landing = d.Get("/").body;
+  EXPECT_NE(landing.find("module failed to start: cannot open /dev/widget"),
+            std::string::npos);
+  EXPECT_NE(landing.find("module failed: no widgets here"), std::string::npos);
+}
+
+// The core's timeout for a module reaches the module (ModuleEnv).
+TEST(AppTest, ModuleReceivesItsTimeout) {
+  TestDaemon d;
+  ASSERT_TRUE(d.Start("modules:\n  testmod:\n    timeout: 7s\n"));
+  EXPECT_NE(d.Get("/").body.find("timeout=7s"), std::string::npos);
+}
+
 // A module that blocks far past the scrape timeout does not delay the reply.
 TEST(AppTest, DeadlineFromScrapeTimeoutHeader) {
   TestDaemon d;

@@ -57,6 +57,11 @@ struct ModuleEnv {
   bool embedded_default = false;  // config is the built-in default
   Logger* logger = nullptr;       // never null; lives as long as the instance
   EventLoops* loops = nullptr;    // never null; lives longer than the instance
+  // The core's keys of this module (read by the core, already checked):
+  // the longest a collection may take, and the background refresh period
+  // (0: collect on scrape).
+  std::chrono::milliseconds timeout{0};
+  std::chrono::milliseconds min_interval{0};
 };
 
 // A ConfigReader over the module's own keys: `timeout` and `min_interval`
@@ -124,6 +129,11 @@ class TargetCall {
   virtual boost::asio::io_context& loop() = 0;
 };
 
+// A module. Every method may throw: the core catches it, and a module that
+// throws in Create(), Start() or HasCollect() shows as
+// exporterd_module_up{module} 0 with the message, logged once. A class may
+// also declare `static std::string ConfigReference()` (its ConfigMap's
+// Reference()); tests compare it with the module's README.
 class Module {
  public:
   virtual ~Module() = default;
@@ -183,17 +193,31 @@ struct Trampolines {
     } catch (...) {
     }
   }
-  static void Start(void* p) noexcept {
+  static int Start(void* p, std::string* error) noexcept {
     try {
       static_cast<Module*>(p)->Start();
+      return 1;
     } catch (...) {
+      *error = CurrentExceptionMessage();
+      return 0;
     }
   }
-  static int HasCollect(void* p) noexcept {
+  static int HasCollect(void* p, std::string* error) noexcept {
     try {
       return static_cast<Module*>(p)->HasCollect() ? 1 : 0;
     } catch (...) {
-      return 0;
+      *error = CurrentExceptionMessage();
+      return -1;
+    }
+  }
+  static void ConfigReference(std::string* out) noexcept {
+    try {
+      if constexpr (requires { M::ConfigReference(); })
+        *out = M::ConfigReference();
+      else
+        out->clear();
+    } catch (...) {
+      out->clear();
     }
   }
   static void Collect(void* p, const CollectRequest* req,
@@ -268,32 +292,24 @@ struct Trampolines {
 }  // namespace detail
 }  // namespace exporterd
 
-#define EXPORTERD_MODULE_WITH_ABI(NAME, CLASS, ABI)    \
-  extern "C" __attribute__((visibility("default")))    \
-  const exporterd_module_descriptor*                   \
-  exporterd_module_entry(void) {                       \
-    using T = ::exporterd::detail::Trampolines<CLASS>; \
-    static const exporterd_module_descriptor d = {     \
-        ABI,                                           \
-        sizeof(exporterd_module_descriptor),           \
-        EXPORTERD_STRINGIFY(NAME),                     \
-        EXPORTERD_MODULE_BUILD_ID,                     \
-        &T::Create,                                    \
-        &T::Destroy,                                   \
-        &T::Start,                                     \
-        &T::HasCollect,                                \
-        &T::Collect,                                   \
-        &T::Routes,                                    \
-        &T::Handle,                                    \
-        &T::Debug,                                     \
-        &T::Async,                                     \
-        &T::HandleAsync,                               \
-        &T::Idle};                                     \
-    return &d;                                         \
+#define EXPORTERD_MODULE_WITH_BUILD_ID(NAME, CLASS, BUILD_ID) \
+  extern "C" __attribute__((visibility("default")))           \
+  const exporterd_module_descriptor*                          \
+  exporterd_module_entry(void) {                              \
+    using T = ::exporterd::detail::Trampolines<CLASS>;        \
+    static const exporterd_module_descriptor d = {            \
+        BUILD_ID,    EXPORTERD_STRINGIFY(NAME),               \
+        &T::Create,  &T::Destroy,                             \
+        &T::Start,   &T::HasCollect,                          \
+        &T::Collect, &T::Routes,                              \
+        &T::Handle,  &T::Debug,                               \
+        &T::Async,   &T::HandleAsync,                         \
+        &T::Idle,    &T::ConfigReference};                    \
+    return &d;                                                \
   }
 
 // Defines the module's entry point. NAME is a bare identifier.
 #define EXPORTERD_MODULE(NAME, CLASS) \
-  EXPORTERD_MODULE_WITH_ABI(NAME, CLASS, EXPORTERD_MODULE_ABI_VERSION)
+  EXPORTERD_MODULE_WITH_BUILD_ID(NAME, CLASS, EXPORTERD_MODULE_BUILD_ID)
 
 #endif  // EXPORTERD_MODULE_H_
