@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "exporterd/runner.h"
-#include "test_util.h"
+#include "test_kit.h"
 
 namespace exporterd {
 namespace {

@@ -12,7 +12,7 @@
 #include <atomic>
 #include <thread>
 
-#include "test_util.h"
+#include "test_kit.h"
 
 namespace exporterd {
 namespace {

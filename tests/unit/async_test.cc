@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <thread>
 
-#include "test_util.h"
+#include "test_kit.h"
 
 namespace exporterd {
 namespace {

@@ -11,7 +11,7 @@
 
 #include "app.h"
 #include "exporterd/config_reader.h"
-#include "test_util.h"
+#include "test_kit.h"
 
 namespace exporterd {
 namespace {

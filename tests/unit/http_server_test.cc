@@ -9,7 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "test_util.h"
+#include "test_kit.h"
 
 namespace exporterd {
 namespace {

@@ -1,4 +1,4 @@
-#include "test_util.h"
+#include "test_kit.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -17,7 +17,9 @@
 #include <sstream>
 #include <thread>
 
+#include "event_loops.h"
 #include "exporterd/runner.h"
+#include "exposition.h"
 
 namespace exporterd::testing {
 
@@ -33,11 +35,115 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
-std::string TempDir::Write(const std::string& name,
-                           const std::string& content) const {
+std::string TempDir::Write(const std::string& name, std::string_view content,
+                           mode_t mode) const {
   std::string p = path_ + "/" + name;
-  std::ofstream(p, std::ios::binary) << content;
+  std::filesystem::create_directories(std::filesystem::path(p).parent_path());
+  {
+    std::ofstream out(p, std::ios::binary | std::ios::trunc);
+    out.write(content.data(), static_cast<std::streamsize>(content.size()));
+    EXPECT_TRUE(out.good()) << "cannot write " << p;
+  }
+  chmod(p.c_str(), mode);
   return p;
+}
+
+std::string TempDir::Mkdir(const std::string& name, mode_t mode) const {
+  std::string p = path_ + "/" + name;
+  std::filesystem::create_directories(p);
+  chmod(p.c_str(), mode);
+  return p;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  EXPECT_TRUE(in.good()) << "cannot open " << path;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void ExpectGolden(const std::string& path, const std::string& got) {
+  if (std::getenv("UPDATE_GOLDEN") != nullptr) {
+    std::filesystem::create_directories(
+        std::filesystem::path(path).parent_path());
+    std::ofstream(path, std::ios::binary) << got;
+    return;
+  }
+  EXPECT_EQ(ReadFile(path), got)
+      << "golden " << path << " (UPDATE_GOLDEN=1 rewrites it)";
+}
+
+std::string Serialize(const std::vector<prometheus::MetricFamily>& families) {
+  return exporterd::Serialize(families);
+}
+
+std::string PromtoolCheckMetrics(const std::string& exposition) {
+  RunOptions o;
+  o.timeout = std::chrono::seconds(60);
+  o.stdin_data = exposition;
+  RunResult r = Run({"promtool", "check", "metrics"}, o);
+  if (r.Success()) return "";
+  return "promtool check metrics failed: " + r.error + r.out + r.err;
+}
+
+void CaptureLogger::Log(LogLevel, std::string_view msg,
+                        const LogFields& fields) noexcept {
+  std::string line(msg);
+  for (const auto& [k, v] : fields) line += " " + k + "=" + v;
+  lines.push_back(std::move(line));
+}
+
+bool CaptureLogger::Contains(std::string_view needle) const {
+  for (const auto& l : lines)
+    if (l.find(needle) != std::string::npos) return true;
+  return false;
+}
+
+namespace kit_detail {
+
+bool MakeEnv(const std::string& name, const std::string& exporterd_yaml,
+             bool embedded, Logger* logger, ConfigErrors* errors,
+             std::shared_ptr<void>* keep, ModuleEnv* env) {
+  const std::string file = embedded ? kEmbeddedConfigName : "exporterd.yml";
+  std::optional<Config> cfg = ParseConfig(exporterd_yaml, file, errors);
+  if (!cfg) return false;
+  auto owned = std::make_shared<Config>(std::move(*cfg));
+  for (const ModuleConfig& mc : owned->modules) {
+    if (mc.name != name) continue;
+    env->name = name;
+    env->config = &mc.body;
+    env->config_file = file;
+    env->key_path = "modules." + name;
+    env->embedded_default = embedded;
+    env->logger = logger;
+    env->timeout = mc.timeout;
+    env->min_interval = mc.min_interval;
+    static CoreLoops loops(1);  // started once, shared by every test
+    static const bool started = (loops.Start(), true);
+    (void)started;
+    env->loops = &loops;
+    *keep = owned;
+    return true;
+  }
+  errors->Add(file, 0, "modules", "no module " + name + " in the config");
+  return false;
+}
+
+}  // namespace kit_detail
+
+void ExpectReadmeReference(const std::string& readme_path,
+                           const std::string& reference) {
+  const std::string readme = ReadFile(readme_path);
+  const std::string begin = "<!-- config:begin -->\n";
+  const std::string end = "<!-- config:end -->";
+  size_t a = readme.find(begin);
+  size_t b = readme.find(end);
+  ASSERT_NE(a, std::string::npos) << readme_path << " has no " << begin;
+  ASSERT_NE(b, std::string::npos) << readme_path << " has no " << end;
+  EXPECT_EQ(readme.substr(a + begin.size(), b - a - begin.size()), reference)
+      << readme_path
+      << ": the config reference differs from the module's declaration";
 }
 
 std::string Sh(const std::string& cmd) {
