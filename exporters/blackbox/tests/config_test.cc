@@ -288,6 +288,27 @@ TEST_F(ExampleYml, TcpBinarySendAndExpectBytes) {
   EXPECT_TRUE(t.query_response[2].starttls);
 }
 
+TEST(Binary, Base64LikeGo) {
+  auto send = [](const std::string& v) {
+    ConfigErrors errors;
+    auto c = ParseConfig(
+        "modules:\n  m:\n    prober: tcp\n    tcp:\n      query_response:\n"
+        "      - send: !!binary " +
+            v + "\n",
+        "t.yml", &errors);
+    return c ? c->modules.at("m").tcp.query_response[0].send
+             : "error: " + errors.ToString();
+  };
+  EXPECT_EQ(send("aGk="), "hi");
+  EXPECT_EQ(send("aGk"),
+            "error: t.yml:6: modules.m.tcp.query_response[0].send: "
+            "!!binary value contains invalid base64 data\n");
+  // Bytes >= 0x80 (yaml-cpp's own decoder reads out of bounds on them).
+  EXPECT_NE(send("\"\xc3\xa9\xc3\xa9\"").find("invalid base64"),
+            std::string::npos);
+  EXPECT_NE(send("aG=k").find("invalid base64"), std::string::npos);
+}
+
 TEST_F(ExampleYml, Icmp) {
   const IcmpProbe& i = M("icmp_example").icmp;
   EXPECT_EQ(i.preferred_ip_protocol, IpProtocol::kIp4);
