@@ -2,7 +2,7 @@
 # Benchmark: the postfix_qshape module's scrape against the real `qshape deferred` and
 # `qshape -s deferred` on a 100k-message deferred queue, in one run, with the counts checked.
 #
-# The queue: a private Postfix (tests/integration/postfix/postfix_env.sh) receives 1000 messages
+# The queue: a private Postfix (exporters/postfix_qshape/tests/integration/postfix_env.sh) receives 1000 messages
 # over SMTP (smtp-source; the relayhost is closed, so all are deferred), then is stopped and the
 # files it wrote are copied to MESSAGES in total under Postfix-style queue IDs (5 hex digits +
 # hex inode, one-level hashed), recipient domains rewritten in place to DOMAINS values with a
@@ -41,8 +41,8 @@ MODDIR=$(realpath "${MODULE_DIR:-$BUILD_DIR/modules}")
 for tool in qshape smtp-source perl curl ss; do
   command -v "$tool" >/dev/null || { echo "bench: missing $tool (scripts/setup.sh)"; exit 1; }
 done
-PFENV=$ROOT/tests/integration/postfix/postfix_env.sh
-TABLE="perl $ROOT/tests/integration/postfix/qshape_table.pl"
+PFENV=$ROOT/exporters/postfix_qshape/tests/integration/postfix_env.sh
+TABLE="perl $ROOT/exporters/postfix_qshape/tests/integration/qshape_table.pl"
 
 WORK=$(mktemp -d /tmp/exporterd-bench-pq-XXXXXX)
 chmod 755 "$WORK" # Postfix's daemons (user postfix) must reach the queue below it

@@ -9,11 +9,10 @@ install(FILES ${PROJECT_SOURCE_DIR}/deploy/systemd/exporterd.service
 install(FILES ${PROJECT_SOURCE_DIR}/deploy/debian/default
         DESTINATION ${CMAKE_INSTALL_FULL_SYSCONFDIR}/default
         RENAME exporterd COMPONENT core)
-install(DIRECTORY ${PROJECT_SOURCE_DIR}/deploy/alerts/
-        DESTINATION ${EXPORTERD_SHARE_DIR}/alerts COMPONENT core
-        PATTERN tests EXCLUDE)
-install(DIRECTORY ${PROJECT_SOURCE_DIR}/deploy/dashboards/
-        DESTINATION ${EXPORTERD_SHARE_DIR}/dashboards COMPONENT core)
+# The daemon's own alert rules; each module package ships its module's
+# (exporterd_add_module).
+install(FILES ${PROJECT_SOURCE_DIR}/deploy/alerts/exporterd.yml
+        DESTINATION ${EXPORTERD_SHARE_DIR}/alerts COMPONENT core)
 install(FILES ${PROJECT_SOURCE_DIR}/deploy/exporterd.yml
               ${PROJECT_SOURCE_DIR}/README.md
         DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT core)

@@ -2,7 +2,8 @@
 # Opt-in fuzzing of the parsers and of the core's HTTP request and
 # configuration paths with libFuzzer (clang): builds every *_fuzz target in
 # build-fuzz/ and runs them one after another, each on a scratch corpus seeded
-# from the module's test fixtures (core_*: core/fuzz/seeds/<name>/). Exits
+# from the module's fuzz/seeds/ or tests/fixtures/ (core_*:
+# core/fuzz/seeds/<name>/). Exits
 # non-zero if any target crashed (libFuzzer leaves <target>-crash-* files in
 # build-fuzz/crashes/, full output in build-fuzz/logs/<target>.log).
 #
@@ -50,13 +51,19 @@ table=()
 for t in $targets; do
   bin=$(find build-fuzz -type f -name "$t" -perm -u+x | head -1)
   extra=()
-  case "$t" in
-    raid_*) seeds=exporters/raid/tests/fixtures ;;
-    postfix_qshape_*) seeds=exporters/postfix_qshape/tests/fixtures ;;
-    ceph_*) seeds=exporters/ceph/tests/fixtures ;;
-    core_*) seeds=core/fuzz/seeds/${t#core_}; seeds=${seeds%_fuzz} ;;
-    *) seeds=$(dirname "$(dirname "$bin")") ;;
-  esac
+  # Seeds: core/fuzz/seeds/<name>/ for core_<name>_fuzz; for a module's
+  # <module>_*_fuzz its fuzz/seeds/ when it has one, else its tests/fixtures/.
+  seeds=$(dirname "$(dirname "$bin")")
+  if [[ $t == core_* ]]; then
+    seeds=core/fuzz/seeds/${t#core_}; seeds=${seeds%_fuzz}
+  else
+    for d in exporters/*/; do
+      m=$(basename "$d")
+      [[ $t == "${m}"_* ]] || continue
+      seeds=${d}tests/fixtures
+      [[ -d ${d}fuzz/seeds ]] && seeds=${d}fuzz/seeds
+    done
+  fi
   # Inputs long enough to cross the 16 KiB header limit.
   [[ "$t" == core_http_request_fuzz ]] && extra+=(-max_len=20480)
   corpus=$(mktemp -d /tmp/exporterd-fuzz-XXXXXX)

@@ -14,19 +14,11 @@ BUILD_PKGS=(
   libboost-dev libboost-system-dev        # Boost.Asio + Beast (HTTP/TLS server)
   prometheus-cpp-dev                      # core metric types + text serializer
   libyaml-cpp-dev libssl-dev zlib1g-dev libcrypt-dev
-  nlohmann-json3-dev                      # raid: JSON
-  libsimdjson-dev                         # ceph: JSON (10k-OSD documents)
-  librados-dev                            # ceph
-  libsqlite3-dev libpq-dev libmariadb-dev # bacula: catalog access
   libgtest-dev libgmock-dev
 )
 # Tools the tests drive: real Prometheus/promtool (e2e), htpasswd (bcrypt hashes),
 # openssl (test certificates), curl (HTTP client in integration tests).
 TEST_PKGS=(prometheus apache2-utils openssl curl procps jq iproute2 gzip wrk
-  postfix perl   # postfix: real queues and the real qshape for parity tests
-  ceph-mon ceph-osd ceph-mgr ceph-common bc   # ceph: a real single-host cluster
-  bacula-director-sqlite3 bacula-director bacula-sd bacula-fd bacula-console
-  sqlite3 postgresql mariadb-server   # bacula: real daemons, SQLite/PostgreSQL/MariaDB catalogs
   podman runc debootstrap)            # the container image test
 BENCH_PKGS=(prometheus-pushgateway bc)
 

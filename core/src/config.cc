@@ -8,15 +8,10 @@ const char* EmbeddedDefaultConfig() {
   // Each module decides for itself whether its source exists on this host
   // (queue directory, ceph.conf, RAID tools) and stays quiet when not. A
   // module whose library is not installed is skipped for this default only.
-  return R"(# exporterd embedded default configuration
-modules:
-  raid: {}            # Linux md from /proc/mdstat + vendor RAID CLIs (tool_dirs)
-  postfix_qshape: {}  # when the Postfix queue directory exists
-  ceph: {}            # when /etc/ceph/ceph.conf exists
-  bacula: {}          # when a Bacula catalog is configured
-  blackbox: {}        # /probe: http_2xx, tcp_connect, icmp, traceroute
-  snmp: {}            # /snmp: if_mib
-)";
+  // Made at build time from every exporters/<name>/default.yml.
+  return
+#include "embedded_default.inc"
+      ;
 }
 
 namespace {

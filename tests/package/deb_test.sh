@@ -51,9 +51,16 @@ if [ -f "$(deb exporterd-bacula)" ]; then
 fi
 contents=$(dpkg-deb -c "$(deb exporterd)" | awk '{print $6}')
 for f in ./usr/bin/exporterd ./usr/lib/systemd/system/exporterd.service ./etc/default/exporterd \
-         ./usr/share/doc/exporterd/exporterd.yml ./usr/share/exporterd/alerts/exporterd.yml \
-         ./usr/share/exporterd/dashboards/ceph.json; do
+         ./usr/share/doc/exporterd/exporterd.yml ./usr/share/exporterd/alerts/exporterd.yml; do
   check "exporterd ships $f" grep -qxF "$f" <<<"$contents"
+done
+# Each module's package carries its folder's alert rules and dashboard.
+for m in "${modules[@]}"; do
+  p=exporterd-${m//_/-}
+  mc=$(dpkg-deb -c "$(deb "$p")" | awk '{print $6}')
+  for f in ./usr/share/exporterd/alerts/$m.yml ./usr/share/exporterd/dashboards/$m.json; do
+    check "$p ships $f" grep -qxF "$f" <<<"$mc"
+  done
 done
 check "/etc/default/exporterd is a conffile" \
   bash -c "dpkg-deb --ctrl-tarfile '$(deb exporterd)' | tar -xO ./conffiles | grep -qx /etc/default/exporterd"

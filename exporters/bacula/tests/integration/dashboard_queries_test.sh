@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Integration: every query of deploy/dashboards/bacula.json (panels and template variables) runs
+# Integration: every query of exporters/bacula/dashboard.json (panels and template variables) runs
 # against a real Prometheus scraping a real exporterd whose bacula module reads a real Bacula
 # catalog (bacula_env.sh: jobs ending T, T with errors, E, f, an incremental, a restore), and
 # must succeed with a non-empty result. The alert rules must load into that Prometheus.
@@ -10,10 +10,10 @@ set -euo pipefail
 BIN=$(realpath "$1")
 MODDIR=$(realpath "$2")
 HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/../../lib/common.sh" # free_port, wait_http, start_exporterd, start_prometheus
-ROOT=$(cd "$HERE/../../.." && pwd)
-DASH=$ROOT/deploy/dashboards/bacula.json
-RULES=$ROOT/deploy/alerts/bacula.yml
+. "$HERE/../../../../tests/lib/common.sh" # free_port, wait_http, start_exporterd, start_prometheus
+ROOT=$(cd "$HERE/../../../.." && pwd)
+DASH=$ROOT/exporters/bacula/dashboard.json
+RULES=$ROOT/exporters/bacula/alerts.yml
 ENV_SH=$HERE/bacula_env.sh
 for tool in prometheus promtool curl jq ss bacula-dir bconsole sqlite3; do
   command -v "$tool" >/dev/null || { echo "dashboard: missing $tool (run scripts/setup.sh)"; exit 1; }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Integration: every query of deploy/dashboards/ceph.json, run against a real Prometheus scraping a
+# Integration: every query of exporters/ceph/dashboard.json, run against a real Prometheus scraping a
 # real exporterd whose ceph module reads a real cluster (ceph_env.sh), must succeed and return data;
-# the same Prometheus loads deploy/alerts/ceph.yml and every rule must evaluate without error.
+# the same Prometheus loads exporters/ceph/alerts.yml and every rule must evaluate without error.
 # Data is written during the test so growth-based panels (days until full) have a trend.
 # usage: dashboard_queries_test.sh <exporterd binary> <module dir>   (KEEP=1 keeps the work dir)
 # Needs: ceph packages, prometheus + promtool, curl, jq, bc. Run as root.
@@ -9,10 +9,10 @@ set -euo pipefail
 BIN=$(realpath "$1")
 MODDIR=$(realpath "$2")
 HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/../../lib/common.sh" # free_port, wait_http, start_exporterd, start_prometheus
-ROOT=$(cd "$HERE/../../.." && pwd)
-DASH=$ROOT/deploy/dashboards/ceph.json
-RULES=$ROOT/deploy/alerts/ceph.yml
+. "$HERE/../../../../tests/lib/common.sh" # free_port, wait_http, start_exporterd, start_prometheus
+ROOT=$(cd "$HERE/../../../.." && pwd)
+DASH=$ROOT/exporters/ceph/dashboard.json
+RULES=$ROOT/exporters/ceph/alerts.yml
 for tool in ceph rados prometheus promtool curl jq bc ss; do
   command -v "$tool" >/dev/null || { echo "FAIL: missing $tool (run scripts/setup.sh)"; exit 1; }
 done

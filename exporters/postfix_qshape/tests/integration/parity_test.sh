@@ -23,7 +23,7 @@ set -euo pipefail
 BIN=$(realpath "$1")
 MODDIR=$(realpath "$2")
 HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/../../lib/common.sh" # free_port, wait_http
+. "$HERE/../../../../tests/lib/common.sh" # free_port, wait_http
 PFENV=$HERE/postfix_env.sh
 TABLE="perl $HERE/qshape_table.pl"
 for tool in qshape smtp-source sendmail postsuper perl curl ss setpriv promtool; do

@@ -17,7 +17,7 @@ set -euo pipefail
 BIN=$(realpath "$1")
 MODDIR=$(realpath "$2")
 HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/../../lib/common.sh" # free_port, wait_http
+. "$HERE/../../../../tests/lib/common.sh" # free_port, wait_http
 for tool in ceph ceph-mon ceph-osd ceph-mgr python3 curl bc ss; do
   command -v "$tool" >/dev/null || { echo "FAIL: missing $tool (run scripts/setup.sh)"; exit 1; }
 done

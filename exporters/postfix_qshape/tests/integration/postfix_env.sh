@@ -44,7 +44,7 @@ set -euo pipefail
 CONF=$PF_STATE/etc
 SPOOL=$PF_STATE/spool
 export MAIL_CONFIG=$CONF
-. "$(dirname "$0")/../../lib/common.sh" # free_port
+. "$(dirname "$0")/../../../../tests/lib/common.sh" # free_port
 log() { echo "[postfix_env] $*" >&2; }
 
 # Ages (minutes) handed out by `rebase`, cycling in queue-ID order. -10.25 is a message from the

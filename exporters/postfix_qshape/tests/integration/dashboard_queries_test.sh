@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Integration: every query of deploy/dashboards/postfix_qshape.json, run against a real
+# Integration: every query of exporters/postfix_qshape/dashboard.json, run against a real
 # Prometheus (Debian package) scraping a real exporterd whose postfix_qshape module reads a real
 # Postfix queue, must succeed and return data. The same Prometheus loads
-# deploy/alerts/postfix_qshape.yml: every rule must evaluate without error.
+# exporters/postfix_qshape/alerts.yml: every rule must evaluate without error.
 #
 # Panel queries are run as instant queries with Grafana's variables filled in: $instance = .+
 # (the "All" value), $queue x $mode = deferred x recipients and hold x senders, $__rate_interval
@@ -15,10 +15,10 @@ set -euo pipefail
 BIN=$(realpath "$1")
 MODDIR=$(realpath "$2")
 HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/../../lib/common.sh" # free_port, wait_http, start_exporterd, start_prometheus
-ROOT=$(cd "$HERE/../../.." && pwd)
-DASH=$ROOT/deploy/dashboards/postfix_qshape.json
-RULES=$ROOT/deploy/alerts/postfix_qshape.yml
+. "$HERE/../../../../tests/lib/common.sh" # free_port, wait_http, start_exporterd, start_prometheus
+ROOT=$(cd "$HERE/../../../.." && pwd)
+DASH=$ROOT/exporters/postfix_qshape/dashboard.json
+RULES=$ROOT/exporters/postfix_qshape/alerts.yml
 PFENV=$HERE/postfix_env.sh
 for tool in prometheus promtool curl jq ss qshape smtp-source perl; do
   command -v "$tool" >/dev/null || { echo "dashboard: missing $tool (run scripts/setup.sh)"; exit 1; }

@@ -14,7 +14,7 @@ set -euo pipefail
 BIN=$(realpath "$1")
 MODDIR=$(realpath "$2")
 HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/../../lib/common.sh" # free_port, wait_http
+. "$HERE/../../../../tests/lib/common.sh" # free_port, wait_http
 ENV_SH=$HERE/bacula_env.sh
 for tool in bacula-dir bacula-sd bacula-fd bconsole sqlite3 curl ss; do
   command -v "$tool" >/dev/null || { echo "bacula_test: missing $tool (run scripts/setup.sh)"; exit 1; }

@@ -6,7 +6,7 @@
 # usage: capture_fixtures.sh [out dir]     Needs the ceph packages; run as root.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
-OUT=${1:-$HERE/../../../exporters/ceph/tests/fixtures}
+OUT=${1:-$HERE/../fixtures}
 export STATE=${STATE:-/tmp/exporterd-ceph-capture}
 ENV=$HERE/ceph_env.sh
 trap '"$ENV" stop' EXIT

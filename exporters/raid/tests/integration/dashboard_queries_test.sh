@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Integration: every query of deploy/dashboards/raid.json (panels and template variables), run
+# Integration: every query of exporters/raid/dashboard.json (panels and template variables), run
 # against a real Prometheus (Debian package) scraping a real exporterd whose raid module runs fake
-# vendor CLIs, must succeed and return data; the same Prometheus loads deploy/alerts/raid.yml and
+# vendor CLIs, must succeed and return data; the same Prometheus loads exporters/raid/alerts.yml and
 # every rule must evaluate without error.
 #
 # The fake CLIs are small scripts generated here. They answer exactly the argv the module passes
@@ -41,16 +41,16 @@
 # machine cannot push the six tools past start_prometheus' 1s scrape timeout.
 #
 # usage: dashboard_queries_test.sh <exporterd binary> <module dir>    (KEEP=1 keeps the work dir;
-#        RAID_DASHBOARD=<file> checks that file instead of deploy/dashboards/raid.json)
+#        RAID_DASHBOARD=<file> checks that file instead of exporters/raid/dashboard.json)
 # Needs: prometheus + promtool (Debian packages), curl, jq, iproute2 (ss). No root needed.
 set -euo pipefail
 BIN=$(realpath "$1")
 MODDIR=$(realpath "$2")
 HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/../../lib/common.sh" # free_port, wait_http, start_exporterd, start_prometheus
-ROOT=$(cd "$HERE/../../.." && pwd)
-DASH=${RAID_DASHBOARD:-$ROOT/deploy/dashboards/raid.json}
-RULES=$ROOT/deploy/alerts/raid.yml
+. "$HERE/../../../../tests/lib/common.sh" # free_port, wait_http, start_exporterd, start_prometheus
+ROOT=$(cd "$HERE/../../../.." && pwd)
+DASH=${RAID_DASHBOARD:-$ROOT/exporters/raid/dashboard.json}
+RULES=$ROOT/exporters/raid/alerts.yml
 FIX=$ROOT/exporters/raid/tests/fixtures
 for tool in prometheus promtool curl jq ss; do
   command -v "$tool" >/dev/null || { echo "dashboard: missing $tool (run scripts/setup.sh)"; exit 1; }
