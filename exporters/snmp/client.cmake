@@ -20,10 +20,12 @@ if(EXPORTERD_BUILD_TESTS)
   # reference for the walk comparisons.
   add_executable(snmp_client_tests
     tests/client_test.cc
+    tests/client_init_test.cc
     tests/snmpd_env.cc)
   target_include_directories(snmp_client_tests PRIVATE tests)
   target_link_libraries(snmp_client_tests PRIVATE
-    snmp_client_lib GTest::gtest GTest::gtest_main Threads::Threads)
+    snmp_client_lib PkgConfig::NETSNMP GTest::gtest GTest::gtest_main
+    Threads::Threads)
   target_compile_definitions(snmp_client_tests PRIVATE
     SNMP_TEST_DIR="${CMAKE_CURRENT_SOURCE_DIR}/tests")
   include(GoogleTest)

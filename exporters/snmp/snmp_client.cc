@@ -125,9 +125,15 @@ void InitNetSnmp() {
                          NETSNMP_DS_LIB_NO_TOKEN_WARNINGS, 1);
   netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DONT_CHECK_RANGE,
                          1);
-  // No MIB files are read: we only deal in numeric OIDs.
+  // No MIB files are read: we only deal in numeric OIDs. No TLS
+  // certificate directories are scanned either (SNMPCONFPATH), and the
+  // persistent directory is one nothing can be created in: init would
+  // otherwise mkdir <persistent dir>/cert_indexes (/var/lib/snmp).
   EnvOverride mibs("MIBS");
   EnvOverride mibdirs("MIBDIRS");
+  EnvOverride confpath("SNMPCONFPATH");
+  netsnmp_ds_set_string(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_PERSISTENT_DIR,
+                        "/dev/null");
   // init_snmp() calls setlocale(LC_CTYPE, ""): keep the host's locale.
   const char* locale = setlocale(LC_CTYPE, nullptr);
   std::string saved_locale = locale != nullptr ? locale : "C";
@@ -1382,7 +1388,9 @@ class WalkOp : public Op {
     if (command == SNMP_MSG_GETBULK) {
       pdu->errstat = 0;  // non-repeaters
       pdu->errindex =    // max-repetitions
-          o.max_repetitions == 0 ? 25 : static_cast<long>(o.max_repetitions);
+          o.max_repetitions == 0
+              ? 50
+              : static_cast<long>(o.max_repetitions);  // gosnmp
     }
     std::vector<oid> name = FromOid(cursor_);
     snmp_add_null_var(pdu, name.data(), name.size());

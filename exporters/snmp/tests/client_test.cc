@@ -22,6 +22,7 @@ namespace {
 using std::chrono::milliseconds;
 using testing::kBigRows;
 using testing::kBigTable;
+using testing::kLoopTable;
 using testing::Snmpd;
 
 const char kSystem[] = "1.3.6.1.2.1.1";
@@ -372,6 +373,69 @@ TEST_F(ClientTest, ValueTypes) {
   EXPECT_EQ(r.varbinds[4].bytes, std::string("\x7f\x00\x00\x01", 4));
 }
 
+TEST_F(ClientTest, OpaqueFloat) {
+  // UCD-SNMP-MIB::laLoadFloat is an Opaque-wrapped float.
+  OpResult r = Walk(V2(Snmpd::Get().udp()), "1.3.6.1.4.1.2021.10.1.6");
+  ASSERT_TRUE(r.ok()) << r.error;
+  ASSERT_EQ(r.varbinds.size(), 3u);
+  for (const auto& v : r.varbinds) {
+    EXPECT_EQ(v.type, PduType::kOpaqueFloat);
+    EXPECT_GE(v.float_value, 0.0);
+  }
+}
+
+TEST_F(ClientTest, NonIncreasingOids) {
+  const auto& a = Snmpd::Get();
+  SessionOptions o = V2(a.udp());
+  o.max_repetitions = 5;
+  OpResult r = Walk(o, kLoopTable);
+  EXPECT_EQ(r.error_kind, ErrorKind::kNonIncreasing);
+  const std::string b = "." + std::string(kLoopTable);
+  EXPECT_EQ(r.error, "OID not increasing: " + b + ".1.5 >= " + b +
+                         ".1.3 (allow_nonincreasing_oids: true accepts this "
+                         "agent)");
+  EXPECT_EQ(r.varbinds.size(), 5u);  // the first response passed (gosnmp)
+
+  // Allowed: the walk never ends (as upstream); the deadline ends it.
+  o.allow_nonincreasing_oids = true;
+  auto s = Open(o);
+  OpResult out;
+  int done = 0;
+  s->Walk(O(kLoopTable), [&](OpResult res) {
+    out = std::move(res);
+    ++done;
+  });
+  boost::asio::steady_timer t(io_, milliseconds(100));
+  t.async_wait([&](boost::system::error_code) { s->Cancel(); });
+  RunUntil(done, 1);
+  EXPECT_EQ(out.error_kind, ErrorKind::kCancelled);
+  EXPECT_GT(out.varbinds.size(), 10u);
+}
+
+TEST_F(ClientTest, EmptyGetAndDroppedSession) {
+  const auto& a = Snmpd::Get();
+  int done = 0;
+  OpResult get, walk;
+  {
+    auto s = Open(V2(a.udp()));
+    s->Get({}, [&](OpResult r) {
+      get = std::move(r);
+      ++done;
+    });
+    s->Walk(O(kSystem), [&](OpResult r) {
+      walk = std::move(r);
+      ++done;
+    });
+  }  // the caller's reference is gone; the operations keep the session
+  RunUntil(done, 2);
+  EXPECT_TRUE(get.ok()) << get.error;
+  EXPECT_EQ(get.stats.packets_sent, 0u);
+  EXPECT_TRUE(walk.ok()) << walk.error;
+  EXPECT_GT(walk.varbinds.size(), 5u);
+  io_.poll();
+  EXPECT_EQ(engine_->stats().sessions_open, 0u);
+}
+
 TEST_F(ClientTest, WrongCommunityTimesOutWithinTimeoutTimesAttempts) {
   const auto& a = Snmpd::Get();
   SessionOptions o = V2(a.udp());
@@ -463,6 +527,8 @@ TEST_F(ClientTest, CancelMidWalkCompletesPromptlyWithPartialResults) {
   const auto& a = Snmpd::Get();
   SessionOptions o = V2(a.udp());
   o.max_repetitions = 10;
+  // snmpd starts the table's helper on first use: have it up first.
+  ASSERT_TRUE(Get(o, {O((std::string(kBigTable) + ".1.1.1").c_str())}).ok());
   auto s = Open(o);
   OpResult out;
   int done = 0;

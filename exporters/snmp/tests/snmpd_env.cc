@@ -53,6 +53,26 @@ for line in sys.stdin:
     if cmd == "": break
 )PY";
 
+// pass_persist helper for kLoopTable.
+constexpr const char* kLoopHelper = R"PY(#!/usr/bin/python3
+import sys
+B = ".1.3.6.1.4.1.8072.9999.9999.8"
+def parse(s): return tuple(int(x) for x in s.strip().strip(".").split(".") if x)
+five = parse(B + ".1.5")
+w = sys.stdout
+for line in sys.stdin:
+    cmd = line.strip()
+    if cmd == "PING": w.write("PONG\n"); w.flush(); continue
+    if cmd in ("get", "getnext"):
+        oid = parse(sys.stdin.readline())
+        if cmd == "get": w.write("NONE\n")
+        elif oid < five: w.write(B + ".1.5\ninteger\n5\n")
+        else: w.write(B + ".1.3\ninteger\n3\n")
+        w.flush(); continue
+    if cmd == "set": sys.stdin.readline(); sys.stdin.readline(); w.write("not-writable\n"); w.flush(); continue
+    if cmd == "": break
+)PY";
+
 [[noreturn]] void Die(const std::string& why) {
   fprintf(stderr, "snmpd_env: %s\n", why.c_str());
   std::_Exit(2);
@@ -148,6 +168,11 @@ void Snmpd::Start() {
     f << kBigTableHelper;
   }
   chmod((dir_ + "/bigtable.py").c_str(), 0755);
+  {
+    std::ofstream f(dir_ + "/loop.py");
+    f << kLoopHelper;
+  }
+  chmod((dir_ + "/loop.py").c_str(), 0755);
   port_ = FreePort();
   const std::string p = std::to_string(port_);
   {
@@ -167,7 +192,8 @@ void Snmpd::Start() {
       << "sysContact test@example.invalid\n"
       << "sysName snmp-test\n"
       << "dontLogTCPWrappersConnects yes\n"
-      << "pass_persist ." << kBigTable << " " << dir_ << "/bigtable.py\n";
+      << "pass_persist ." << kBigTable << " " << dir_ << "/bigtable.py\n"
+      << "pass_persist ." << kLoopTable << " " << dir_ << "/loop.py\n";
   }
   const std::string conf = dir_ + "/snmpd.conf";
   const std::string log = dir_ + "/snmpd.log";

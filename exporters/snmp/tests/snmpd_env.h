@@ -7,7 +7,9 @@
 //            authonly (SHA, authNoPriv, authpass123),
 //   a pass_persist table of kBigRows rows x 5 columns under kBigTable
 //   (python3): col 1 INTEGER i, 2 STRING "port%05d", 3 Counter64
-//   i*1000003, 4 Gauge32 i%101, 5 INTEGER 1|2.
+//   i*1000003, 4 Gauge32 i%101, 5 INTEGER 1|2,
+//   a broken subtree kLoopTable whose GETNEXT answers .1.5 for anything
+//   before it and .1.3 after (OIDs that go backwards, forever).
 // One agent per test process, started on first use, killed at exit.
 #ifndef EXPORTERD_SNMP_TESTS_SNMPD_ENV_H_
 #define EXPORTERD_SNMP_TESTS_SNMPD_ENV_H_
@@ -19,6 +21,7 @@ namespace exporterd::snmp::testing {
 
 inline constexpr const char* kBigTable = "1.3.6.1.4.1.8072.9999.9999.7";
 inline constexpr int kBigRows = 10000;
+inline constexpr const char* kLoopTable = "1.3.6.1.4.1.8072.9999.9999.8";
 
 class Snmpd {
  public:
