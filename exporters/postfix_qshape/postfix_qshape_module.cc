@@ -15,6 +15,8 @@
 #include <set>
 #include <sstream>
 
+#include "exporterd/config_map.h"
+#include "exporterd/metrics.h"
 #include "exporterd/runner.h"
 #include "queue_walk.h"
 
@@ -25,14 +27,11 @@ using exporterd::CollectRequest;
 using exporterd::CollectResult;
 using exporterd::ConfigErrors;
 using exporterd::ConfigReader;
+using exporterd::Family;
+using exporterd::Key;
 using exporterd::ModuleEnv;
-using prometheus::ClientMetric;
-using prometheus::MetricFamily;
-using prometheus::MetricType;
 
 constexpr char kFallbackQueueDirectory[] = "/var/spool/postfix";
-const std::vector<std::string> kDefaultQueues = {"incoming", "active",
-                                                 "deferred", "hold"};
 const std::set<std::string> kKnownQueues = {"incoming", "active",   "deferred",
                                             "hold",     "maildrop", "corrupt"};
 
@@ -57,29 +56,51 @@ std::string JoinPath(const std::string& dir, const std::string& name) {
   return dir + "/" + name;
 }
 
-MetricFamily Gauge(std::string name, std::string help) {
-  MetricFamily f;
-  f.name = std::move(name);
-  f.help = std::move(help);
-  f.type = MetricType::Gauge;
-  return f;
-}
-
-void AddSample(MetricFamily* f, std::vector<ClientMetric::Label> labels,
-               double v) {
-  ClientMetric m;
-  m.label = std::move(labels);
-  m.gauge.value = v;
-  f->metric.push_back(std::move(m));
-}
-
 std::string Num(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.15g", v);
   return buf;
 }
 
+const exporterd::ConfigMap<Config>& Keys() {
+  static const exporterd::ConfigMap<Config> m{
+      Key("queue_directory", &Config::queue_directory, {},
+          "Postfix's queue directory; absolute.")
+          .DefaultText("postconf -h queue_directory, else /var/spool/postfix")
+          .Check([](const std::optional<std::string>& d) {
+            return d && !d->empty() && (*d)[0] == '/'
+                       ? ""
+                       : "must be an absolute path";
+          }),
+      Key("queues", &Config::queues,
+          std::vector<std::string>{"incoming", "active", "deferred", "hold"},
+          "Queues to report; also maildrop, corrupt."),
+      Key("bucket_minutes", &Config::bucket_minutes, 5.0,
+          "qshape -t: the first bucket's age limit in minutes (fractions "
+          "allowed).")
+          .Range(0.001, 1000000.0),
+      Key("buckets", &Config::buckets, 10, "qshape -b: number of age buckets.")
+          .Range(1, 40),
+      Key("linear", &Config::linear, false,
+          "qshape -l: buckets are multiples of bucket_minutes instead of "
+          "doubling."),
+      Key("max_domains", &Config::max_domains, size_t{50},
+          "Domains per queue and family; the rest is summed into "
+          "domain=\"__other__\"; 0: unlimited.")
+          .Range(0, 1000000),
+      Key("sender_domains", &Config::sender_domains, true,
+          "Also export postfix_qshape_senders (qshape -s)."),
+      Key("strict_qshape", &Config::strict_qshape, false,
+          "Reproduce qshape's quirks too (see below)."),
+  };
+  return m;
+}
+
 }  // namespace
+
+std::string PostfixQshapeModule::ConfigReference() {
+  return Keys().Reference();
+}
 
 std::string DefaultQueueDirectory() {
   std::string dir = Postconf({"postconf", "-h", "queue_directory"});
@@ -99,25 +120,8 @@ std::unique_ptr<exporterd::Module> PostfixQshapeModule::Create(
   Config& c = m->cfg_;
   const size_t errors_before = errors.list.size();
   ConfigReader r = exporterd::ModuleConfigReader(env, errors);
-  const bool explicit_dir = r.Has("queue_directory");
-  c.queue_directory = r.String("queue_directory", "");
-  c.queues = r.StringList("queues", kDefaultQueues);
-  c.buckets.minutes = r.Float("bucket_minutes", 5);
-  c.buckets.count = static_cast<int>(r.Int("buckets", 10, 1, 40));
-  c.buckets.linear = r.Bool("linear", false);
-  c.max_domains = static_cast<size_t>(r.Int("max_domains", 50, 0, 1000000));
-  c.sender_domains = r.Bool("sender_domains", true);
-  c.strict_qshape = r.Bool("strict_qshape", false);
-  YAML::Node queues_node = r.Raw("queues");
-  r.Finish();
-
-  if (explicit_dir &&
-      (c.queue_directory.empty() || c.queue_directory[0] != '/'))
-    r.Error("queue_directory", "must be an absolute path");
-  if (!(c.buckets.minutes > 0 && c.buckets.minutes <= 1e6)) {
-    r.Error("bucket_minutes", "must be greater than 0 and at most 1000000");
-    c.buckets.minutes = 5;
-  }
+  YAML::Node queues_node = r.Has("queues") ? r.Raw("queues") : YAML::Node();
+  c = Keys().Read(r);
   if (c.queues.empty()) r.Error("queues", "must name at least one queue");
   std::set<std::string> seen;
   for (size_t i = 0; i < c.queues.size(); ++i) {
@@ -136,10 +140,12 @@ std::unique_ptr<exporterd::Module> PostfixQshapeModule::Create(
     errors.Add(r.file(), line, r.path() + ".queues[" + std::to_string(i) + "]",
                problem);
   }
-  m->headings_ = c.buckets.Headings();
+  m->buckets_ = c.Buckets();
+  m->headings_ = m->buckets_.Headings();
   if (errors.list.size() != errors_before) return m;
 
-  if (!explicit_dir) c.queue_directory = DefaultQueueDirectory();
+  m->queue_directory_ =
+      c.queue_directory ? *c.queue_directory : DefaultQueueDirectory();
 
   if (env.embedded_default) {
     // The default config must work on any host: without a queue directory,
@@ -148,7 +154,7 @@ std::unique_ptr<exporterd::Module> PostfixQshapeModule::Create(
     struct stat st;
     std::vector<std::string> present;
     for (const auto& q : c.queues) {
-      std::string dir = c.queue_directory + "/" + q;
+      std::string dir = m->queue_directory_ + "/" + q;
       if (stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
         present.push_back(q);
       else if (errno == EACCES)
@@ -156,9 +162,9 @@ std::unique_ptr<exporterd::Module> PostfixQshapeModule::Create(
     }
     if (present.empty()) {
       m->idle_ = true;
-      m->idle_reason_ = "no Postfix queues under " + c.queue_directory;
+      m->idle_reason_ = "no Postfix queues under " + m->queue_directory_;
       m->logger_->Info("no Postfix queues found, postfix_qshape is idle",
-                       {{"queue_directory", c.queue_directory}});
+                       {{"queue_directory", m->queue_directory_}});
     }
     c.queues = std::move(present);
   }
@@ -183,9 +189,9 @@ CollectResult PostfixQshapeModule::Collect(const CollectRequest& req) {
   std::vector<WalkStats> stats(cfg_.queues.size());
   sums.reserve(cfg_.queues.size());
   for (size_t i = 0; i < cfg_.queues.size(); ++i) {
-    sums.emplace_back(cfg_.buckets, cfg_.sender_domains, cache_.keys());
+    sums.emplace_back(buckets_, cfg_.sender_domains, cache_.keys());
     std::string error;
-    if (!walker.Walk(JoinPath(cfg_.queue_directory, cfg_.queues[i]), now,
+    if (!walker.Walk(JoinPath(queue_directory_, cfg_.queues[i]), now,
                      &sums.back(), &stats[i], &error)) {
       cache_.EndScrape(false);
       res.ok = false;
@@ -194,46 +200,46 @@ CollectResult PostfixQshapeModule::Collect(const CollectRequest& req) {
     }
   }
 
-  MetricFamily rcpt = Gauge(
+  Family rcpt = Family::Gauge(
       "postfix_qshape_recipients",
       "Recipients still to deliver in a Postfix queue by recipient domain and "
       "age bucket, as counted by qshape <queue>. age is the bucket's upper "
       "limit in minutes (qshape's column heading); the last bucket ends in "
       "\"+\" and has no limit.");
-  MetricFamily send = Gauge(
+  Family send = Family::Gauge(
       "postfix_qshape_senders",
       "Messages in a Postfix queue by sender domain and age bucket, as counted "
       "by qshape -s <queue>. age is the bucket's upper limit in minutes "
       "(qshape's column heading); the last bucket ends in \"+\".");
-  MetricFamily files = Gauge(
+  Family files = Family::Gauge(
       "postfix_queue_files",
       "Files with queue-id names in a Postfix queue directory, whatever their "
       "state: also files still being written (mode 0600) and corrupt ones "
       "(0400), which qshape skips.");
-  MetricFamily msgs = Gauge(
+  Family msgs = Family::Gauge(
       "postfix_queue_messages",
       "Messages in a Postfix queue that have recipients left to deliver.");
-  MetricFamily rcpts = Gauge("postfix_queue_recipients",
-                             "Recipients left to deliver in a Postfix queue.");
-  MetricFamily size = Gauge(
+  Family rcpts =
+      Family::Gauge("postfix_queue_recipients",
+                    "Recipients left to deliver in a Postfix queue.");
+  Family size = Family::Gauge(
       "postfix_queue_size_bytes",
       "Total size of the queue files of the messages in a Postfix queue.");
-  MetricFamily oldest = Gauge(
+  Family oldest = Family::Gauge(
       "postfix_queue_oldest_message_age_seconds",
       "Age of the oldest message in a Postfix queue by its arrival time; 0 "
       "when the queue is empty.");
-  MetricFamily bad =
-      Gauge("postfix_qshape_unreadable_files",
-            "Queue files in a Postfix queue skipped because they could not be "
-            "parsed (truncated, garbage, pointer loops).");
+  Family bad = Family::Gauge(
+      "postfix_qshape_unreadable_files",
+      "Queue files in a Postfix queue skipped because they could not be "
+      "parsed (truncated, garbage, pointer loops).");
 
-  auto add_shape = [&](MetricFamily* f, const std::string& queue,
+  auto add_shape = [&](Family* f, const std::string& queue,
                        const ShapeTable& table) {
     for (const ShapeTable::Row& row : table.Rows(cfg_.max_domains)) {
       for (size_t b = 1; b < row.buckets.size(); ++b) {
         if (row.buckets[b] == 0) continue;
-        AddSample(
-            f,
+        f->Add(
             {{"queue", queue}, {"domain", row.domain}, {"age", headings_[b]}},
             static_cast<double>(row.buckets[b]));
       }
@@ -245,25 +251,21 @@ CollectResult PostfixQshapeModule::Collect(const CollectRequest& req) {
     const QueueSummary& s = sums[i];
     add_shape(&rcpt, q, s.recipients);
     if (cfg_.sender_domains) add_shape(&send, q, s.senders);
-    AddSample(&files, {{"queue", q}}, static_cast<double>(s.files));
-    AddSample(&msgs, {{"queue", q}}, static_cast<double>(s.messages));
-    AddSample(&rcpts, {{"queue", q}}, static_cast<double>(s.recipient_count));
-    AddSample(&size, {{"queue", q}}, static_cast<double>(s.size_bytes));
+    files.Add({{"queue", q}}, static_cast<double>(s.files));
+    msgs.Add({{"queue", q}}, static_cast<double>(s.messages));
+    rcpts.Add({{"queue", q}}, static_cast<double>(s.recipient_count));
+    size.Add({{"queue", q}}, static_cast<double>(s.size_bytes));
     double age = 0;
     if (s.messages > 0 && std::isfinite(s.oldest_arrival))
       age = std::max(0.0, now - s.oldest_arrival);
-    AddSample(&oldest, {{"queue", q}}, age);
-    AddSample(&bad, {{"queue", q}}, static_cast<double>(s.unreadable));
+    oldest.Add({{"queue", q}}, age);
+    bad.Add({{"queue", q}}, static_cast<double>(s.unreadable));
   }
 
-  res.families.push_back(std::move(rcpt));
-  if (cfg_.sender_domains) res.families.push_back(std::move(send));
-  res.families.push_back(std::move(files));
-  res.families.push_back(std::move(msgs));
-  res.families.push_back(std::move(rcpts));
-  res.families.push_back(std::move(size));
-  res.families.push_back(std::move(oldest));
-  res.families.push_back(std::move(bad));
+  rcpt.MoveTo(&res.families);
+  if (cfg_.sender_domains) send.MoveTo(&res.families);
+  for (Family* f : {&files, &msgs, &rcpts, &size, &oldest, &bad})
+    f->MoveTo(&res.families);
 
   cache_.EndScrape(true);  // invalidates key ids: tables are rendered above
 
@@ -293,11 +295,11 @@ CollectResult PostfixQshapeModule::Collect(const CollectRequest& req) {
 
 std::string PostfixQshapeModule::Debug() const {
   std::ostringstream d;
-  d << "queue_directory: " << cfg_.queue_directory << "\nqueues:";
+  d << "queue_directory: " << queue_directory_ << "\nqueues:";
   for (const auto& q : cfg_.queues) d << " " << q;
-  d << "\nbuckets: minutes=" << Num(cfg_.buckets.minutes)
-    << " count=" << cfg_.buckets.count
-    << " linear=" << (cfg_.buckets.linear ? "true" : "false") << " headings:";
+  d << "\nbuckets: minutes=" << Num(buckets_.minutes)
+    << " count=" << buckets_.count
+    << " linear=" << (buckets_.linear ? "true" : "false") << " headings:";
   for (const auto& h : headings_) d << " " << h;
   d << "\nmax_domains: " << cfg_.max_domains
     << "\nsender_domains: " << (cfg_.sender_domains ? "true" : "false")

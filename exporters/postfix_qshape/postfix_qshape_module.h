@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,13 +16,18 @@
 
 namespace postfix_qshape {
 
+// The module's keys; declared (with defaults and docs) in ConfigMap() in
+// postfix_qshape_module.cc.
 struct Config {
-  std::string queue_directory;
+  std::optional<std::string> queue_directory;  // empty: from postconf
   std::vector<std::string> queues;
-  BucketSpec buckets;
-  size_t max_domains = 50;  // 0: unlimited
-  bool sender_domains = true;
-  bool strict_qshape = false;
+  double bucket_minutes;
+  int buckets;
+  bool linear;
+  size_t max_domains;  // 0: unlimited
+  bool sender_domains;
+  bool strict_qshape;
+  BucketSpec Buckets() const { return {bucket_minutes, buckets, linear}; }
 };
 
 // `postconf -h queue_directory`, else /var/spool/postfix.
@@ -31,6 +37,7 @@ class PostfixQshapeModule : public exporterd::Module {
  public:
   static std::unique_ptr<exporterd::Module> Create(
       const exporterd::ModuleEnv& env, exporterd::ConfigErrors& errors);
+  static std::string ConfigReference();
 
   bool HasCollect() const override { return !idle_; }
   std::string Idle() const override { return idle_reason_; }
@@ -40,9 +47,13 @@ class PostfixQshapeModule : public exporterd::Module {
   // Replaces the clock (seconds since the epoch); for tests.
   void SetClockForTest(std::function<double()> now) { now_ = std::move(now); }
   const Config& config() const { return cfg_; }
+  // The queue directory in use (configured, or found by postconf).
+  const std::string& queue_directory() const { return queue_directory_; }
 
  private:
   Config cfg_;
+  std::string queue_directory_;
+  BucketSpec buckets_;
   std::vector<std::string> headings_;
   bool idle_ = false;
   std::string idle_reason_;

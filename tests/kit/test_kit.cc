@@ -32,6 +32,15 @@ TempDir::TempDir() {
 
 TempDir::~TempDir() {
   std::error_code ec;
+  // Make everything removable again (tests chmod things to 000).
+  for (auto it = std::filesystem::recursive_directory_iterator(
+           path_, std::filesystem::directory_options::skip_permission_denied,
+           ec);
+       !ec && it != std::filesystem::recursive_directory_iterator();
+       it.increment(ec)) {
+    if (it->is_directory(ec) && !it->is_symlink(ec))
+      chmod(it->path().c_str(), 0700);
+  }
   std::filesystem::remove_all(path_, ec);
 }
 
@@ -141,6 +150,12 @@ void ExpectReadmeReference(const std::string& readme_path,
   size_t b = readme.find(end);
   ASSERT_NE(a, std::string::npos) << readme_path << " has no " << begin;
   ASSERT_NE(b, std::string::npos) << readme_path << " has no " << end;
+  if (std::getenv("UPDATE_GOLDEN") != nullptr) {
+    std::string updated =
+        readme.substr(0, a + begin.size()) + reference + readme.substr(b);
+    std::ofstream(readme_path, std::ios::binary) << updated;
+    return;
+  }
   EXPECT_EQ(readme.substr(a + begin.size(), b - a - begin.size()), reference)
       << readme_path
       << ": the config reference differs from the module's declaration";

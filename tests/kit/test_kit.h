@@ -36,10 +36,11 @@ class TempDir {
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
   const std::string& path() const { return path_; }
-  // Writes `content` to path()/name (parent directories made, mode 0700)
+  // Writes `content` to path()/name (parent directories made; mode 0700:
+  // owner-only and executable, for fake tools and ready Postfix queue files)
   // and returns the full path.
   std::string Write(const std::string& name, std::string_view content,
-                    mode_t mode = 0600) const;
+                    mode_t mode = 0700) const;
   std::string Mkdir(const std::string& name, mode_t mode = 0700) const;
 
  private:
@@ -123,7 +124,8 @@ std::unique_ptr<LoadedModule<M>> Load(const std::string& name,
 }
 
 // Checks that `readme` carries `reference` (a ConfigMap's Reference())
-// between <!-- config:begin --> and <!-- config:end -->.
+// between <!-- config:begin --> and <!-- config:end -->; with UPDATE_GOLDEN=1
+// in the environment rewrites that part of the README instead.
 void ExpectReadmeReference(const std::string& readme_path,
                            const std::string& reference);
 

@@ -186,7 +186,9 @@ class Key {
                               config_map_detail::Num(max_) + ")"
                         : "int";
     } else if constexpr (std::is_floating_point_v<V>) {
-      return "number";
+      return has_range_ ? "number (" + config_map_detail::Num(min_) + "–" +
+                              config_map_detail::Num(max_) + ")"
+                        : "number";
     } else if constexpr (std::is_same_v<V, std::chrono::milliseconds>) {
       return has_range_ ? "duration (" +
                               FormatDuration(std::chrono::milliseconds(

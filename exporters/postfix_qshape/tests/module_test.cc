@@ -19,67 +19,34 @@ using exporterd::ConfigErrors;
 using exporterd::ModuleEnv;
 using testing::CleanupFile;
 using testing::Message;
-using testing::ReadFileOrDie;
+using testing::ReadFile;
 using testing::TempDir;
 
-class CaptureLogger : public exporterd::Logger {
- public:
-  void Log(exporterd::LogLevel, std::string_view msg,
-           const exporterd::LogFields& fields) noexcept override {
-    std::string line(msg);
-    for (const auto& [k, v] : fields) line += " " + k + "=" + v;
-    lines.push_back(line);
-  }
-  std::vector<std::string> lines;
-};
+using exporterd::testing::ExpectGolden;
+using exporterd::testing::ExpectReadmeReference;
+using exporterd::testing::PromtoolCheckMetrics;
+using exporterd::testing::Serialize;
 
-struct Loaded {
-  std::unique_ptr<exporterd::Module> module;
-  ConfigErrors errors;
-  CaptureLogger logger;
-  PostfixQshapeModule* get() {
-    return static_cast<PostfixQshapeModule*>(module.get());
-  }
-};
-
-// Creates the module from the YAML body of modules.postfix_qshape.
-std::unique_ptr<Loaded> Load(const std::string& yaml, bool embedded = false) {
-  auto l = std::make_unique<Loaded>();
-  YAML::Node root = YAML::Load(yaml);
-  YAML::Node body = root["modules"]["postfix_qshape"];
-  ModuleEnv env;
-  env.name = "postfix_qshape";
-  env.config = &body;
-  env.config_file = "exporterd.yml";
-  env.key_path = "modules.postfix_qshape";
-  env.embedded_default = embedded;
-  env.logger = &l->logger;
-  l->module = PostfixQshapeModule::Create(env, l->errors);
-  return l;
+auto Load(const std::string& yaml, bool embedded = false) {
+  return exporterd::testing::Load<PostfixQshapeModule>("postfix_qshape", yaml,
+                                                       embedded);
 }
 
-CollectResult CollectNow(exporterd::Module* m) {
-  CollectRequest req;
-  req.deadline = exporterd::Clock::now() + std::chrono::seconds(30);
-  return m->Collect(req);
-}
-
-std::string Serialize(const std::vector<prometheus::MetricFamily>& families) {
-  std::ostringstream out;
-  prometheus::TextSerializer().Serialize(out, families);
-  return out.str();
+TEST(ModuleConfigTest, ReadmeCarriesTheConfigReference) {
+  ExpectReadmeReference(POSTFIX_QSHAPE_TEST_DIR "/../README.md",
+                        PostfixQshapeModule::ConfigReference());
 }
 
 TEST(ModuleConfigTest, Defaults) {
   auto l = Load("modules:\n  postfix_qshape: {queue_directory: /q}\n");
   ASSERT_TRUE(l->errors.empty()) << l->errors.ToString();
   const Config& c = l->get()->config();
-  EXPECT_EQ(c.queue_directory, "/q");
+  EXPECT_EQ(l->get()->queue_directory(), "/q");
   EXPECT_EQ(c.queues, (std::vector<std::string>{"incoming", "active",
                                                 "deferred", "hold"}));
-  EXPECT_EQ(c.buckets.minutes, 5);
-  EXPECT_EQ(c.buckets.count, 10);
-  EXPECT_FALSE(c.buckets.linear);
+  EXPECT_EQ(c.bucket_minutes, 5);
+  EXPECT_EQ(c.buckets, 10);
+  EXPECT_FALSE(c.linear);
   EXPECT_EQ(c.max_domains, 50u);
   EXPECT_TRUE(c.sender_domains);
   EXPECT_FALSE(c.strict_qshape);
@@ -89,7 +56,7 @@ TEST(ModuleConfigTest, Defaults) {
 TEST(ModuleConfigTest, DefaultQueueDirectoryFromPostconfOrFallback) {
   auto l = Load("modules:\n  postfix_qshape: {timeout: 5s}\n");
   ASSERT_TRUE(l->errors.empty()) << l->errors.ToString();
-  const std::string& dir = l->get()->config().queue_directory;
+  const std::string& dir = l->get()->queue_directory();
   ASSERT_FALSE(dir.empty());
   EXPECT_EQ(dir[0], '/');
   EXPECT_EQ(dir, DefaultQueueDirectory());
@@ -165,7 +132,7 @@ TEST(ModuleTest, EmbeddedDefaultWithoutPostfixIsIdle) {
   // Configured explicitly: a missing directory is a collection failure.
   l = Load(yaml);
   EXPECT_TRUE(l->get()->HasCollect());
-  CollectResult r = CollectNow(l->module.get());
+  CollectResult r = l->Collect();
   EXPECT_FALSE(r.ok);
   EXPECT_EQ(r.error, "cannot read " + t.path() +
                          "/none/incoming: No such file or directory");
@@ -185,7 +152,7 @@ TEST(ModuleTest, EmbeddedDefaultWithoutPostfixIsIdle) {
       "modules:\n  postfix_qshape: {queue_directory: " + t.path() + "/spool}\n",
       true);
   EXPECT_TRUE(l->get()->HasCollect());
-  EXPECT_TRUE(CollectNow(l->module.get()).ok);
+  EXPECT_TRUE(l->Collect().ok);
 }
 
 TEST(ModuleTest, DeadlineExceeded) {
@@ -216,8 +183,7 @@ Message At(double age_seconds, std::string sender,
 // A small queue tree with real and built files in every queue.
 void BuildGoldenTree(const TempDir& t) {
   auto fixture = [](const std::string& name) {
-    return ReadFileOrDie(std::string(POSTFIX_QSHAPE_TEST_DIR) + "/fixtures/" +
-                         name);
+    return ReadFile(std::string(POSTFIX_QSHAPE_TEST_DIR) + "/fixtures/" + name);
   };
   t.Mkdir("spool/active");
   t.Write("spool/incoming/I00000001",
@@ -257,17 +223,11 @@ TEST(ModuleTest, GoldenExposition) {
            "maildrop, corrupt]\n    max_domains: 3\n");
   ASSERT_TRUE(l->errors.empty()) << l->errors.ToString();
   l->get()->SetClockForTest([] { return kGoldenNow; });
-  CollectResult r = CollectNow(l->module.get());
+  CollectResult r = l->Collect();
   ASSERT_TRUE(r.ok) << r.error;
   std::string got = Serialize(r.families);
-  const std::string golden =
-      std::string(POSTFIX_QSHAPE_TEST_DIR) + "/golden/postfix_qshape.prom";
-  if (std::getenv("UPDATE_GOLDEN")) {
-    std::ofstream(golden, std::ios::binary) << got;
-    GTEST_SKIP() << "wrote " << golden;
-  }
-  EXPECT_EQ(got, ReadFileOrDie(golden))
-      << "rerun with UPDATE_GOLDEN=1 to accept";
+  ExpectGolden(POSTFIX_QSHAPE_TEST_DIR "/golden/postfix_qshape.prom", got);
+  EXPECT_EQ(PromtoolCheckMetrics(got), "");
   std::string debug = l->module->Debug();
   EXPECT_NE(debug.find("deferred: directories=6"), std::string::npos) << debug;
 }
@@ -282,7 +242,7 @@ TEST(ModuleTest, SendersOptionalAndLinearBuckets) {
            "    max_domains: 0\n");
   ASSERT_TRUE(l->errors.empty()) << l->errors.ToString();
   l->get()->SetClockForTest([] { return kGoldenNow; });
-  CollectResult r = CollectNow(l->module.get());
+  CollectResult r = l->Collect();
   ASSERT_TRUE(r.ok) << r.error;
   std::string got = Serialize(r.families);
   EXPECT_EQ(got.find("postfix_qshape_senders"), std::string::npos);
@@ -310,7 +270,7 @@ TEST(ModuleTest, StrictModeReproducesQshapeQuirks) {
            "/spool\n    queues: [maildrop]\n"
            "    strict_qshape: true\n");
   l->get()->SetClockForTest([] { return kGoldenNow; });
-  CollectResult r = CollectNow(l->module.get());
+  CollectResult r = l->Collect();
   ASSERT_TRUE(r.ok) << r.error;
   std::string got = Serialize(r.families);
   // qshape -s maildrop: one MAILER-DAEMON in the last bucket; no recipients.

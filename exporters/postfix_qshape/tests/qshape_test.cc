@@ -2,9 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include <set>
-
 #include <random>
+#include <set>
 
 namespace postfix_qshape {
 namespace {

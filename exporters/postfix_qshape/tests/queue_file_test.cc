@@ -14,12 +14,11 @@ namespace {
 using testing::CleanupFile;
 using testing::MaildropFile;
 using testing::Message;
-using testing::ReadFileOrDie;
+using testing::ReadFile;
 using testing::Rec;
 
 std::string Fixture(const std::string& name) {
-  return ReadFileOrDie(std::string(POSTFIX_QSHAPE_TEST_DIR) + "/fixtures/" +
-                       name);
+  return ReadFile(std::string(POSTFIX_QSHAPE_TEST_DIR) + "/fixtures/" + name);
 }
 
 QueueEnvelope Parse(std::string_view bytes, bool strict = false,

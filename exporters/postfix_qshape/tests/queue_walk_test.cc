@@ -341,7 +341,7 @@ TEST(QueueWalkTest, CacheReusesUnchangedFilesOnly) {
   // Delivery rewrites R to D in place: same size, new ctime.
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   std::string path = t.path() + "/deferred/C/C100000";
-  std::string bytes = testing::ReadFileOrDie(path);
+  std::string bytes = testing::ReadFile(path);
   size_t r = bytes.find(testing::Rec('R', "second@keep.example"));
   ASSERT_NE(r, std::string::npos);
   {
@@ -421,7 +421,7 @@ TEST(QueueWalkTest, CachedWalkEqualsFreshWalkUnderChurn) {
           break;
         }
         case 3: {  // a recipient marked done in place
-          std::string bytes = testing::ReadFileOrDie(path);
+          std::string bytes = testing::ReadFile(path);
           size_t r = bytes.find(testing::Rec('R', "x@second.example"));
           if (r == std::string::npos) break;
           std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);

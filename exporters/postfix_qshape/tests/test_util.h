@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "test_kit.h"
+
 namespace postfix_qshape::testing {
 
 // One record: type, base-128 length, data.
@@ -31,25 +33,8 @@ std::string CleanupFile(const Message& m);
 // postdrop's maildrop layout: T A F S R... M N... X E (no C record).
 std::string MaildropFile(const Message& m);
 
-// A directory under /tmp removed with everything in it.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::string& path() const { return path_; }
-  // Creates parent directories as needed (mode 0700).
-  void Write(const std::string& rel, std::string_view bytes,
-             mode_t mode = 0700) const;
-  void Mkdir(const std::string& rel, mode_t mode = 0700) const;
-
- private:
-  std::string path_;
-};
-
-std::string ReadFileOrDie(const std::string& path);
+using exporterd::testing::ReadFile;
+using exporterd::testing::TempDir;
 
 }  // namespace postfix_qshape::testing
 
