@@ -627,6 +627,16 @@ class Transport : public std::enable_shared_from_this<Transport> {
     ++depth_;
     const int rc = snmp_sess_read2(sp_, &fds_);
     --depth_;
+    netsnmp_transport* t = closed_ ? nullptr : snmp_sess_transport(sp_);
+    if (!closed_ && (t == nullptr || t->sock < 0)) {
+      // A TCP peer hung up: net-snmp closed the fd itself. Let go of it
+      // (no second close) and fail what was pending.
+      sd_.release();
+      Reply r{ReplyKind::kRefused};
+      r.sys_errno = EPIPE;
+      FailAll(r);
+      return;
+    }
     if (rc < 0 && !closed_) {
       netsnmp_session* s = snmp_sess_session(sp_);
       const int err = s ? s->s_errno : 0;
@@ -1315,6 +1325,11 @@ class Op : public std::enable_shared_from_this<Op> {
         Finish(ErrorKind::kTimeout, session_->TimeoutText());
         return;
       case ReplyKind::kRefused:
+        if (r.sys_errno == EPIPE) {
+          Finish(ErrorKind::kRefused,
+                 "connection to " + session_->peer() + " closed by the agent");
+          return;
+        }
         Finish(ErrorKind::kRefused,
                "connection refused by " + session_->peer() +
                    (r.sys_errno ? " (" + SysError(r.sys_errno) + ")" : ""));

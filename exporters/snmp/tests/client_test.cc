@@ -4,8 +4,10 @@
 #include <signal.h>
 #include <time.h>
 
+#include <array>
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <memory>
 #include <sstream>
@@ -508,6 +510,39 @@ TEST_F(ClientTest, Tcp) {
   OpResult dead =
       Walk(V2("tcp://127.0.0.1:" + std::to_string(Snmpd::DeadPort())), kSystem);
   EXPECT_EQ(dead.error_kind, ErrorKind::kRefused) << dead.error;
+}
+
+// A TCP peer that takes the request and hangs up: net-snmp closes the fd
+// itself; the walk fails at once and nothing is closed twice.
+TEST_F(ClientTest, TcpPeerHangsUp) {
+  using boost::asio::ip::tcp;
+  tcp::acceptor acceptor(
+      io_, tcp::endpoint(boost::asio::ip::address_v4::loopback(), 0));
+  std::vector<std::shared_ptr<tcp::socket>> peers;
+  std::function<void()> accept = [&] {
+    auto sock = std::make_shared<tcp::socket>(io_);
+    acceptor.async_accept(*sock, [&, sock](boost::system::error_code ec) {
+      if (ec) return;
+      peers.push_back(sock);
+      auto buf = std::make_shared<std::array<char, 512>>();
+      sock->async_read_some(
+          boost::asio::buffer(*buf),
+          [sock, buf](boost::system::error_code, size_t) { sock->close(); });
+      accept();
+    });
+  };
+  accept();
+  SessionOptions o =
+      V2("tcp://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()));
+  o.timeout = milliseconds(2000);
+  const auto t0 = std::chrono::steady_clock::now();
+  OpResult r = Walk(o, kSystem);
+  EXPECT_EQ(r.error_kind, ErrorKind::kRefused) << r.error;
+  EXPECT_NE(r.error.find("closed by the agent"), std::string::npos) << r.error;
+  EXPECT_LT(Secs(std::chrono::steady_clock::now() - t0), 1.0);
+  acceptor.close();
+  io_.poll();
+  EXPECT_EQ(engine_->stats().sessions_open, 0u);
 }
 
 TEST_F(ClientTest, HostNameIsResolved) {
