@@ -18,6 +18,21 @@
 //   s->Walk(ParseOid("1.3.6.1.2.1.2"), [](OpResult r) { ... });
 //   s->Get({...}, [](OpResult r) { ... });   // ops on one session may overlap
 //   s->Cancel();                             // at the scrape deadline
+//
+// From a module: pick ONE core loop for all SNMP work (loops->Get(0)), post
+// each request there, and from TargetCall::OnCancel post s->Cancel() to it;
+// TargetCall::Reply() may be called from the completion (any thread).
+// Cancel sessions before the loop stops: a running operation holds its
+// session (and socket) until it completes.
+//
+// v3 notes: the engine id is discovered once per target (non-blocking probe)
+// and cached in the Engine; a v3 timeout or an unknownEngineID report forgets
+// it. Keys (Ku) are cached per (auth protocol, password). net-snmp's USM
+// user list holds one key set per (engine id, user): operations with another
+// password for the same user and engine wait until the first set is idle,
+// then the user is replaced. A wrong priv_password is a timeout (the agent
+// drops what it cannot decrypt); the error says so when the agent answered
+// discovery just before.
 #ifndef EXPORTERD_SNMP_SNMP_CLIENT_H_
 #define EXPORTERD_SNMP_SNMP_CLIENT_H_
 
