@@ -4,36 +4,12 @@
 #include <map>
 #include <utility>
 
+#include "exporterd/metrics.h"
+
 namespace ceph {
-namespace {
-
-using prometheus::ClientMetric;
+using exporterd::AddScalar;
+using exporterd::Family;
 using prometheus::MetricFamily;
-using prometheus::MetricType;
-
-MetricFamily Gauge(std::string name, std::string help) {
-  MetricFamily f;
-  f.name = std::move(name);
-  f.help = std::move(help);
-  f.type = MetricType::Gauge;
-  return f;
-}
-
-void Add(MetricFamily* f, std::vector<ClientMetric::Label> labels, double v) {
-  ClientMetric m;
-  m.label = std::move(labels);
-  m.gauge.value = v;
-  f->metric.push_back(std::move(m));
-}
-
-void AddScalar(std::vector<MetricFamily>* out, std::string name,
-               std::string help, double v) {
-  MetricFamily f = Gauge(std::move(name), std::move(help));
-  Add(&f, {}, v);
-  out->push_back(std::move(f));
-}
-
-}  // namespace
 
 std::vector<ReweightOsd> ReweightInputs(const Snapshot& s) {
   std::map<int, uint32_t> weight;
@@ -77,29 +53,29 @@ std::vector<MetricFamily> BuildFamilies(const Snapshot& s,
 
   const ReweightResult hints = ComputeHints(s, p);
 
-  MetricFamily up = Gauge("ceph_osd_up", "1 if the OSD is up (osd dump).");
-  MetricFamily in = Gauge("ceph_osd_in", "1 if the OSD is in (osd dump).");
-  MetricFamily crush = Gauge(
+  Family up = Family::Gauge("ceph_osd_up", "1 if the OSD is up (osd dump).");
+  Family in = Family::Gauge("ceph_osd_in", "1 if the OSD is in (osd dump).");
+  Family crush = Family::Gauge(
       "ceph_osd_crush_weight",
       "CRUSH weight of the OSD in its parent bucket (osd df crush_weight).");
-  MetricFamily reweight = Gauge(
+  Family reweight = Family::Gauge(
       "ceph_osd_reweight",
       "Override weight (reweight) of the OSD, 0..1; 0 is out (osd dump).");
-  MetricFamily bytes =
-      Gauge("ceph_osd_stat_bytes", "OSD capacity in bytes (statfs total).");
-  MetricFamily used = Gauge("ceph_osd_stat_bytes_used",
-                            "Raw bytes used on the OSD (statfs total - "
-                            "available).");
-  MetricFamily util = Gauge("ceph_osd_utilization_ratio",
-                            "Used / capacity of the OSD, 0..1 (OSDs with a "
-                            "capacity only).");
-  MetricFamily var = Gauge(
+  Family bytes = Family::Gauge("ceph_osd_stat_bytes",
+                               "OSD capacity in bytes (statfs total).");
+  Family used = Family::Gauge("ceph_osd_stat_bytes_used",
+                              "Raw bytes used on the OSD (statfs total - "
+                              "available).");
+  Family util = Family::Gauge("ceph_osd_utilization_ratio",
+                              "Used / capacity of the OSD, 0..1 (OSDs with a "
+                              "capacity only).");
+  Family var = Family::Gauge(
       "ceph_osd_variance_ratio",
       "OSD utilization divided by the average utilization of in OSDs (osd df "
       "var).");
-  MetricFamily pgs =
-      Gauge("ceph_osd_pgs", "PGs whose acting set holds the OSD (osd df pgs).");
-  MetricFamily suggested = Gauge(
+  Family pgs = Family::Gauge(
+      "ceph_osd_pgs", "PGs whose acting set holds the OSD (osd df pgs).");
+  Family suggested = Family::Gauge(
       "ceph_osd_reweight_suggested",
       "The reweight `ceph osd test-reweight-by-utilization <oload> "
       "<max_change> <max_osds>` would set now; the current reweight where it "
@@ -108,23 +84,23 @@ std::vector<MetricFamily> BuildFamilies(const Snapshot& s,
   for (const auto& [id, row] : rows) {
     const std::string daemon =
         row.df ? row.df->name : "osd." + std::to_string(id);
-    std::vector<ClientMetric::Label> labels = {
+    exporterd::Labels labels = {
         {"ceph_daemon", daemon},
         {"device_class", row.df ? row.df->device_class : ""}};
     if (row.dump) {
-      Add(&up, labels, row.dump->up ? 1 : 0);
-      Add(&in, labels, row.dump->in ? 1 : 0);
-      Add(&reweight, labels, row.dump->weight);
+      up.Add(labels, row.dump->up ? 1 : 0);
+      in.Add(labels, row.dump->in ? 1 : 0);
+      reweight.Add(labels, row.dump->weight);
       auto it = hints.new_weights.find(id);
-      Add(&suggested, labels,
-          it == hints.new_weights.end() ? row.dump->weight
-                                        : it->second / 65536.0);
+      suggested.Add(labels, it == hints.new_weights.end()
+                                ? row.dump->weight
+                                : it->second / 65536.0);
     } else if (row.df) {
-      Add(&reweight, labels, row.df->reweight);
+      reweight.Add(labels, row.df->reweight);
     }
     if (row.df) {
-      Add(&crush, labels, row.df->crush_weight);
-      Add(&pgs, labels, static_cast<double>(row.df->pgs));
+      crush.Add(labels, row.df->crush_weight);
+      pgs.Add(labels, static_cast<double>(row.df->pgs));
     }
     uint64_t total = 0, used_bytes = 0;
     bool have_bytes = false;
@@ -138,20 +114,20 @@ std::vector<MetricFamily> BuildFamilies(const Snapshot& s,
       have_bytes = true;
     }
     if (have_bytes) {
-      Add(&bytes, labels, static_cast<double>(total));
-      Add(&used, labels, static_cast<double>(used_bytes));
+      bytes.Add(labels, static_cast<double>(total));
+      used.Add(labels, static_cast<double>(used_bytes));
       if (total > 0) {
-        Add(&util, labels,
-            static_cast<double>(used_bytes) / static_cast<double>(total));
-        if (row.df) Add(&var, labels, row.df->var);
+        util.Add(labels,
+                 static_cast<double>(used_bytes) / static_cast<double>(total));
+        if (row.df) var.Add(labels, row.df->var);
       }
     }
   }
 
   std::vector<MetricFamily> out;
-  for (MetricFamily* f :
+  for (Family* f :
        {&up, &in, &crush, &reweight, &bytes, &used, &util, &var, &pgs})
-    if (!f->metric.empty()) out.push_back(std::move(*f));
+    if (!f->empty()) f->MoveTo(&out);
 
   if (s.has_health)
     AddScalar(&out, "ceph_health_status",
@@ -183,7 +159,7 @@ std::vector<MetricFamily> BuildFamilies(const Snapshot& s,
             "OSDs, as a ratio (osd df summary dev / 100).",
             s.osd_df.dev_pct / 100.0);
 
-  if (!suggested.metric.empty()) out.push_back(std::move(suggested));
+  if (!suggested.empty()) suggested.MoveTo(&out);
   AddScalar(&out, "ceph_reweight_hints_valid",
             "1 if reweight-by-utilization would run now; 0 if Ceph would "
             "refuse (too little data per OSD, PG stats not ready).",

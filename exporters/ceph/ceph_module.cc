@@ -22,6 +22,7 @@
 
 #include "ceph_json.h"
 #include "ceph_metrics.h"
+#include "exporterd/config_map.h"
 #include "exporterd/module.h"
 #include "rados_client.h"
 #include "reweight.h"
@@ -32,12 +33,61 @@ namespace {
 using exporterd::CollectRequest;
 using exporterd::CollectResult;
 using exporterd::ConfigErrors;
+using exporterd::Key;
 using exporterd::ModuleEnv;
+
+// The module's keys. Defaults are librados' and Ceph's own, taken from the
+// structs they configure.
+const exporterd::ConfigMap<ReweightParams>& ReweightKeys() {
+  static const ReweightParams d;
+  static const exporterd::ConfigMap<ReweightParams> m{
+      Key("oload", &ReweightParams::oload, d.oload,
+          "Overload threshold in percent of the average utilization.")
+          .Range(101, 1000000),
+      Key("max_change", &ReweightParams::max_change, d.max_change,
+          "Largest reweight change per OSD and run.")
+          .Range(0.0001, 1.0),
+      Key("max_osds", &ReweightParams::max_osds, d.max_osds,
+          "Most OSDs changed per run.")
+          .Range(1, 1000000),
+      Key("no_increasing", &ReweightParams::no_increasing, d.no_increasing,
+          "Never raise a reweight (--no-increasing)."),
+  };
+  return m;
+}
+
+const exporterd::ConfigMap<RadosOptions>& RadosKeys() {
+  static const RadosOptions d;
+  auto not_empty = [](const std::string& v) {
+    return v.empty() ? "must not be empty" : "";
+  };
+  static const exporterd::ConfigMap<RadosOptions> m{
+      Key("conf_file", &RadosOptions::conf_file, d.conf_file,
+          "ceph.conf of the cluster.")
+          .Check(not_empty),
+      Key("cluster", &RadosOptions::cluster, d.cluster, "Cluster name."),
+      Key("user", &RadosOptions::user, d.user,
+          "cephx id, with or without \"client.\".")
+          .Check(not_empty),
+      Key("keyring", &RadosOptions::keyring, d.keyring,
+          "Keyring file; empty: librados' own search.")
+          .DefaultText(""),
+  };
+  return m;
+}
 
 class CephModule : public exporterd::Module {
  public:
   static std::unique_ptr<exporterd::Module> Create(const ModuleEnv& env,
                                                    ConfigErrors& errors);
+  // The rados keys sit at the top level, reweight: below.
+  static std::string ConfigReference() {
+    std::string ref = RadosKeys().Reference();
+    for (const auto& row : ReweightKeys().Rows())
+      ref += "| `reweight." + row[0] + "` | " + row[1] + " | `" + row[2] +
+             "` | " + row[3] + " |\n";
+    return ref;
+  }
   ~CephModule() override;
 
   void Start() override;
@@ -77,39 +127,15 @@ std::unique_ptr<exporterd::Module> CephModule::Create(const ModuleEnv& env,
   auto m = std::make_unique<CephModule>();
   m->logger_ = env.logger;
   exporterd::ConfigReader r = exporterd::ModuleConfigReader(env, errors);
+  exporterd::ConfigReader rw = r.Child("reweight");
+  m->params_ = ReweightKeys().Read(rw);
   RadosOptions& o = m->rados_opts_;
-  o.conf_file = r.String("conf_file", o.conf_file);
-  o.cluster = r.String("cluster", o.cluster);
-  o.user = r.String("user", o.user);
-  o.keyring = r.String("keyring", "");
+  o = RadosKeys().Read(r);
   if (o.user.rfind("client.", 0) == 0) o.user = o.user.substr(7);
-  {
-    exporterd::ConfigReader rw = r.Child("reweight");
-    ReweightParams& p = m->params_;
-    p.oload = rw.Int("oload", p.oload, 101, 1000000);
-    p.max_change = rw.Float("max_change", p.max_change);
-    p.max_osds = rw.Int("max_osds", p.max_osds, 1, 1000000);
-    p.no_increasing = rw.Bool("no_increasing", p.no_increasing);
-    if (!(p.max_change > 0 && p.max_change <= 1))
-      rw.Error("max_change", "must be greater than 0 and at most 1");
-    rw.Finish();
-  }
-  r.Finish();
-  // The core owns `timeout`; librados gets the same bound (whole seconds).
-  std::chrono::milliseconds timeout(10000);
-  if (env.config && (*env.config)["timeout"]) {
-    try {
-      if (auto d = exporterd::ParseDuration(
-              (*env.config)["timeout"].as<std::string>()))
-        timeout = *d;
-    } catch (const YAML::Exception&) {
-    }
-  }
+  // librados gets the core's timeout too (whole seconds).
   o.timeout_seconds = std::max<int>(
       1, static_cast<int>(
-             std::ceil(static_cast<double>(timeout.count()) / 1000.0)));
-  if (o.conf_file.empty()) r.Error("conf_file", "must not be empty");
-  if (o.user.empty()) r.Error("user", "must not be empty");
+             std::ceil(static_cast<double>(env.timeout.count()) / 1000.0)));
 
   if (env.embedded_default) {
     struct stat st;

@@ -1,30 +1,18 @@
 #include <gtest/gtest.h>
-#include <prometheus/text_serializer.h>
-
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
 
 #include "ceph_metrics.h"
+#include "test_kit.h"
 #include "test_util.h"
 
 namespace ceph {
 namespace {
 
-std::string Serialize(const std::vector<prometheus::MetricFamily>& f) {
-  std::ostringstream out;
-  prometheus::TextSerializer().Serialize(out, f);
-  return out.str();
-}
+using exporterd::testing::PromtoolCheckMetrics;
+using exporterd::testing::Serialize;
 
-// UPDATE_GOLDEN=1 rewrites the golden files.
 void ExpectGolden(const std::string& name, const std::string& got) {
-  const std::string path = std::string(CEPH_TEST_DIR) + "/golden/" + name;
-  if (std::getenv("UPDATE_GOLDEN")) {
-    std::ofstream(path, std::ios::binary) << got;
-    return;
-  }
-  EXPECT_EQ(got, testing::ReadFile(path)) << "golden " << path;
+  exporterd::testing::ExpectGolden(CEPH_TEST_DIR "/golden/" + name, got);
+  EXPECT_EQ(PromtoolCheckMetrics(got), "");
 }
 
 TEST(MetricsTest, GoldenWithIncreases) {

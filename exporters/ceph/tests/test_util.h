@@ -4,21 +4,14 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include "ceph_metrics.h"
+#include "test_kit.h"
 
 namespace ceph::testing {
 
-inline std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  EXPECT_TRUE(in.good()) << path;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using exporterd::testing::ReadFile;
 
 inline std::string Fixture(const std::string& name) {
   return ReadFile(std::string(CEPH_TEST_DIR) + "/fixtures/" + name);

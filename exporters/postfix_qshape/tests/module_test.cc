@@ -23,18 +23,12 @@ using testing::ReadFile;
 using testing::TempDir;
 
 using exporterd::testing::ExpectGolden;
-using exporterd::testing::ExpectReadmeReference;
 using exporterd::testing::PromtoolCheckMetrics;
 using exporterd::testing::Serialize;
 
 auto Load(const std::string& yaml, bool embedded = false) {
   return exporterd::testing::Load<PostfixQshapeModule>("postfix_qshape", yaml,
                                                        embedded);
-}
-
-TEST(ModuleConfigTest, ReadmeCarriesTheConfigReference) {
-  ExpectReadmeReference(POSTFIX_QSHAPE_TEST_DIR "/../README.md",
-                        PostfixQshapeModule::ConfigReference());
 }
 
 TEST(ModuleConfigTest, Defaults) {
