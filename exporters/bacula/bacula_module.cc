@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "catalog_reader.h"
+#include "exporterd/config_map.h"
 #include "metrics.h"
 
 namespace bacula {
@@ -18,20 +19,8 @@ using exporterd::CollectRequest;
 using exporterd::CollectResult;
 using exporterd::ConfigErrors;
 using exporterd::ConfigReader;
+using exporterd::Key;
 using exporterd::ModuleEnv;
-
-std::vector<std::regex> CompileAll(ConfigReader& r, const std::string& key,
-                                   const std::vector<std::string>& patterns) {
-  std::vector<std::regex> out;
-  for (const std::string& p : patterns) {
-    try {
-      out.emplace_back(p, std::regex::ECMAScript);
-    } catch (const std::regex_error& e) {
-      r.Error(key, "invalid regular expression \"" + p + "\": " + e.what());
-    }
-  }
-  return out;
-}
 
 // The first line of `path` (without the line end), or nullopt with `why`.
 std::optional<std::string> ReadFirstLine(const std::string& path,
@@ -50,40 +39,132 @@ std::optional<std::string> ReadFirstLine(const std::string& path,
   return line;
 }
 
-// catalog.mysql: {host, port, socket, user, password_file, database}.
-void ReadMysql(ConfigReader my, Config* c) {
-  MysqlOptions& o = c->mysql;
-  const bool has_socket = my.Has("socket");
-  if (has_socket && (my.Has("host") || my.Has("port")))
-    my.Error("socket", "set either socket or host/port, not both");
-  o.host = my.String("host", o.host);
-  o.port = static_cast<int>(my.Int("port", o.port, 1, 65535));
-  o.socket = my.String("socket", "");
-  o.user = my.String("user", o.user);
-  o.database = my.String("database", o.database);
-  c->password_file = my.String("password_file", "");
-  if (o.host.empty()) my.Error("host", "must not be empty");
-  if (has_socket && (o.socket.empty() || o.socket[0] != '/'))
-    my.Error("socket", "must be the absolute path of the server's socket");
-  if (o.user.empty()) my.Error("user", "must not be empty");
-  if (o.database.empty()) my.Error("database", "must not be empty");
-  if (my.Has("password_file")) {
-    const std::string& f = c->password_file;
-    std::string why;
-    std::optional<std::string> pw;
-    if (f.empty() || f[0] != '/') {
-      my.Error("password_file", "must be an absolute path");
-    } else if (pw = ReadFirstLine(f, &why); !pw || pw->empty()) {
-      my.Error("password_file",
-               f + " " + (pw ? "has an empty first line" : why));
-    } else {
-      o.password = std::move(*pw);
+std::string AbsolutePath(const std::string& p) {
+  return !p.empty() && p[0] == '/' ? "" : "must be an absolute path";
+}
+
+// Regexes compile (std::regex, full match on the job name).
+std::string Regexes(const std::vector<std::string>& patterns) {
+  for (const std::string& p : patterns) {
+    try {
+      std::regex re(p, std::regex::ECMAScript);
+    } catch (const std::regex_error& e) {
+      return "invalid regular expression \"" + p + "\": " + e.what();
     }
   }
-  my.Finish();
+  return "";
+}
+
+const exporterd::ConfigMap<MysqlKeys>& MysqlMap() {
+  static const MysqlOptions d;
+  auto not_empty = [](const std::string& v) {
+    return v.empty() ? "must not be empty" : "";
+  };
+  static const exporterd::ConfigMap<MysqlKeys> m(
+      {
+          Key("host", &MysqlKeys::host, d.host,
+              "Server host; localhost is the default Unix socket.")
+              .Check(not_empty),
+          Key("port", &MysqlKeys::port, d.port, "TCP port.").Range(1, 65535),
+          Key("socket", &MysqlKeys::socket, {},
+              "The server's Unix socket (absolute); instead of host/port.")
+              .Check([](const std::optional<std::string>& v) {
+                return v && !v->empty() && (*v)[0] == '/'
+                           ? ""
+                           : "must be the absolute path of the server's "
+                             "socket";
+              }),
+          Key("user", &MysqlKeys::user, d.user, "User name.").Check(not_empty),
+          Key("password_file", &MysqlKeys::password_file, {},
+              "File whose first line is the password (absolute path); "
+              "none: no password.")
+              .Check([](const std::optional<std::string>& v) {
+                return AbsolutePath(v.value_or(""));
+              }),
+          Key("database", &MysqlKeys::database, d.database, "Database name.")
+              .Check(not_empty),
+      },
+      [](ConfigReader& r, MysqlKeys* k) {
+        if (r.Has("socket") && (r.Has("host") || r.Has("port")))
+          r.Error("socket", "set either socket or host/port, not both");
+        if (!k->password_file || AbsolutePath(*k->password_file) != "") return;
+        std::string why;
+        std::optional<std::string> pw = ReadFirstLine(*k->password_file, &why);
+        if (!pw || pw->empty())
+          r.Error("password_file", *k->password_file + " " +
+                                       (pw ? "has an empty first line" : why));
+        else
+          k->password = std::move(*pw);
+      });
+  return m;
+}
+
+const exporterd::ConfigMap<CatalogKeys>& CatalogMap() {
+  static const exporterd::ConfigMap<CatalogKeys> m(
+      {
+          Key("sqlite", &CatalogKeys::sqlite, {},
+              "Path of the SQLite catalog file (absolute).")
+              .Check([](const std::optional<std::string>& v) {
+                return AbsolutePath(v.value_or("")).empty()
+                           ? ""
+                           : "must be the absolute path of the catalog file";
+              }),
+          Key("postgresql", &CatalogKeys::postgresql, {},
+              "libpq conninfo string or postgresql:// URI.")
+              .Check([](const std::optional<std::string>& v) {
+                return v && !v->empty()
+                           ? ""
+                           : "must be a libpq conninfo string or URI";
+              }),
+          exporterd::Section("mysql", &CatalogKeys::mysql, MysqlMap(),
+                             "MySQL/MariaDB (MariaDB Connector/C)."),
+      },
+      [](ConfigReader& r, CatalogKeys*) {
+        int set = r.Has("sqlite") + r.Has("postgresql") + r.Has("mysql");
+        if (set != 1)
+          r.Error("", set == 0 ? "needs one of sqlite, postgresql, mysql"
+                               : "set only one of sqlite, postgresql, mysql");
+      });
+  return m;
+}
+
+const exporterd::ConfigMap<JobKeys>& JobMap() {
+  static const exporterd::ConfigMap<JobKeys> m{
+      Key("include", &JobKeys::include, {},
+          "Job name regexes (full match) to report; empty: all.")
+          .Check(Regexes),
+      Key("exclude", &JobKeys::exclude, {},
+          "Job name regexes (full match) to leave out; wins over include.")
+          .Check(Regexes),
+  };
+  return m;
+}
+
+const exporterd::ConfigMap<Keys>& KeysMap() {
+  static const exporterd::ConfigMap<Keys> m{
+      exporterd::Section("catalog", &Keys::catalog, CatalogMap(),
+                         "The catalog: exactly one of sqlite, postgresql, "
+                         "mysql. Required unless on the embedded default."),
+      Key("lookback", &Keys::lookback,
+          std::chrono::milliseconds(std::chrono::hours(24 * 31)),
+          "Window of bacula_job_runs and of running/waiting jobs.")
+          .Range(std::chrono::milliseconds(1), exporterd::kMaxDuration),
+      exporterd::Section("jobs", &Keys::jobs, JobMap(),
+                         "Which jobs to report."),
+  };
+  return m;
+}
+
+std::vector<std::regex> CompileAll(const std::vector<std::string>& patterns) {
+  std::vector<std::regex> out;
+  for (const std::string& p : patterns)
+    out.emplace_back(p, std::regex::ECMAScript);  // checked at Read()
+  return out;
 }
 
 }  // namespace
+
+std::string BaculaModule::ConfigReference() { return KeysMap().Reference(); }
 
 std::unique_ptr<exporterd::Module> BaculaModule::Create(const ModuleEnv& env,
                                                         ConfigErrors& errors) {
@@ -92,45 +173,35 @@ std::unique_ptr<exporterd::Module> BaculaModule::Create(const ModuleEnv& env,
   m->now_ = [] { return static_cast<int64_t>(std::time(nullptr)); };
   Config& c = m->cfg_;
   ConfigReader r = exporterd::ModuleConfigReader(env, errors);
-  const bool has_catalog = r.Has("catalog");
+  const size_t errors_before = errors.list.size();
+  const Keys k = KeysMap().Read(r);
+  const bool has_catalog = k.catalog.has_value();
+  c.lookback = k.lookback;
+  c.include = k.jobs.include;
+  c.exclude = k.jobs.exclude;
+  if (errors.list.size() != errors_before) return m;
+  m->include_ = CompileAll(c.include);
+  m->exclude_ = CompileAll(c.exclude);
   if (has_catalog) {
-    ConfigReader cat = r.Child("catalog");
-    int set = 0;
-    if (cat.Has("sqlite")) {
+    const CatalogKeys& cat = *k.catalog;
+    if (cat.sqlite) {
       c.backend = "sqlite";
-      c.target = cat.String("sqlite", "");
-      if (c.target.empty() || c.target[0] != '/')
-        cat.Error("sqlite", "must be the absolute path of the catalog file");
-      ++set;
-    }
-    if (cat.Has("postgresql")) {
+      c.target = *cat.sqlite;
+    } else if (cat.postgresql) {
       c.backend = "postgresql";
-      c.target = cat.String("postgresql", "");
-      if (c.target.empty())
-        cat.Error("postgresql", "must be a libpq conninfo string or URI");
-      ++set;
-    }
-    if (cat.Has("mysql")) {
+      c.target = *cat.postgresql;
+    } else if (cat.mysql) {
+      const MysqlKeys& my = *cat.mysql;
       c.backend = "mysql";
-      ReadMysql(cat.Child("mysql"), &c);
-      ++set;
+      c.mysql.host = my.host;
+      c.mysql.port = my.port;
+      c.mysql.socket = my.socket.value_or("");
+      c.mysql.user = my.user;
+      c.mysql.database = my.database;
+      c.mysql.password = my.password;
+      c.password_file = my.password_file.value_or("");
     }
-    if (set != 1)
-      cat.Error("", set == 0 ? "needs one of sqlite, postgresql, mysql"
-                             : "set only one of sqlite, postgresql, mysql");
-    cat.Finish();
   }
-  c.lookback = r.Duration("lookback", c.lookback);
-  if (c.lookback.count() <= 0) r.Error("lookback", "must be positive");
-  if (r.Has("jobs")) {
-    ConfigReader jobs = r.Child("jobs");
-    c.include = jobs.StringList("include", {});
-    c.exclude = jobs.StringList("exclude", {});
-    m->include_ = CompileAll(jobs, "include", c.include);
-    m->exclude_ = CompileAll(jobs, "exclude", c.exclude);
-    jobs.Finish();
-  }
-  r.Finish();
   if (!has_catalog) {
     if (env.embedded_default) {
       m->logger_->Info("no Bacula catalog configured, bacula is idle");
@@ -142,7 +213,6 @@ std::unique_ptr<exporterd::Module> BaculaModule::Create(const ModuleEnv& env,
     }
     return m;
   }
-  if (!errors.empty()) return m;
   if (c.backend == "sqlite") m->catalog_ = NewSqliteCatalog(c.target);
   if (c.backend == "postgresql") m->catalog_ = NewPostgresCatalog(c.target);
   if (c.backend == "mysql") {

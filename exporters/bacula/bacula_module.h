@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <regex>
 #include <string>
 #include <vector>
@@ -18,12 +19,39 @@
 
 namespace bacula {
 
+// What the user writes (declared, with defaults and docs, in
+// bacula_module.cc).
+struct MysqlKeys {
+  std::string host;
+  int port;
+  std::optional<std::string> socket;
+  std::string user;
+  std::optional<std::string> password_file;
+  std::string database;
+  std::string password;  // read from password_file; never printed
+};
+struct CatalogKeys {
+  std::optional<std::string> sqlite;
+  std::optional<std::string> postgresql;
+  std::optional<MysqlKeys> mysql;
+};
+struct JobKeys {
+  std::vector<std::string> include;  // job name regexes (full match)
+  std::vector<std::string> exclude;
+};
+struct Keys {
+  std::optional<CatalogKeys> catalog;
+  std::chrono::milliseconds lookback;
+  JobKeys jobs;
+};
+
+// The resolved configuration.
 struct Config {
   std::string backend;  // "sqlite", "postgresql" or "mysql"; empty: none
   std::string target;   // path, conninfo, or the mysql Describe() (no password)
   MysqlOptions mysql;   // backend "mysql" (password read from password_file)
   std::string password_file;
-  std::chrono::milliseconds lookback = std::chrono::hours(24 * 31);
+  std::chrono::milliseconds lookback{0};
   std::vector<std::string> include;  // job name regexes (full match)
   std::vector<std::string> exclude;
 };
@@ -32,6 +60,7 @@ class BaculaModule : public exporterd::Module {
  public:
   static std::unique_ptr<exporterd::Module> Create(
       const exporterd::ModuleEnv& env, exporterd::ConfigErrors& errors);
+  static std::string ConfigReference();
 
   bool HasCollect() const override { return catalog_ != nullptr; }
   std::string Idle() const override {

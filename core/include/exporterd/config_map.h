@@ -51,7 +51,12 @@ class ConfigMap {
     std::vector<std::vector<std::string>> nested_rows;
   };
 
-  ConfigMap(std::initializer_list<Entry> entries) : entries_(entries) {}
+  // `check` (optional) runs after the keys are read, before unknown keys are
+  // reported: checks across keys ("set socket or host, not both"), with the
+  // reader to ask Has() and report Error().
+  ConfigMap(std::initializer_list<Entry> entries,
+            std::function<void(ConfigReader&, T*)> check = {})
+      : entries_(entries), check_(std::move(check)) {}
 
   // Reads the mapping behind `r` into a value-initialised T.
   T Read(ConfigReader& r) const {
@@ -61,6 +66,7 @@ class ConfigMap {
   }
   void ReadInto(ConfigReader& r, T* out) const {
     for (const Entry& e : entries_) e.read(r, out);
+    if (check_) check_(r, out);
     r.Finish();
   }
 
@@ -94,6 +100,7 @@ class ConfigMap {
 
  private:
   std::vector<Entry> entries_;
+  std::function<void(ConfigReader&, T*)> check_;
 };
 
 namespace config_map_detail {

@@ -5,7 +5,6 @@
 
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
-#include <prometheus/text_serializer.h>
 #include <sqlite3.h>
 
 #include <cstdlib>
@@ -20,11 +19,11 @@
 namespace bacula {
 namespace {
 
+using exporterd::testing::ReadFile;
 using testing::FileExists;
 using testing::FixturePath;
 using testing::MariaServer;
 using testing::PgServer;
-using testing::ReadFileOrDie;
 using testing::TempDir;
 
 constexpr int64_t kNow = 1700000000;
@@ -33,11 +32,7 @@ Deadline In(std::chrono::milliseconds d) {
   return std::chrono::steady_clock::now() + d;
 }
 
-std::string Serialize(const std::vector<prometheus::MetricFamily>& f) {
-  std::ostringstream out;
-  prometheus::TextSerializer().Serialize(out, f);
-  return out.str();
-}
+using exporterd::testing::Serialize;
 
 // Scrapes `catalog` at kNow with a 31d lookback; fails the test on error.
 std::string ScrapeText(Catalog& catalog) {
@@ -54,13 +49,8 @@ std::string ScrapeText(Catalog& catalog) {
 }
 
 void ExpectGolden(const std::string& got) {
-  const std::string path = FixturePath("golden/fixture.prom");
-  if (std::getenv("BACULA_UPDATE_GOLDEN") != nullptr) {
-    std::ofstream(path) << got;
-    return;
-  }
-  EXPECT_EQ(got, ReadFileOrDie(path))
-      << "rerun with BACULA_UPDATE_GOLDEN=1 to see the new output";
+  exporterd::testing::ExpectGolden(FixturePath("golden/fixture.prom"), got);
+  EXPECT_EQ(exporterd::testing::PromtoolCheckMetrics(got), "");
 }
 
 // Checks run on every backend.

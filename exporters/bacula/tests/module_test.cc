@@ -20,47 +20,16 @@ using testing::FixturePath;
 using testing::MariaServer;
 using testing::TempDir;
 
-class CaptureLogger : public exporterd::Logger {
- public:
-  void Log(exporterd::LogLevel, std::string_view msg,
-           const exporterd::LogFields&) noexcept override {
-    lines.emplace_back(msg);
-  }
-  std::vector<std::string> lines;
-};
+using exporterd::testing::PromtoolCheckMetrics;
+using exporterd::testing::Serialize;
 
-struct Loaded {
-  std::unique_ptr<exporterd::Module> module;
-  ConfigErrors errors;
-  CaptureLogger logger;
-  BaculaModule* get() { return static_cast<BaculaModule*>(module.get()); }
-};
-
-std::unique_ptr<Loaded> Load(const std::string& yaml, bool embedded = false) {
-  auto l = std::make_unique<Loaded>();
-  YAML::Node root = YAML::Load(yaml);
-  YAML::Node body = root["modules"]["bacula"];
-  ModuleEnv env;
-  env.name = "bacula";
-  env.config = body.IsDefined() && !body.IsNull() ? &body : nullptr;
-  env.config_file = "exporterd.yml";
-  env.key_path = "modules.bacula";
-  env.embedded_default = embedded;
-  env.logger = &l->logger;
-  l->module = BaculaModule::Create(env, l->errors);
-  return l;
+auto Load(const std::string& yaml, bool embedded = false) {
+  return exporterd::testing::Load<BaculaModule>("bacula", yaml, embedded);
 }
 
-CollectResult CollectWithin(exporterd::Module* m, std::chrono::milliseconds d) {
-  CollectRequest req;
-  req.deadline = exporterd::Clock::now() + d;
-  return m->Collect(req);
-}
-
-std::string Serialize(const std::vector<prometheus::MetricFamily>& f) {
-  std::ostringstream out;
-  prometheus::TextSerializer().Serialize(out, f);
-  return out.str();
+CollectResult CollectWithin(exporterd::testing::LoadedModule<BaculaModule>* l,
+                            std::chrono::milliseconds d) {
+  return l->Collect(d);
 }
 
 TEST(BaculaConfigTest, SqliteDefaults) {
@@ -200,7 +169,7 @@ TEST(BaculaConfigTest, MysqlErrors) {
     auto l = Load(c.yaml);
     EXPECT_NE(l->errors.ToString().find(c.want), std::string::npos)
         << c.yaml << " -> " << l->errors.ToString();
-    EXPECT_FALSE(l->module->HasCollect()) << c.yaml;
+    EXPECT_FALSE(l->ok()) << c.yaml;  // refused: no instance
   }
 }
 
@@ -258,10 +227,10 @@ TEST_F(BaculaCollectTest, CollectsTheGoldenExposition) {
   auto l = Load("modules:\n  bacula:\n    catalog: {sqlite: " + db_ + "}\n");
   ASSERT_TRUE(l->errors.empty()) << l->errors.ToString();
   l->get()->SetClockForTest([] { return int64_t{1700000000}; });
-  CollectResult r = CollectWithin(l->module.get(), std::chrono::seconds(10));
+  CollectResult r = CollectWithin(l.get(), std::chrono::seconds(10));
   ASSERT_TRUE(r.ok) << r.error;
-  EXPECT_EQ(Serialize(r.families),
-            testing::ReadFileOrDie(FixturePath("golden/fixture.prom")));
+  exporterd::testing::ExpectGolden(FixturePath("golden/fixture.prom"),
+                                   Serialize(r.families));
   EXPECT_NE(l->module->Debug().find("jobs=7"), std::string::npos)
       << l->module->Debug();
 }
@@ -270,7 +239,7 @@ TEST_F(BaculaCollectTest, IncludeExclude) {
   auto l = Load("modules:\n  bacula:\n    catalog: {sqlite: " + db_ +
                 "}\n    jobs: {include: ['.*Backup'], exclude: ['Db.*']}\n");
   ASSERT_TRUE(l->errors.empty()) << l->errors.ToString();
-  CollectResult r = CollectWithin(l->module.get(), std::chrono::seconds(10));
+  CollectResult r = CollectWithin(l.get(), std::chrono::seconds(10));
   ASSERT_TRUE(r.ok) << r.error;
   const std::string text = Serialize(r.families);
   EXPECT_NE(text.find("job_name=\"WebBackup\""), std::string::npos);
@@ -281,10 +250,10 @@ TEST_F(BaculaCollectTest, IncludeExclude) {
 
 TEST_F(BaculaCollectTest, RemovedCatalogIsAnError) {
   auto l = Load("modules:\n  bacula:\n    catalog: {sqlite: " + db_ + "}\n");
-  ASSERT_TRUE(CollectWithin(l->module.get(), std::chrono::seconds(5)).ok);
+  ASSERT_TRUE(CollectWithin(l.get(), std::chrono::seconds(5)).ok);
   std::filesystem::remove(db_);
   const auto t0 = exporterd::Clock::now();
-  CollectResult r = CollectWithin(l->module.get(), std::chrono::seconds(2));
+  CollectResult r = CollectWithin(l.get(), std::chrono::seconds(2));
   EXPECT_LT(exporterd::Clock::now() - t0, std::chrono::seconds(2));
   EXPECT_FALSE(r.ok);
   EXPECT_NE(r.error.find("cannot open SQLite catalog"), std::string::npos)
@@ -320,17 +289,17 @@ class BaculaMysqlCollectTest : public ::testing::Test {
   }
   MariaServer server_;
   TempDir dir_;
-  std::unique_ptr<Loaded> l_;
+  std::unique_ptr<exporterd::testing::LoadedModule<BaculaModule>> l_;
 };
 
 TEST_F(BaculaMysqlCollectTest, GoldenThenServerStopped) {
-  CollectResult r = CollectWithin(l_->module.get(), std::chrono::seconds(10));
+  CollectResult r = CollectWithin(l_.get(), std::chrono::seconds(10));
   ASSERT_TRUE(r.ok) << r.error;
-  EXPECT_EQ(Serialize(r.families),
-            testing::ReadFileOrDie(FixturePath("golden/fixture.prom")));
+  exporterd::testing::ExpectGolden(FixturePath("golden/fixture.prom"),
+                                   Serialize(r.families));
   server_.Stop();
   const auto t0 = exporterd::Clock::now();
-  r = CollectWithin(l_->module.get(), std::chrono::seconds(2));
+  r = CollectWithin(l_.get(), std::chrono::seconds(2));
   EXPECT_LT(exporterd::Clock::now() - t0, std::chrono::seconds(2));
   EXPECT_FALSE(r.ok);
   EXPECT_NE(r.error.find("mysql connect (mysql:host=127.0.0.1 port="),
@@ -343,11 +312,10 @@ TEST_F(BaculaMysqlCollectTest, GoldenThenServerStopped) {
 }
 
 TEST_F(BaculaMysqlCollectTest, HungServerAnswersWithinDeadline) {
-  ASSERT_TRUE(CollectWithin(l_->module.get(), std::chrono::seconds(10)).ok);
+  ASSERT_TRUE(CollectWithin(l_.get(), std::chrono::seconds(10)).ok);
   server_.Pause();
   const auto t0 = exporterd::Clock::now();
-  CollectResult r =
-      CollectWithin(l_->module.get(), std::chrono::milliseconds(2500));
+  CollectResult r = CollectWithin(l_.get(), std::chrono::milliseconds(2500));
   EXPECT_LT(exporterd::Clock::now() - t0, std::chrono::milliseconds(2500));
   EXPECT_FALSE(r.ok);
   EXPECT_NE(r.error.find("client timeout"), std::string::npos) << r.error;

@@ -73,25 +73,6 @@ bool FileExists(const std::string& path) {
   return std::filesystem::exists(path);
 }
 
-std::string ReadFileOrDie(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read " + path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-TempDir::TempDir() {
-  char tmpl[] = "/tmp/bacula_test.XXXXXX";
-  if (mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp failed");
-  path_ = tmpl;
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
-
 std::string BuildSqliteCatalog(const std::string& db,
                                const std::vector<std::string>& sql_files) {
   sqlite3* h = nullptr;
@@ -102,7 +83,7 @@ std::string BuildSqliteCatalog(const std::string& db,
   std::string error;
   for (const std::string& f : sql_files) {
     char* msg = nullptr;
-    if (sqlite3_exec(h, ReadFileOrDie(f).c_str(), nullptr, nullptr, &msg) !=
+    if (sqlite3_exec(h, ReadFile(f).c_str(), nullptr, nullptr, &msg) !=
         SQLITE_OK) {
       error = f + ": " + (msg ? msg : "error");
       sqlite3_free(msg);
@@ -122,7 +103,7 @@ std::string PgServer::Run(const std::string& cmd) const {
   if (std::system(full.c_str()) != 0) {
     std::string log;
     try {
-      log = ReadFileOrDie(dir_ + "/cmd.log");
+      log = ReadFile(dir_ + "/cmd.log");
     } catch (...) {
     }
     if (log.size() > 2000) log = log.substr(log.size() - 2000);
@@ -234,7 +215,7 @@ std::string MariaServer::RunLogged(const std::string& cmd) const {
   if (std::system(full.c_str()) != 0) {
     std::string log;
     try {
-      log = ReadFileOrDie(dir_ + "/cmd.log");
+      log = ReadFile(dir_ + "/cmd.log");
     } catch (...) {
     }
     if (log.size() > 2000) log = log.substr(log.size() - 2000);
@@ -358,7 +339,7 @@ std::string MariaServer::Launch(const std::string& user) {
       pid_ = -1;
       std::string log;
       try {
-        log = ReadFileOrDie(dir_ + "/server.log");
+        log = ReadFile(dir_ + "/server.log");
       } catch (...) {
       }
       if (log.size() > 2000) log = log.substr(log.size() - 2000);

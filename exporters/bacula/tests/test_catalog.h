@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "catalog.h"
+#include "test_kit.h"
 
 namespace bacula::testing {
 
@@ -21,21 +22,9 @@ std::string PgsqlSchemaPath();
 // like the PostgreSQL one).
 std::string MysqlSchemaPath();
 std::string FixturePath(const std::string& name);
-std::string ReadFileOrDie(const std::string& path);
+using exporterd::testing::ReadFile;
 bool FileExists(const std::string& path);
-
-// A directory under /tmp removed with everything in it.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using exporterd::testing::TempDir;
 
 // Runs each SQL file in order against a new SQLite database at `db`.
 // Returns an error message, or empty.
