@@ -5,7 +5,9 @@
 #define EXPORTERD_SNMP_PDU_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace exporterd::snmp {
@@ -40,6 +42,14 @@ struct Varbind {
   std::string bytes;        // kOctetString, kIpAddress (4 bytes), kOpaque
   Oid oid_value;            // kObjectId
 };
+
+// "1.3.6.1" or ".1.3.6.1" -> Oid; nullopt when malformed. Sub-identifiers
+// are 32-bit; at least one is required; at most 128 (SNMP's limit).
+std::optional<Oid> ParseOid(std::string_view text);
+// "1.3.6.1" (as snmp.yml writes OIDs).
+std::string OidToString(const Oid& oid);
+// ".1.3.6.1" (leading dot, as `snmpwalk -On` prints it).
+std::string DottedOid(const Oid& oid);
 
 }  // namespace exporterd::snmp
 

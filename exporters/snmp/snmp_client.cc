@@ -696,42 +696,6 @@ void BaseSession(netsnmp_session* s, const SessionOptions& o,
 // ---------------------------------------------------------------------------
 // Public helpers.
 
-std::optional<Oid> ParseOid(std::string_view text) {
-  if (!text.empty() && text.front() == '.') text.remove_prefix(1);
-  if (text.empty()) return std::nullopt;
-  Oid out;
-  uint64_t cur = 0;
-  bool have = false;
-  for (char c : text) {
-    if (c == '.') {
-      if (!have) return std::nullopt;
-      out.push_back(static_cast<uint32_t>(cur));
-      cur = 0;
-      have = false;
-    } else if (c >= '0' && c <= '9') {
-      cur = cur * 10 + static_cast<uint64_t>(c - '0');
-      if (cur > 0xffffffffULL) return std::nullopt;
-      have = true;
-    } else {
-      return std::nullopt;
-    }
-  }
-  if (!have) return std::nullopt;
-  out.push_back(static_cast<uint32_t>(cur));
-  if (out.size() > MAX_OID_LEN) return std::nullopt;
-  return out;
-}
-
-std::string OidToString(const Oid& o) {
-  std::string s;
-  s.reserve(o.size() * 4);
-  for (uint32_t v : o) {
-    s.push_back('.');
-    s += std::to_string(v);
-  }
-  return s;
-}
-
 std::optional<Target> ParseTarget(std::string_view text, std::string* error) {
   Target t;
   const std::string original(text);
@@ -1444,8 +1408,8 @@ class WalkOp : public Op {
       }
       if (check && CompareOid(cursor_, name) >= 0) {
         Finish(ErrorKind::kNonIncreasing,
-               "OID not increasing: " + OidToString(cursor_) +
-                   " >= " + OidToString(name) +
+               "OID not increasing: " + DottedOid(cursor_) +
+                   " >= " + DottedOid(name) +
                    " (allow_nonincreasing_oids: true accepts this agent)");
         return;
       }
@@ -1493,7 +1457,7 @@ class GetOp : public Op {
     } else if (pdu->errstat != SNMP_ERR_NOERROR) {
       std::string where;
       if (pdu->errindex > 0 && static_cast<size_t>(pdu->errindex) <= sent_)
-        where = " for " + OidToString(oids_[next_ + pdu->errindex - 1]);
+        where = " for " + DottedOid(oids_[next_ + pdu->errindex - 1]);
       Finish(ErrorKind::kAgentError, "error reported by target " +
                                          session_->peer() + ": " +
                                          ErrStatusName(pdu->errstat) + where);

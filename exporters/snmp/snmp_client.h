@@ -53,11 +53,7 @@ class io_context;
 
 namespace exporterd::snmp {
 
-// "1.3.6.1" or ".1.3.6.1" -> Oid; nullopt when malformed. Sub-identifiers
-// are 32-bit; at least one is required; at most 128.
-std::optional<Oid> ParseOid(std::string_view text);
-// ".1.3.6.1" (leading dot, as `snmpwalk -On` prints it).
-std::string OidToString(const Oid& oid);
+// ParseOid, OidToString and DottedOid are in pdu.h.
 
 // A target as snmp_exporter takes it: `[transport://]host[:port]`, transport
 // udp (default) or tcp (also udp4/udp6/tcp4/tcp6), port 161 by default, IPv6

@@ -578,39 +578,6 @@ bool IsIndexType(MetricType t) {
   }
 }
 
-std::optional<Oid> ParseOid(std::string_view s) {
-  if (!s.empty() && s[0] == '.') s.remove_prefix(1);
-  Oid out;
-  if (s.empty()) return std::nullopt;
-  size_t i = 0;
-  while (i <= s.size()) {
-    size_t start = i;
-    uint64_t v = 0;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
-      v = v * 10 + static_cast<uint64_t>(s[i] - '0');
-      if (v > UINT32_MAX) return std::nullopt;
-      ++i;
-    }
-    if (i == start) return std::nullopt;
-    out.push_back(static_cast<uint32_t>(v));
-    if (i == s.size()) break;
-    if (s[i] != '.') return std::nullopt;
-    ++i;
-    if (i == s.size()) return std::nullopt;
-  }
-  return out;
-}
-
-std::string OidToString(const Oid& oid) {
-  std::string s;
-  s.reserve(oid.size() * 4);
-  for (size_t i = 0; i < oid.size(); ++i) {
-    if (i) s.push_back('.');
-    s += std::to_string(oid[i]);
-  }
-  return s;
-}
-
 std::optional<std::chrono::nanoseconds> ParseGoDuration(std::string_view s) {
   // [-+]?([0-9]*(\.[0-9]*)?[a-z]+)+, as Go's time.ParseDuration.
   if (s.empty()) return std::nullopt;

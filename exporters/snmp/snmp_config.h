@@ -202,9 +202,7 @@ std::string ExpandEnv(
     const std::function<std::optional<std::string>(const std::string&)>& getenv,
     std::string* missing);
 
-// "1.3.6.1" (an optional leading '.') -> components; nullopt if malformed.
-std::optional<Oid> ParseOid(std::string_view s);
-std::string OidToString(const Oid& oid);
+// ParseOid and OidToString: pdu.h.
 
 // Go's time.ParseDuration (what yaml.v2 uses for time.Duration): "5s",
 // "1.5s", "1m30s", "250ms", "10us"; nullopt on anything else.

@@ -68,7 +68,7 @@ std::string Render(const Varbind& v) {
       break;
     }
     case PduType::kObjectId:
-      s << "OID:" << OidToString(v.oid_value);
+      s << "OID:" << DottedOid(v.oid_value);
       break;
     case PduType::kIpAddress:
       s << "IpAddress:";
@@ -205,7 +205,7 @@ class ClientTest : public ::testing::Test {
     ASSERT_EQ(rows.size(), r.varbinds.size()) << out;
     for (size_t i = 0; i < rows.size(); ++i) {
       const std::string ours = Render(r.varbinds[i]);
-      EXPECT_EQ(rows[i].first, OidToString(r.varbinds[i].oid)) << i;
+      EXPECT_EQ(rows[i].first, DottedOid(r.varbinds[i].oid)) << i;
       if (Volatile(rows[i].second))
         EXPECT_EQ(TypeOf(rows[i].second), TypeOf(ours)) << rows[i].first;
       else
@@ -263,7 +263,7 @@ TEST(TargetTest, OidsAndOptions) {
   EXPECT_EQ(ParseOid("1.3.4294967295"), (Oid{1, 3, 4294967295u}));
   for (const char* bad : {"", ".", "1..3", "1.3.", "1.x", "1.3.4294967296"})
     EXPECT_FALSE(ParseOid(bad)) << bad;
-  EXPECT_EQ(OidToString({1, 3, 6}), ".1.3.6");
+  EXPECT_EQ(DottedOid({1, 3, 6}), ".1.3.6");
 
   SessionOptions o;
   o.target = "127.0.0.1";
@@ -342,7 +342,7 @@ TEST_F(ClientTest, GetSplitsIntoPdusAndSkipsMissing) {
   EXPECT_EQ(r.varbinds[1].type, PduType::kTimeTicks);
   EXPECT_GT(r.varbinds[1].uint_value, 0u);
   EXPECT_EQ(r.varbinds[2].type, PduType::kObjectId);
-  EXPECT_EQ(OidToString(r.varbinds[2].oid_value), ".1.3.6.1.4.1.8072.3.2.10");
+  EXPECT_EQ(DottedOid(r.varbinds[2].oid_value), ".1.3.6.1.4.1.8072.3.2.10");
   EXPECT_EQ(r.varbinds[3].bytes, "test-lab");
 
   // v1: one OID per PDU; noSuchName skips that OID.
@@ -604,7 +604,7 @@ TEST_F(ClientTest, BigTableWalk) {
   ASSERT_TRUE(r.ok()) << r.error;
   ASSERT_EQ(r.varbinds.size(), size_t{kBigRows} * 5);
   const Varbind& last_name = r.varbinds[2 * kBigRows - 1];
-  EXPECT_EQ(OidToString(last_name.oid),
+  EXPECT_EQ(DottedOid(last_name.oid),
             "." + std::string(kBigTable) + ".1.2." + std::to_string(kBigRows));
   EXPECT_EQ(last_name.bytes, "port10000");
   EXPECT_EQ(r.varbinds[3 * kBigRows - 1].uint_value,
