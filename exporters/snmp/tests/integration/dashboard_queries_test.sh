@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# Integration: a real Prometheus (Debian package) scrapes exporterd's /snmp (the built-in if_mib,
+# embedded default config) against a real snmpd, and exporterd's /metrics. Every query of
+# exporters/snmp/dashboard.json (panels, as instant and range queries, and template variables)
+# must succeed and return data; every rule of exporters/snmp/alerts.yml must evaluate cleanly.
+#
+# usage: dashboard_queries_test.sh <exporterd binary> <module dir>     (KEEP=1 keeps the work dir)
+# Needs: prometheus, promtool, snmpd, curl, jq, ss. No root.
+set -euo pipefail
+BIN=$(realpath "$1")
+MODDIR=$(realpath "$2")
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../../../../tests/lib/common.sh" # check, free_port, wait_http, start_exporterd, prom_*
+ROOT=$(cd "$HERE/../../../.." && pwd)
+DASH=$ROOT/exporters/snmp/dashboard.json
+RULES=$ROOT/exporters/snmp/alerts.yml
+for tool in prometheus promtool curl jq ss snmpget; do
+  command -v "$tool" >/dev/null || { echo "dashboard: missing $tool (run scripts/setup.sh)"; exit 1; }
+done
+[ -x /usr/sbin/snmpd ] || { echo "dashboard: missing snmpd"; exit 1; }
+[ -f "$MODDIR/exporterd_snmp.so" ] || { echo "dashboard: $MODDIR/exporterd_snmp.so not built"; exit 1; }
+
+WORK=$(mktemp -d /tmp/exporterd-snmpdash-XXXXXX)
+PIDS=()
+cleanup() {
+  local rc=$?
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  if [ "${KEEP:-0}" = 1 ]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
+  exit "$rc"
+}
+trap cleanup EXIT
+
+check "dashboard is valid JSON with schemaVersion, uid and panels" \
+  sh -c "jq -e '.schemaVersion >= 36 and (.panels | length) > 0 and .uid != null' '$DASH' >/dev/null"
+check "every panel datasource is \${DS_PROMETHEUS}" \
+  sh -c "jq -e '[.panels[] | select(.type != \"row\") | .datasource.uid, (.targets[]?.datasource.uid)]
+                | all(. == \"\${DS_PROMETHEUS}\")' '$DASH' >/dev/null"
+check "promtool check rules" sh -c "promtool check rules '$RULES' >/dev/null"
+
+# --- a real agent ----------------------------------------------------------------------------
+SP=$(free_port)
+mkdir -p "$WORK/persist"
+cat >"$WORK/snmpd.conf" <<CONF
+[snmp] persistentDir $WORK/persist
+agentAddress udp:127.0.0.1:$SP
+rocommunity public 127.0.0.1
+sysName snmp-dashboard-test
+CONF
+/usr/sbin/snmpd -f -C -c "$WORK/snmpd.conf" -Lf "$WORK/snmpd.log" -m '' -p "$WORK/snmpd.pid" \
+  </dev/null >/dev/null 2>&1 &
+PIDS+=($!)
+for _ in $(seq 1 100); do
+  snmpget -v2c -c public -t 0.2 -r 0 "127.0.0.1:$SP" 1.3.6.1.2.1.1.3.0 >/dev/null 2>&1 && break
+  sleep 0.1
+done
+check "snmpd answers on 127.0.0.1:$SP" \
+  sh -c "snmpget -v2c -c public -t 1 -r 1 127.0.0.1:$SP 1.3.6.1.2.1.1.3.0 >/dev/null"
+
+# --- exporterd with the embedded default (snmp: {} -> built-in if_mib) -----------------------
+EP=$(free_port)
+"$BIN" --module.dir="$MODDIR" --web.listen-address="127.0.0.1:$EP" 2>"$WORK/exporterd.log" &
+PIDS+=($!)
+wait_http "http://127.0.0.1:$EP/-/ready" 20 || { cat "$WORK/exporterd.log"; exit 1; }
+curl -s "http://127.0.0.1:$EP/snmp?target=127.0.0.1:$SP&module=if_mib" >"$WORK/scrape.prom"
+# promtool's only complaints may be lint of upstream's names (camelCase, counters without _total)
+check "/snmp with the built-in if_mib passes promtool check metrics (name lint aside)" \
+  sh -c "grep -q '^ifOperStatus{' '$WORK/scrape.prom' &&
+         test -z \"\$(promtool check metrics <'$WORK/scrape.prom' 2>&1 | grep -Ev \"should be written in 'snake_case'|should have .?_total.? suffix\")\""
+
+# --- Prometheus: the /snmp job (relabelled as documented) and exporterd's /metrics -------------
+PP=$(free_port)
+cat >"$WORK/prometheus.yml" <<YML
+global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+  evaluation_interval: 1s
+rule_files:
+  - $RULES
+scrape_configs:
+  - job_name: exporterd
+    static_configs:
+      - targets: ['127.0.0.1:$EP']
+  - job_name: snmp
+    metrics_path: /snmp
+    params: {module: [if_mib]}
+    static_configs:
+      - targets: ['127.0.0.1:$SP']
+    relabel_configs:
+      - {source_labels: [__address__], target_label: __param_target}
+      - {source_labels: [__param_target], target_label: instance}
+      - {target_label: __address__, replacement: '127.0.0.1:$EP'}
+YML
+check "promtool check config" sh -c "promtool check config '$WORK/prometheus.yml' >/dev/null"
+prometheus --config.file="$WORK/prometheus.yml" --storage.tsdb.path="$WORK/data" \
+  --web.listen-address="127.0.0.1:$PP" >"$WORK/prometheus.log" 2>&1 &
+PIDS+=($!)
+wait_http "http://127.0.0.1:$PP/-/ready" 60 || { tail -20 "$WORK/prometheus.log"; exit 1; }
+API=http://127.0.0.1:$PP/api/v1
+
+ok=0
+prom_wait 'count_over_time(up{job="snmp"}[1m]) >= 8 and up{job="snmp"} == 1' 40 && ok=1
+check "Prometheus scraped /snmp 8 times, up 1" test "$ok" = 1
+[ "$ok" = 1 ] || { prom_query 'up' | head -c 600; echo; tail -20 "$WORK/exporterd.log"; }
+check "exporterd_module_up{module=\"snmp\"} is 1" \
+  test "$(prom_value 'exporterd_module_up{module="snmp"}')" = 1
+INST=$(curl -sf --get "$API/label/instance/values" --data-urlencode 'match[]=ifOperStatus' | jq -r '.data[0] // empty' || true)
+check "the instance variable offers the device (127.0.0.1:$SP)" test "$INST" = "127.0.0.1:$SP"
+
+# shellcheck disable=SC2016 # the single-quoted words are literal Grafana variables
+fill() {
+  local e=$1
+  e=${e//'${instance}'/$2}
+  e=${e//'$instance'/$2}
+  e=${e//'$__rate_interval'/10s}
+  e=${e//'$__interval'/1s}
+  e=${e//'$__range'/1m}
+  printf '%s' "$e"
+}
+run_expr() {
+  local out now
+  now=$(date +%s)
+  if [ "$1" = query ]; then
+    out=$(curl -s --get "$API/query" --data-urlencode "query=$2")
+  else
+    out=$(curl -s --get "$API/query_range" --data-urlencode "query=$2" \
+      --data-urlencode "start=$((now - 30))" --data-urlencode "end=$now" --data-urlencode "step=1")
+  fi
+  if jq -e '.status == "success" and (.data.result | length) > 0' >/dev/null 2>&1 <<<"$out"; then
+    return 0
+  fi
+  echo "  $1: $2"
+  echo "  reply: $(head -c 400 <<<"$out")"
+  return 1
+}
+# shellcheck disable=SC2016 # jq's $t
+PANEL_EXPRS='.panels[] | select(has("targets")) | .title as $t | .targets[]
+             | select(has("expr")) | [$t, (if .instant == true then "instant" else "range" end), (.expr | @base64)] | @tsv'
+nq=$(jq -r "$PANEL_EXPRS" "$DASH" | wc -l)
+check "dashboard has panel queries ($nq)" test "$nq" -gt 0
+declare -A seen
+nrun=0
+while IFS=$'\t' read -r title kind b64; do
+  raw=$(base64 -d <<<"$b64")
+  for inst in '.*' "$INST"; do
+    e=$(fill "$raw" "$inst")
+    [ -z "${seen[$e]:-}" ] || continue
+    seen[$e]=1
+    check "panel \"$title\" has no unfilled variable" test "${e//\$/}" = "$e"
+    check "panel \"$title\" returns data: $e" run_expr query "$e"
+    nrun=$((nrun + 1))
+    if [ "$kind" = range ]; then
+      check "panel \"$title\" returns data (range): $e" run_expr query_range "$e"
+      nrun=$((nrun + 1))
+    fi
+  done
+done < <(jq -r "$PANEL_EXPRS" "$DASH")
+nvar=0
+while IFS= read -r vq; do
+  [ -n "$vq" ] || continue
+  nvar=$((nvar + 1))
+  if [[ $vq =~ ^label_values\((.*),[[:space:]]*([A-Za-z_][A-Za-z0-9_]*)\)$ ]]; then
+    sel=${BASH_REMATCH[1]} lab=${BASH_REMATCH[2]}
+    check "variable $vq has values" sh -c "curl -sf --get '$API/label/$lab/values' \
+      --data-urlencode 'match[]=$sel' | jq -e '.status == \"success\" and (.data | length) > 0' >/dev/null"
+  else
+    check "variable $vq is label_values(selector, label)" false
+  fi
+done < <(jq -r '.templating.list[] | select(.type == "query") | .query.query // .query' "$DASH")
+echo "ran $nrun panel queries ($nq panel targets) and $nvar variable queries"
+
+rules=$(curl -sf "$API/rules" || true)
+check "every alert rule evaluates without error" \
+  sh -c "jq -e '[.data.groups[].rules[] | .health] | length == 7 and all(. == \"ok\")' >/dev/null" <<<"$rules"
+jq -r '.data.groups[].rules[] | select(.health != "ok") | "  \(.name): \(.lastError)"' <<<"$rules"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
