@@ -111,7 +111,8 @@ modules:
     metrics:
     - {name: loopValue, oid: 1.3.6.1.4.1.8072.9999.9999.8, type: gauge, help: loop}
   slow_walk:
-    walk_params: {timeout: 5s, retries: 3}
+    timeout: 5s
+    retries: 3
     walk: [1.3.6.1.2.1.2.2.1.2]
     metrics: []
 )";

@@ -177,7 +177,7 @@ class QueryTest : public ::testing::Test {
         "modules:\n"
         "  if_mib: {walk: [1.3.6.1.2.1.2]}\n"
         "  system: {walk: [1.3.6.1.2.1.1]}\n"
-        "  slow: {walk: [1.3.6.1.2.1.25], walk_params: {timeout: 20s}}\n";
+        "  slow: {walk: [1.3.6.1.2.1.25], timeout: 20s}\n";
     const std::string legacy =
         "legacy:\n  version: 1\n  auth: {community: secret}\n"
         "  walk: [1.3.6.1.2.1.1]\n";
