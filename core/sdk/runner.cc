@@ -340,110 +340,254 @@ int CeilMs(Clock::duration d) {
   return static_cast<int>(std::min<decltype(ms)>(ms, INT_MAX));
 }
 
+// Refuses what execve cannot pass; "" when fine.
+std::string CheckStrings(const std::vector<std::string>& argv,
+                         const RunOptions& opts) {
+  if (argv.empty() || argv[0].empty()) return "exec: empty program name";
+  for (const std::string& arg : argv) {
+    if (arg.find('\0') != std::string::npos)
+      return "exec " + argv[0] + ": argument contains a NUL byte";
+  }
+  for (const std::string& kv : opts.env) {
+    if (kv.find('\0') != std::string::npos)
+      return "exec " + argv[0] + ": environment contains a NUL byte";
+  }
+  return "";
+}
+
+// argv and the environment as posix_spawn wants them (pointing into the
+// caller's strings).
+struct ExecArgs {
+  std::vector<char*> argv;
+  std::vector<const char*> env;
+};
+
+ExecArgs MakeExecArgs(const std::vector<std::string>& argv,
+                      const RunOptions& opts) {
+  ExecArgs a;
+  a.argv.reserve(argv.size() + 1);
+  for (const std::string& arg : argv)
+    a.argv.push_back(const_cast<char*>(arg.c_str()));
+  a.argv.push_back(nullptr);
+  if (opts.env.empty()) {
+    a.env.assign(std::begin(kDefaultEnv), std::end(kDefaultEnv));
+  } else {
+    a.env.reserve(opts.env.size() + 1);
+    for (const std::string& kv : opts.env) a.env.push_back(kv.c_str());
+  }
+  a.env.push_back(nullptr);
+  return a;
+}
+
+// The child's descriptors and attributes: stdin from `in_r` (or /dev/null
+// when it is empty), stdout and stderr into the pipes, nothing else inherited
+// (closefrom(3) also catches descriptors opened without O_CLOEXEC), the
+// working directory, its own process group, no blocked signals, default
+// dispositions. Returns 0 or an errno value.
+int PrepareSpawn(const RunOptions& opts, const Fd& in_r, const Fd& out_w,
+                 const Fd& err_w, SpawnFileActions* actions, SpawnAttr* attr) {
+  sigset_t no_signals, all_signals;
+  sigemptyset(&no_signals);
+  sigfillset(&all_signals);
+  int e = actions->Init();
+  if (e == 0) {
+    e = in_r ? posix_spawn_file_actions_adddup2(actions->get(), in_r.get(),
+                                                STDIN_FILENO)
+             : posix_spawn_file_actions_addopen(actions->get(), STDIN_FILENO,
+                                                "/dev/null", O_RDONLY, 0);
+  }
+  if (e == 0) {
+    e = posix_spawn_file_actions_adddup2(actions->get(), out_w.get(),
+                                         STDOUT_FILENO);
+  }
+  if (e == 0) {
+    e = posix_spawn_file_actions_adddup2(actions->get(), err_w.get(),
+                                         STDERR_FILENO);
+  }
+  if (e == 0) {
+    e = posix_spawn_file_actions_addclosefrom_np(actions->get(),
+                                                 STDERR_FILENO + 1);
+  }
+  if (e == 0 && !opts.cwd.empty()) {
+    e = posix_spawn_file_actions_addchdir_np(actions->get(), opts.cwd.c_str());
+  }
+  if (e == 0) e = attr->Init();
+  if (e == 0) {
+    e = posix_spawnattr_setflags(attr->get(), POSIX_SPAWN_SETPGROUP |
+                                                  POSIX_SPAWN_SETSIGMASK |
+                                                  POSIX_SPAWN_SETSIGDEF);
+  }
+  if (e == 0) e = posix_spawnattr_setpgroup(attr->get(), 0);
+  if (e == 0) e = posix_spawnattr_setsigmask(attr->get(), &no_signals);
+  if (e == 0) e = posix_spawnattr_setsigdefault(attr->get(), &all_signals);
+  return e;
+}
+
+// Writes the next chunk of stdin; closes `in_w` when all is written or the
+// child stopped reading.
+void FeedStdin(const std::string& data, size_t* off, Fd* in_w,
+               SigpipeBlocker* blocker) {
+  const size_t len = std::min(kChunk, data.size() - *off);
+  ssize_t n;
+  do {
+    n = write(in_w->get(), data.data() + *off, len);
+  } while (n < 0 && errno == EINTR);
+  if (n >= 0) {
+    *off += static_cast<size_t>(n);
+    if (*off == data.size()) in_w->Reset();
+  } else if (errno == EPIPE) {
+    blocker->ConsumeOwnSigpipe();
+    in_w->Reset();
+  } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
+    in_w->Reset();
+  }
+}
+
+// How a supervised child ended.
+struct Ending {
+  int status = 0;    // from waitpid
+  int wait_err = 0;  // errno of waitid/waitpid, 0 when fine
+  int poll_err = 0;  // errno of poll, 0 when fine
+  bool timed_out = false;
+};
+
+// Runs the spawned child to its end: feeds stdin, captures stdout and
+// stderr, kills its process group at the deadline, and keeps reading for a
+// short grace after it exits (its group may still write). Reaps it.
+Ending Supervise(pid_t pid, ChildReaper* reaper, const RunOptions& opts,
+                 Clock::time_point start, Fd* in_w, Capture* out,
+                 Capture* err) {
+  // Readable once the child has terminated; without it (old kernel, seccomp)
+  // exit is polled for. A raw syscall: glibc 2.36's <sys/pidfd.h> lacks
+  // extern "C" and so cannot be linked from C++.
+#ifdef SYS_pidfd_open
+  Fd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
+#else
+  Fd pidfd;
+#endif
+  std::optional<SigpipeBlocker> sigpipe_blocker;
+  if (*in_w) sigpipe_blocker.emplace();
+  std::vector<char> scratch(kChunk);
+
+  Ending end;
+  const Clock::time_point deadline = Deadline(start, opts.timeout);
+  Clock::time_point stop_reading = Clock::time_point::max();
+  size_t in_off = 0;
+  bool exited = false;
+  int exit_poll_ms = 1;
+  auto kill_and_reap = [&] {
+    KillGroup(pid);
+    end.wait_err = Reap(pid, &end.status);
+    exited = true;
+    reaper->Release();
+  };
+  while (true) {
+    if (!exited) {
+      switch (PeekChild(pid, &end.wait_err)) {
+        case ChildState::kRunning:
+          break;
+        case ChildState::kExited:
+          // Kill what stayed in the group before reaping frees the pgid.
+          KillGroup(pid);
+          end.wait_err = Reap(pid, &end.status);
+          [[fallthrough]];
+        case ChildState::kUnknown: {
+          exited = true;
+          reaper->Release();
+          in_w->Reset();
+          const Clock::time_point now = Clock::now();
+          stop_reading = std::min(now + kExitGrace, std::max(deadline, now));
+          break;
+        }
+      }
+    }
+    if (exited && !out->fd && !err->fd) break;
+    const Clock::time_point now = Clock::now();
+    if (!exited && now >= deadline) {
+      end.timed_out = true;
+      kill_and_reap();
+      break;
+    }
+    if (exited && now >= stop_reading) break;
+
+    int timeout_ms = CeilMs((exited ? stop_reading : deadline) - now);
+    if (!exited && !pidfd) {
+      timeout_ms = std::min(timeout_ms, exit_poll_ms);
+      exit_poll_ms = std::min(exit_poll_ms * 2, kMaxExitPollMs);
+    }
+    pollfd fds[4];
+    nfds_t nfds = 0;
+    int out_i = -1, err_i = -1, in_i = -1;
+    if (out->fd) {
+      out_i = static_cast<int>(nfds);
+      fds[nfds++] = {out->fd.get(), POLLIN, 0};
+    }
+    if (err->fd) {
+      err_i = static_cast<int>(nfds);
+      fds[nfds++] = {err->fd.get(), POLLIN, 0};
+    }
+    if (*in_w) {
+      in_i = static_cast<int>(nfds);
+      fds[nfds++] = {in_w->get(), POLLOUT, 0};
+    }
+    if (pidfd && !exited) fds[nfds++] = {pidfd.get(), POLLIN, 0};
+
+    if (poll(fds, nfds, timeout_ms) < 0) {
+      if (errno == EINTR) continue;
+      end.poll_err = errno;
+      if (!exited) kill_and_reap();
+      break;
+    }
+    if (out_i >= 0 && fds[out_i].revents != 0) ReadOnce(out, scratch.data());
+    if (err_i >= 0 && fds[err_i].revents != 0) ReadOnce(err, scratch.data());
+    if (in_i >= 0 && fds[in_i].revents != 0)
+      FeedStdin(opts.stdin_data, &in_off, in_w, &*sigpipe_blocker);
+  }
+  in_w->Reset();
+  // Whatever the child (or its group) wrote before dying is still buffered.
+  Drain(out, scratch.data());
+  Drain(err, scratch.data());
+  return end;
+}
+
 }  // namespace
 
 RunResult Run(const std::vector<std::string>& argv, const RunOptions& opts) {
   RunResult r;
-  if (argv.empty() || argv[0].empty()) {
-    r.error = "exec: empty program name";
-    return r;
-  }
-  for (const std::string& arg : argv) {
-    if (arg.find('\0') != std::string::npos) {
-      r.error = "exec " + argv[0] + ": argument contains a NUL byte";
-      return r;
-    }
-  }
-  for (const std::string& kv : opts.env) {
-    if (kv.find('\0') != std::string::npos) {
-      r.error = "exec " + argv[0] + ": environment contains a NUL byte";
-      return r;
-    }
-  }
-
-  std::vector<char*> c_argv;
-  c_argv.reserve(argv.size() + 1);
-  for (const std::string& arg : argv) {
-    c_argv.push_back(const_cast<char*>(arg.c_str()));
-  }
-  c_argv.push_back(nullptr);
-  std::vector<const char*> c_env;
-  if (opts.env.empty()) {
-    c_env.assign(std::begin(kDefaultEnv), std::end(kDefaultEnv));
-  } else {
-    c_env.reserve(opts.env.size() + 1);
-    for (const std::string& kv : opts.env) c_env.push_back(kv.c_str());
-  }
-  c_env.push_back(nullptr);
-
+  r.error = CheckStrings(argv, opts);
+  if (!r.error.empty()) return r;
+  ExecArgs exec = MakeExecArgs(argv, opts);
   std::string path;
-  if (int err = ResolveProgram(argv[0], c_env, &path)) {
+  if (int err = ResolveProgram(argv[0], exec.env, &path)) {
     r.error = "exec " + argv[0] + ": " + ErrnoString(err);
     return r;
   }
 
-  // Every descriptor is O_CLOEXEC; the child gets only what the file actions
-  // dup2() onto 0, 1 and 2, and closefrom(3) catches descriptors other code
-  // in the process opened without O_CLOEXEC.
-  const bool feed_stdin = !opts.stdin_data.empty();
+  // Every descriptor is O_CLOEXEC; the child gets what PrepareSpawn() puts
+  // on 0, 1 and 2.
   Fd in_r, in_w, out_w, err_w;
-  Capture out_cap{Fd(), &r.out, opts.max_stdout, &r.stdout_truncated};
-  Capture err_cap{Fd(), &r.err, opts.max_stderr, &r.stderr_truncated};
+  Capture out{Fd(), &r.out, opts.max_stdout, &r.stdout_truncated};
+  Capture err{Fd(), &r.err, opts.max_stderr, &r.stderr_truncated};
   int e = 0;
-  if (feed_stdin) e = MakePipe(&in_r, &in_w, /*parent_reads=*/false);
-  if (e == 0) e = MakePipe(&out_cap.fd, &out_w, /*parent_reads=*/true);
-  if (e == 0) e = MakePipe(&err_cap.fd, &err_w, /*parent_reads=*/true);
+  if (!opts.stdin_data.empty())
+    e = MakePipe(&in_r, &in_w, /*parent_reads=*/false);
+  if (e == 0) e = MakePipe(&out.fd, &out_w, /*parent_reads=*/true);
+  if (e == 0) e = MakePipe(&err.fd, &err_w, /*parent_reads=*/true);
   if (e != 0) {
     r.error = "pipe: " + ErrnoString(e);
     return r;
   }
-
   SpawnFileActions actions;
   SpawnAttr attr;
-  sigset_t no_signals, all_signals;
-  sigemptyset(&no_signals);
-  sigfillset(&all_signals);
-  e = actions.Init();
-  if (e == 0) {
-    e = feed_stdin ? posix_spawn_file_actions_adddup2(actions.get(), in_r.get(),
-                                                      STDIN_FILENO)
-                   : posix_spawn_file_actions_addopen(
-                         actions.get(), STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  }
-  if (e == 0) {
-    e = posix_spawn_file_actions_adddup2(actions.get(), out_w.get(),
-                                         STDOUT_FILENO);
-  }
-  if (e == 0) {
-    e = posix_spawn_file_actions_adddup2(actions.get(), err_w.get(),
-                                         STDERR_FILENO);
-  }
-  if (e == 0) {
-    e = posix_spawn_file_actions_addclosefrom_np(actions.get(),
-                                                 STDERR_FILENO + 1);
-  }
-  if (e == 0 && !opts.cwd.empty()) {
-    e = posix_spawn_file_actions_addchdir_np(actions.get(), opts.cwd.c_str());
-  }
-  if (e == 0) e = attr.Init();
-  if (e == 0) {
-    e = posix_spawnattr_setflags(attr.get(), POSIX_SPAWN_SETPGROUP |
-                                                 POSIX_SPAWN_SETSIGMASK |
-                                                 POSIX_SPAWN_SETSIGDEF);
-  }
-  if (e == 0) e = posix_spawnattr_setpgroup(attr.get(), 0);
-  if (e == 0) e = posix_spawnattr_setsigmask(attr.get(), &no_signals);
-  if (e == 0) e = posix_spawnattr_setsigdefault(attr.get(), &all_signals);
-  if (e != 0) {
+  if ((e = PrepareSpawn(opts, in_r, out_w, err_w, &actions, &attr)) != 0) {
     r.error = "posix_spawn setup: " + ErrnoString(e);
     return r;
   }
 
-  std::vector<char> scratch(kChunk);
   const Clock::time_point start = Clock::now();
   pid_t pid = -1;
-  e = posix_spawn(&pid, path.c_str(), actions.get(), attr.get(), c_argv.data(),
-                  const_cast<char* const*>(c_env.data()));
+  e = posix_spawn(&pid, path.c_str(), actions.get(), attr.get(),
+                  exec.argv.data(), const_cast<char* const*>(exec.env.data()));
   if (e != 0) {
     // Failing file actions are reported like a failing exec; tell a bad
     // working directory apart.
@@ -463,131 +607,20 @@ RunResult Run(const std::vector<std::string>& argv, const RunOptions& opts) {
   out_w.Reset();
   err_w.Reset();
 
-  // Readable once the child has terminated; without it (old kernel, seccomp)
-  // exit is polled for. A raw syscall: glibc 2.36's <sys/pidfd.h> lacks
-  // extern "C" and so cannot be linked from C++.
-#ifdef SYS_pidfd_open
-  Fd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
-#else
-  Fd pidfd;
-#endif
-
-  std::optional<SigpipeBlocker> sigpipe_blocker;
-  if (in_w) sigpipe_blocker.emplace();
-
-  const Clock::time_point deadline = Deadline(start, opts.timeout);
-  Clock::time_point stop_reading = Clock::time_point::max();
-  size_t in_off = 0;
-  bool exited = false;
-  int status = 0;
-  int wait_err = 0;
-  int poll_err = 0;
-  int exit_poll_ms = 1;
-  while (true) {
-    if (!exited) {
-      switch (PeekChild(pid, &wait_err)) {
-        case ChildState::kRunning:
-          break;
-        case ChildState::kExited:
-          // Kill what stayed in the group before reaping frees the pgid.
-          KillGroup(pid);
-          wait_err = Reap(pid, &status);
-          [[fallthrough]];
-        case ChildState::kUnknown: {
-          exited = true;
-          reaper.Release();
-          in_w.Reset();
-          const Clock::time_point now = Clock::now();
-          stop_reading = std::min(now + kExitGrace, std::max(deadline, now));
-          break;
-        }
-      }
-    }
-    if (exited && !out_cap.fd && !err_cap.fd) break;
-    const Clock::time_point now = Clock::now();
-    if (!exited && now >= deadline) {
-      r.timed_out = true;
-      KillGroup(pid);
-      wait_err = Reap(pid, &status);
-      exited = true;
-      reaper.Release();
-      break;
-    }
-    if (exited && now >= stop_reading) break;
-
-    int timeout_ms = CeilMs((exited ? stop_reading : deadline) - now);
-    if (!exited && !pidfd) {
-      timeout_ms = std::min(timeout_ms, exit_poll_ms);
-      exit_poll_ms = std::min(exit_poll_ms * 2, kMaxExitPollMs);
-    }
-    pollfd fds[4];
-    nfds_t nfds = 0;
-    int out_i = -1, err_i = -1, in_i = -1;
-    if (out_cap.fd) {
-      out_i = static_cast<int>(nfds);
-      fds[nfds++] = {out_cap.fd.get(), POLLIN, 0};
-    }
-    if (err_cap.fd) {
-      err_i = static_cast<int>(nfds);
-      fds[nfds++] = {err_cap.fd.get(), POLLIN, 0};
-    }
-    if (in_w) {
-      in_i = static_cast<int>(nfds);
-      fds[nfds++] = {in_w.get(), POLLOUT, 0};
-    }
-    if (pidfd && !exited) fds[nfds++] = {pidfd.get(), POLLIN, 0};
-
-    if (poll(fds, nfds, timeout_ms) < 0) {
-      if (errno == EINTR) continue;
-      poll_err = errno;
-      if (!exited) {
-        KillGroup(pid);
-        wait_err = Reap(pid, &status);
-        exited = true;
-        reaper.Release();
-      }
-      break;
-    }
-    if (out_i >= 0 && fds[out_i].revents != 0) {
-      ReadOnce(&out_cap, scratch.data());
-    }
-    if (err_i >= 0 && fds[err_i].revents != 0) {
-      ReadOnce(&err_cap, scratch.data());
-    }
-    if (in_i >= 0 && fds[in_i].revents != 0) {
-      const size_t len = std::min(kChunk, opts.stdin_data.size() - in_off);
-      ssize_t n;
-      do {
-        n = write(in_w.get(), opts.stdin_data.data() + in_off, len);
-      } while (n < 0 && errno == EINTR);
-      if (n >= 0) {
-        in_off += static_cast<size_t>(n);
-        if (in_off == opts.stdin_data.size()) in_w.Reset();
-      } else if (errno == EPIPE) {
-        sigpipe_blocker->ConsumeOwnSigpipe();
-        in_w.Reset();
-      } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
-        in_w.Reset();
-      }
-    }
-  }
-  in_w.Reset();
-  // Whatever the child (or its group) wrote before dying is still buffered.
-  Drain(&out_cap, scratch.data());
-  Drain(&err_cap, scratch.data());
+  const Ending end = Supervise(pid, &reaper, opts, start, &in_w, &out, &err);
+  r.timed_out = end.timed_out;
   r.duration = std::chrono::duration_cast<std::chrono::milliseconds>(
       Clock::now() - start);
-
-  if (wait_err == 0) {
-    if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
-    if (WIFSIGNALED(status)) r.term_signal = WTERMSIG(status);
+  if (end.wait_err == 0) {
+    if (WIFEXITED(end.status)) r.exit_code = WEXITSTATUS(end.status);
+    if (WIFSIGNALED(end.status)) r.term_signal = WTERMSIG(end.status);
   }
-  if (r.timed_out) {
+  if (end.timed_out) {
     r.error = "timed out after " + FormatDuration(opts.timeout);
-  } else if (poll_err != 0) {
-    r.error = "poll: " + ErrnoString(poll_err);
-  } else if (wait_err != 0) {
-    r.error = "waitpid: " + ErrnoString(wait_err);
+  } else if (end.poll_err != 0) {
+    r.error = "poll: " + ErrnoString(end.poll_err);
+  } else if (end.wait_err != 0) {
+    r.error = "waitpid: " + ErrnoString(end.wait_err);
   }
   return r;
 }
