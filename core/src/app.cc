@@ -12,36 +12,18 @@
 
 #include "exporterd/asio.h"
 #include "exposition.h"
+#include "landing.h"
 #include "logger.h"
 
 namespace exporterd {
 
 namespace {
 
-std::string HtmlEscape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-  return out;
+HttpResponse Html(std::string body) {
+  HttpResponse r;
+  r.content_type = "text/html; charset=utf-8";
+  r.body = std::move(body);
+  return r;
 }
 
 HttpResponse Text(int status, std::string body) {
@@ -691,77 +673,48 @@ void App::Target(const std::shared_ptr<HttpExchange>& ex,
 
 HttpResponse App::Landing() {
   auto rt = Current();
-  std::string reload_error;
-  bool reload_ok;
+  LandingPage page;
+  page.version = VersionString();
   {
     std::lock_guard<std::mutex> lock(mu_);
-    reload_error = last_reload_error_;
-    reload_ok = reload_.last_successful;
+    if (!reload_.last_successful) page.reload_error = last_reload_error_;
   }
-  std::ostringstream h;
-  h << "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
-       "<title>exporterd</title>\n<style>body{font-family:sans-serif;"
-       "margin:2em}table{border-collapse:collapse}td,th{border:1px solid "
-       "#ccc;padding:4px 8px;text-align:left;vertical-align:top}"
-       ".up{color:#070}.down{color:#b00}.idle{color:#555}pre{margin:0;white-"
-       "space:pre-wrap}"
-       "</style></head><body>\n<h1>exporterd</h1>\n<p>"
-    << HtmlEscape(VersionString()) << "</p>\n<ul><li><a href=\"metrics\">"
-    << "Metrics</a></li>";
-  if (rt)
+  if (!rt) return Html(RenderLanding(page));
+  page.running = true;
+  page.config_file = rt->config.file;
+  page.skipped = rt->skipped;
+  for (const auto& [path, slot] : rt->routes)
+    page.routes.emplace_back(path, slot->name());
+  for (const auto& s : rt->slots) {
+    ModuleOutcome last = s->Last();
+    std::string routes;
     for (const auto& [path, slot] : rt->routes)
-      h << "<li><a href=\"" << HtmlEscape(path.substr(1)) << "\">"
-        << HtmlEscape(path) << "</a> (module " << HtmlEscape(slot->name())
-        << ")</li>";
-  h << "<li><a href=\"-/healthy\">Health</a></li></ul>\n";
-  if (!reload_ok)
-    h << "<p class=\"down\">Last configuration reload failed; still running "
-         "the previous one:</p><pre>"
-      << HtmlEscape(reload_error) << "</pre>\n";
-  if (rt) {
-    h << "<h2>Modules</h2>\n<p>Configuration: " << HtmlEscape(rt->config.file)
-      << "</p>\n<table><tr><th>module</th><th>status</th><th>last "
-         "error</th><th>timeout</th><th>min_interval</th><th>details</th></"
-         "tr>\n";
-    for (const auto& s : rt->slots) {
-      ModuleOutcome last = s->Last();
-      std::string routes;
-      for (const auto& [path, slot] : rt->routes)
-        if (slot == s) routes += (routes.empty() ? "" : ", ") + path;
-      std::string idle = s->instance()->Idle();
-      std::string status, cls = "idle";
-      if (!s->failure().empty()) {
-        cls = "down";
-        status = "down (failed)";
-      } else if (!idle.empty()) {
-        status = "idle: " + idle;
-      } else if (!s->has_collect()) {
-        status = routes.empty() ? "idle: nothing to collect on this host"
+      if (slot == s) routes += (routes.empty() ? "" : ", ") + path;
+    LandingModule m{s->name(),
+                    "idle",
+                    "",
+                    last.error,
+                    FormatDuration(s->timeout()),
+                    FormatDuration(s->min_interval()),
+                    s->instance()->Debug()};
+    std::string idle = s->instance()->Idle();
+    if (!s->failure().empty()) {
+      m.status_class = "down";
+      m.status = "down (failed)";
+    } else if (!idle.empty()) {
+      m.status = "idle: " + idle;
+    } else if (!s->has_collect()) {
+      m.status = routes.empty() ? "idle: nothing to collect on this host"
                                 : "idle: answers " + routes + " on request";
-      } else if (!s->Collected()) {
-        status = "not yet collected";
-      } else {
-        cls = last.up ? "up" : "down";
-        status = last.up ? "up" : "down (" + last.reason + ")";
-      }
-      h << "<tr><td>" << HtmlEscape(s->name()) << "</td><td class=\"" << cls
-        << "\">" << HtmlEscape(status) << "</td><td>" << HtmlEscape(last.error)
-        << "</td><td>" << FormatDuration(s->timeout()) << "</td><td>"
-        << FormatDuration(s->min_interval()) << "</td><td><pre>"
-        << HtmlEscape(s->instance()->Debug()) << "</pre></td></tr>\n";
+    } else if (!s->Collected()) {
+      m.status = "not yet collected";
+    } else {
+      m.status_class = last.up ? "up" : "down";
+      m.status = last.up ? "up" : "down (" + last.reason + ")";
     }
-    h << "</table>\n";
-    if (!rt->skipped.empty()) {
-      h << "<p>In the default configuration but not installed:";
-      for (const auto& s : rt->skipped) h << " " << HtmlEscape(s);
-      h << "</p>\n";
-    }
+    page.modules.push_back(std::move(m));
   }
-  h << "</body></html>\n";
-  HttpResponse r;
-  r.content_type = "text/html; charset=utf-8";
-  r.body = h.str();
-  return r;
+  return Html(RenderLanding(page));
 }
 
 namespace {
