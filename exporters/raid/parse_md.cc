@@ -3,15 +3,13 @@
 #include <algorithm>
 #include <string_view>
 
+#include "exporterd/metrics.h"
 #include "text_util.h"
 
 namespace exporterd::raid {
 namespace {
 
 namespace t = text;
-using prometheus::ClientMetric;
-using prometheus::MetricFamily;
-using prometheus::MetricType;
 
 struct Member {
   std::string name;
@@ -132,21 +130,6 @@ std::string ArrayState(const Array& a) {
   return s;
 }
 
-MetricFamily Gauge(std::string name, std::string help) {
-  MetricFamily f;
-  f.name = std::move(name);
-  f.help = std::move(help);
-  f.type = MetricType::Gauge;
-  return f;
-}
-
-void Add(MetricFamily& f, std::vector<ClientMetric::Label> labels, double v) {
-  ClientMetric m;
-  m.label = std::move(labels);
-  m.gauge.value = v;
-  f.metric.push_back(std::move(m));
-}
-
 }  // namespace
 
 ParseResult ParseMd(const ToolOutputs& outputs) {
@@ -230,27 +213,27 @@ ParseResult ParseMd(const ToolOutputs& outputs) {
   std::sort(arrays.begin(), arrays.end(),
             [](const Array& x, const Array& y) { return x.name < y.name; });
 
-  MetricFamily blocks =
-      Gauge("node_md_blocks", "Total number of blocks on device.");
-  MetricFamily synced =
-      Gauge("node_md_blocks_synced", "Number of blocks synced on device.");
-  MetricFamily disks =
-      Gauge("node_md_disks", "Number of active/failed/spare disks of device.");
-  MetricFamily required =
-      Gauge("node_md_disks_required", "Total number of disks of device.");
-  MetricFamily state =
-      Gauge("node_md_state", "Indicates the state of md-device.");
+  Family blocks =
+      Family::Gauge("node_md_blocks", "Total number of blocks on device.");
+  Family synced = Family::Gauge("node_md_blocks_synced",
+                                "Number of blocks synced on device.");
+  Family disks = Family::Gauge(
+      "node_md_disks", "Number of active/failed/spare disks of device.");
+  Family required = Family::Gauge("node_md_disks_required",
+                                  "Total number of disks of device.");
+  Family state =
+      Family::Gauge("node_md_state", "Indicates the state of md-device.");
   Report& rep = res.report;
   for (const Array& a : arrays) {
-    Add(blocks, {{"device", a.name}}, a.blocks);
-    Add(synced, {{"device", a.name}}, a.blocks_synced);
-    Add(disks, {{"device", a.name}, {"state", "active"}},
-        static_cast<double>(a.active));
-    Add(disks, {{"device", a.name}, {"state", "failed"}},
-        static_cast<double>(a.failed));
-    Add(disks, {{"device", a.name}, {"state", "spare"}},
-        static_cast<double>(a.spare));
-    Add(required, {{"device", a.name}}, static_cast<double>(a.total));
+    blocks.Add({{"device", a.name}}, a.blocks);
+    synced.Add({{"device", a.name}}, a.blocks_synced);
+    disks.Add({{"device", a.name}, {"state", "active"}},
+              static_cast<double>(a.active));
+    disks.Add({{"device", a.name}, {"state", "failed"}},
+              static_cast<double>(a.failed));
+    disks.Add({{"device", a.name}, {"state", "spare"}},
+              static_cast<double>(a.spare));
+    required.Add({{"device", a.name}}, static_cast<double>(a.total));
     std::string activity = a.action == "recovery"  ? "recovering"
                            : a.action == "resync"  ? "resync"
                            : a.action == "check"   ? "check"
@@ -258,7 +241,7 @@ ParseResult ParseMd(const ToolOutputs& outputs) {
                                                    : a.state;
     for (const char* s :
          {"active", "check", "inactive", "recovering", "reshape", "resync"})
-      Add(state, {{"device", a.name}, {"state", s}}, activity == s ? 1 : 0);
+      state.Add({{"device", a.name}, {"state", s}}, activity == s ? 1 : 0);
 
     LogicalDrive ld;
     ld.controller = a.name;
@@ -279,8 +262,8 @@ ParseResult ParseMd(const ToolOutputs& outputs) {
     }
   }
   if (!arrays.empty()) {
-    for (MetricFamily* f : {&blocks, &synced, &disks, &required, &state})
-      rep.extra.push_back(std::move(*f));
+    for (Family* f : {&blocks, &synced, &disks, &required, &state})
+      f->MoveTo(&rep.extra);
   }
   return res;
 }

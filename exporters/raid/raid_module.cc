@@ -16,6 +16,7 @@
 #include <set>
 #include <sstream>
 
+#include "exporterd/config_map.h"
 #include "parse_arcconf.h"
 #include "parse_areca.h"
 #include "parse_md.h"
@@ -54,123 +55,166 @@ ToolResult Down(const std::string& tool, std::string error) {
   return r;
 }
 
-std::string Join(const std::vector<std::string>& v) {
+std::string Join(const std::vector<std::string>& v, const char* sep = " ") {
   std::string out;
-  for (const std::string& s : v) out += (out.empty() ? "" : " ") + s;
+  for (const std::string& s : v) out += (out.empty() ? "" : sep) + s;
   return out;
+}
+
+// Tool names for `tools` and `disabled_tools` (md only for the latter).
+const std::set<std::string>& KnownToolNames() {
+  static const std::set<std::string> known = [] {
+    std::set<std::string> k = {"md"};
+    for (const ToolSpec& s : KnownTools()) k.insert(s.tool);
+    return k;
+  }();
+  return known;
+}
+
+std::string KnownList() {
+  const std::set<std::string>& k = KnownToolNames();
+  return "(known: " + Join({k.begin(), k.end()}, ", ") + ")";
+}
+
+// `tools`: tool name -> an absolute path, a bare name, or an argv prefix.
+void ReadTools(ConfigReader& r, Config* c) {
+  YAML::Node tools = r.Raw("tools");
+  if (!tools.IsDefined() || tools.IsNull()) return;
+  if (!tools.IsMap()) {
+    r.Error("tools", "must be a mapping of tool name to path or argv");
+    return;
+  }
+  ConfigReader t = r.Child("tools");  // errors at tools.<name>
+  for (const auto& kv : tools) {
+    std::string name = kv.first.as<std::string>("");
+    if (!KnownToolNames().count(name) || name == "md") {
+      t.Error(name, "unknown tool " + KnownList());
+      continue;
+    }
+    std::vector<std::string> argv;
+    if (kv.second.IsScalar()) {
+      argv.push_back(kv.second.as<std::string>(""));
+    } else if (kv.second.IsSequence()) {
+      for (const auto& a : kv.second) {
+        if (!a.IsScalar()) {
+          argv.clear();
+          break;
+        }
+        argv.push_back(a.as<std::string>(""));
+      }
+    }
+    if (argv.empty() || argv[0].empty()) {
+      t.Error(name, "must be a path or a non-empty list of strings");
+      continue;
+    }
+    if (argv[0][0] != '/' && argv[0].find('/') != std::string::npos) {
+      t.Error(name, "\"" + argv[0] +
+                        "\" must be an absolute path or a bare name looked up "
+                        "in tool_dirs");
+      continue;
+    }
+    c->tools[name] = std::move(argv);
+  }
 }
 
 // `tool_dirs` (or its former name `search_path`): absolute directories,
 // duplicates dropped; the fixed default list when absent.
-std::vector<std::string> ReadToolDirs(ConfigReader& r, ConfigErrors& errors,
-                                      Logger* logger) {
+void ReadToolDirs(ConfigReader& r, Config* c) {
+  c->tool_dirs = DefaultToolDirs();
   std::string key = "tool_dirs";
   if (r.Has("search_path")) {
     if (r.Has("tool_dirs")) {
       r.Raw("search_path");
       r.Raw("tool_dirs");
       r.Error("search_path", "is the former name of tool_dirs: set only one");
-      return DefaultToolDirs();
+      return;
     }
     key = "search_path";
-    logger->Warn("raid: search_path is deprecated, use tool_dirs",
-                 {{"key", r.path() + ".search_path"}});
+    c->from_search_path = true;
   }
   YAML::Node n = r.Raw(key);
-  if (!n.IsDefined() || n.IsNull()) return DefaultToolDirs();
+  if (!n.IsDefined() || n.IsNull()) return;
   if (!n.IsSequence()) {
     r.Error(key, "expected a list of absolute directories");
-    return DefaultToolDirs();
+    return;
   }
-  std::vector<std::string> dirs;
+  c->tool_dirs.clear();
   for (size_t i = 0; i < n.size(); ++i) {
     std::string at = r.path() + "." + key + "[" + std::to_string(i) + "]";
+    int line = NodeLine(n[i]);
     if (!n[i].IsScalar()) {
-      errors.Add(r.file(), NodeLine(n[i]), at, "expected a directory");
+      c->tool_dir_errors.push_back(
+          {r.file(), line, at, "expected a directory"});
       continue;
     }
     std::string dir = NormalizeToolDir(n[i].Scalar());
     if (dir.empty()) {
-      errors.Add(r.file(), NodeLine(n[i]), at,
-                 "\"" + n[i].Scalar() +
-                     "\" is not an absolute directory (tools are never "
-                     "looked up relative to the working directory or in "
-                     "PATH)");
+      c->tool_dir_errors.push_back(
+          {r.file(), line, at,
+           "\"" + n[i].Scalar() +
+               "\" is not an absolute directory (tools are never looked up "
+               "relative to the working directory or in PATH)"});
       continue;
     }
-    if (std::find(dirs.begin(), dirs.end(), dir) == dirs.end())
-      dirs.push_back(dir);
+    if (std::find(c->tool_dirs.begin(), c->tool_dirs.end(), dir) ==
+        c->tool_dirs.end())
+      c->tool_dirs.push_back(dir);
   }
-  return dirs;
+}
+
+const ConfigMap<Config>& Keys() {
+  static const ConfigMap<Config> m{
+      Custom<Config>(
+          "tools", "mapping: tool to path or argv", "",
+          "Where a tool is, or the argv prefix to run it with (below); "
+          "known: storcli, megacli, arcconf, tw_cli, areca, ssacli.",
+          ReadTools),
+      Key("mdstat_path", &Config::mdstat_path, {},
+          "File read for md. Set (even to the default), a missing file is "
+          "raid_up{tool=\"md\"} 0; by default it means no md.")
+          .DefaultText(kDefaultMdstat),
+      Key("disabled_tools", &Config::disabled_tools, {},
+          "Tools (including md) never run.")
+          .Check([](const std::vector<std::string>& tools) {
+            std::vector<std::string> unknown;
+            for (const std::string& t : tools)
+              if (!KnownToolNames().count(t))
+                unknown.push_back("\"" + t + "\"");
+            if (unknown.empty()) return std::string();
+            return (unknown.size() == 1 ? "unknown tool " : "unknown tools ") +
+                   Join(unknown, ", ") + " " + KnownList();
+          }),
+      Custom<Config>(
+          "tool_dirs", "list of absolute directories",
+          "[" + Join(DefaultToolDirs(), ", ") + "]",
+          "Where tools (and a bare-named wrapper such as sudo) are looked "
+          "for, in order; never PATH. search_path: its former name "
+          "(deprecated).",
+          ReadToolDirs),
+  };
+  return m;
 }
 
 }  // namespace
+
+std::string RaidModule::ConfigReference() { return Keys().Reference(); }
 
 std::unique_ptr<Module> RaidModule::Create(const ModuleEnv& env,
                                            ConfigErrors& errors) {
   auto m = std::make_unique<RaidModule>();
   m->logger_ = env.logger;
   m->specs_ = KnownTools();
-  std::set<std::string> known = {"md"};
-  for (const ToolSpec& s : m->specs_) known.insert(s.tool);
-  std::string known_list;
-  for (const std::string& k : known)
-    known_list += (known_list.empty() ? "" : ", ") + k;
-
   ConfigReader r = ModuleConfigReader(env, errors);
-  YAML::Node tools = r.Raw("tools");
-  if (tools.IsDefined() && !tools.IsNull()) {
-    if (!tools.IsMap()) {
-      r.Error("tools", "must be a mapping of tool name to path or argv");
-    } else {
-      for (const auto& kv : tools) {
-        std::string name = kv.first.as<std::string>("");
-        std::string key = r.path() + ".tools." + name;
-        int line = NodeLine(kv.first);
-        if (!known.count(name) || name == "md") {
-          errors.Add(r.file(), line, key,
-                     "unknown tool (known: " + known_list + ")");
-          continue;
-        }
-        std::vector<std::string> argv;
-        if (kv.second.IsScalar()) {
-          argv.push_back(kv.second.as<std::string>(""));
-        } else if (kv.second.IsSequence()) {
-          for (const auto& a : kv.second) {
-            if (!a.IsScalar()) {
-              argv.clear();
-              break;
-            }
-            argv.push_back(a.as<std::string>(""));
-          }
-        }
-        if (argv.empty() || argv[0].empty()) {
-          errors.Add(r.file(), line, key,
-                     "must be a path or a non-empty list of strings");
-          continue;
-        }
-        if (argv[0][0] != '/' && argv[0].find('/') != std::string::npos) {
-          errors.Add(r.file(), line, key,
-                     "\"" + argv[0] +
-                         "\" must be an absolute path or a bare name looked "
-                         "up in tool_dirs");
-          continue;
-        }
-        m->configured_[name] = std::move(argv);
-      }
-    }
-  }
-  m->mdstat_explicit_ = r.Has("mdstat_path");
-  m->mdstat_path_ = r.String("mdstat_path", kDefaultMdstat);
-  for (const std::string& d : r.StringList("disabled_tools", {})) {
-    if (!known.count(d))
-      r.Error("disabled_tools",
-              "unknown tool \"" + d + "\" (known: " + known_list + ")");
-    m->disabled_.insert(d);
-  }
-  m->tool_dirs_ = ReadToolDirs(r, errors, m->logger_);
-  r.Finish();
-  for (const auto& [name, argv] : m->configured_) {
+  Config& c = m->cfg_;
+  c = Keys().Read(r);
+  for (ConfigError& e : c.tool_dir_errors) errors.list.push_back(std::move(e));
+  c.tool_dir_errors.clear();
+  if (c.from_search_path)
+    m->logger_->Warn("raid: search_path is deprecated, use tool_dirs",
+                     {{"key", r.path() + ".search_path"}});
+  m->mdstat_path_ = c.mdstat_path.value_or(kDefaultMdstat);
+  m->disabled_.insert(c.disabled_tools.begin(), c.disabled_tools.end());
+  for (const auto& [name, argv] : c.tools) {
     if (m->disabled_.count(name))
       r.Error("disabled_tools", "\"" + name + "\" is also set in tools");
   }
@@ -186,16 +230,16 @@ RaidModule::~RaidModule() {
 
 RaidModule::Resolved RaidModule::Resolve(const ToolSpec& spec) const {
   Resolved res;
-  auto cfg = configured_.find(spec.tool);
-  if (cfg == configured_.end()) {
-    std::string found = FindBinary(spec.names, tool_dirs_);
+  auto cfg = cfg_.tools.find(spec.tool);
+  if (cfg == cfg_.tools.end()) {
+    std::string found = FindBinary(spec.names, cfg_.tool_dirs);
     if (!found.empty()) res.argv = {found};  // else: not installed
     return res;
   }
   std::vector<std::string> argv = cfg->second;
   // A bare name is looked up like the defaults; a path must exist.
   if (argv[0].find('/') == std::string::npos) {
-    std::string found = FindBinary({argv[0]}, tool_dirs_);
+    std::string found = FindBinary({argv[0]}, cfg_.tool_dirs);
     if (found.empty()) {
       res.error = "configured tool \"" + argv[0] + "\" not found in tool_dirs";
       return res;
@@ -257,7 +301,7 @@ std::string RaidModule::Debug() const {
   std::ostringstream o;
   o << "mdstat_path: " << mdstat_path_ << "\n";
   o << "tool_dirs (searched in this order; PATH is not): "
-    << (tool_dirs_.empty() ? "none" : Join(tool_dirs_)) << "\n";
+    << (cfg_.tool_dirs.empty() ? "none" : Join(cfg_.tool_dirs)) << "\n";
   o << "disabled_tools: "
     << (disabled_.empty() ? "none"
                           : Join(std::vector<std::string>(disabled_.begin(),
@@ -268,7 +312,7 @@ std::string RaidModule::Debug() const {
   for (const ToolSpec& spec : specs_) {
     if (disabled_.count(spec.tool)) continue;
     Resolved tool = Resolve(spec);
-    bool configured = configured_.count(spec.tool) != 0;
+    bool configured = cfg_.tools.count(spec.tool) != 0;
     if (!tool.error.empty()) {
       o << "  " << spec.tool << ": " << tool.error << "\n";
     } else if (!tool.argv.empty()) {
@@ -291,7 +335,7 @@ std::optional<ToolResult> RaidModule::CollectMd() {
   std::ifstream in(mdstat_path_, std::ios::binary);
   if (!in) {
     // No md driver loaded: nothing to report, unless asked for.
-    if (!mdstat_explicit_) return std::nullopt;
+    if (!cfg_.mdstat_path) return std::nullopt;
     return Down("md", "cannot read " + mdstat_path_);
   }
   std::string text((std::istreambuf_iterator<char>(in)),

@@ -17,10 +17,27 @@
 
 namespace exporterd::raid {
 
+// The module's keys; declared (with defaults and docs) in Keys() in
+// raid_module.cc.
+struct Config {
+  // tools.<tool>: argv prefix; argv[0] is absolute or a bare name.
+  std::map<std::string, std::vector<std::string>> tools;
+  std::optional<std::string> mdstat_path;  // empty: /proc/mdstat, if present
+  std::vector<std::string> disabled_tools;
+  // Absolute, normalised, each once.
+  std::vector<std::string> tool_dirs;
+  // Read from search_path, tool_dirs' former name (worth a warning).
+  bool from_search_path = false;
+  // Problems with one tool_dirs entry, at that entry's line.
+  std::vector<ConfigError> tool_dir_errors;
+};
+
 class RaidModule : public Module {
  public:
   static std::unique_ptr<Module> Create(const ModuleEnv& env,
                                         ConfigErrors& errors);
+  // The configuration reference (README.md's table).
+  static std::string ConfigReference();
   ~RaidModule() override;
 
   bool HasCollect() const override { return true; }
@@ -30,8 +47,9 @@ class RaidModule : public Module {
   // Neither the daemon's environment nor the working directory.
   std::string Debug() const override;
 
+  const Config& config() const { return cfg_; }
   // Where tools are looked for, in order, without duplicates.
-  const std::vector<std::string>& tool_dirs() const { return tool_dirs_; }
+  const std::vector<std::string>& tool_dirs() const { return cfg_.tool_dirs; }
 
  private:
   struct Status {
@@ -53,12 +71,9 @@ class RaidModule : public Module {
 
   Logger* logger_ = nullptr;
   std::vector<ToolSpec> specs_;
-  // tools.<tool>: argv prefix; argv[0] is absolute or a bare name.
-  std::map<std::string, std::vector<std::string>> configured_;
+  Config cfg_;
   std::set<std::string> disabled_;
   std::string mdstat_path_;
-  bool mdstat_explicit_ = false;
-  std::vector<std::string> tool_dirs_;
 
   mutable std::mutex mu_;
   std::string workdir_;

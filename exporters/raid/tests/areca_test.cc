@@ -1,10 +1,6 @@
 #include <gtest/gtest.h>
-#include <prometheus/text_serializer.h>
 
-#include <cstdlib>
-#include <fstream>
 #include <random>
-#include <sstream>
 #include <string>
 
 #include "parse_areca.h"
@@ -13,8 +9,6 @@
 
 namespace exporterd::raid {
 namespace {
-
-using testutil::ReadFile;
 
 std::string Fixture(const std::string& name) {
   return testutil::Fixture("areca", name);

@@ -1,13 +1,13 @@
 #include <gtest/gtest.h>
-#include <prometheus/text_serializer.h>
 
 #include "raid_model.h"
+#include "test_kit.h"
 
 namespace exporterd::raid {
 namespace {
 
 std::string Text(const std::vector<ToolResult>& r) {
-  return prometheus::TextSerializer().Serialize(ToFamilies(r));
+  return exporterd::testing::Serialize(ToFamilies(r));
 }
 
 TEST(Model, SeverityOrder) {

@@ -3,63 +3,31 @@
 // what Debug() (the landing page) shows. The fake storcli64 prints real
 // captures from tests/fixtures/storcli.
 #include <gtest/gtest.h>
-#include <prometheus/text_serializer.h>
 #include <stdlib.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <filesystem>
-#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "raid_module.h"
+#include "raid_test_util.h"
 
 namespace exporterd::raid {
 namespace {
 
-namespace fs = std::filesystem;
+using exporterd::testing::ExpectReadmeReference;
+using exporterd::testing::Serialize;
+using exporterd::testing::TempDir;
 
-const std::string kFixtures = RAID_FIXTURE_DIR;
-
-class CaptureLogger : public Logger {
- public:
-  void Log(LogLevel, std::string_view msg, const LogFields&) noexcept override {
-    lines.emplace_back(msg);
-  }
-  std::vector<std::string> lines;
-};
-
-struct Loaded {
-  std::unique_ptr<Module> module;
-  ConfigErrors errors;
-  CaptureLogger logger;
-  RaidModule* get() { return static_cast<RaidModule*>(module.get()); }
-};
-
-std::unique_ptr<Loaded> Load(const std::string& yaml) {
-  auto l = std::make_unique<Loaded>();
-  YAML::Node root = YAML::Load(yaml);
-  YAML::Node body = root["modules"]["raid"];
-  ModuleEnv env;
-  env.name = "raid";
-  env.config = body.IsDefined() && !body.IsNull() ? &body : nullptr;
-  env.config_file = "exporterd.yml";
-  env.key_path = "modules.raid";
-  env.logger = &l->logger;
-  l->module = RaidModule::Create(env, l->errors);
-  return l;
+auto Load(const std::string& yaml) {
+  return exporterd::testing::Load<RaidModule>("raid", yaml);
 }
 
-std::string Scrape(Module* m) {
-  CollectRequest req;
-  req.deadline = Clock::now() + std::chrono::seconds(10);
-  CollectResult r = m->Collect(req);
+// The exposition of one collection.
+std::string Scrape(exporterd::testing::LoadedModule<RaidModule>& l) {
+  CollectResult r = l.Collect(std::chrono::seconds(10));
   EXPECT_TRUE(r.ok) << r.error;
-  std::ostringstream out;
-  prometheus::TextSerializer().Serialize(out, r.families);
-  return out.str();
+  return Serialize(r.families);
 }
 
 // Lines of `text` that contain `needle`.
@@ -83,13 +51,9 @@ int CountWords(const std::string& text, const std::string& word) {
 class RaidModuleTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "raid-mt-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    on_path_ = dir_ + "/on-path";
-    tool_dir_ = dir_ + "/tool-dir";
-    fs::create_directories(on_path_);
-    fs::create_directories(tool_dir_);
+    dir_ = tmp_.path();
+    on_path_ = tmp_.Mkdir("on-path");
+    tool_dir_ = tmp_.Mkdir("tool-dir");
     const char* p = getenv("PATH");
     had_path_ = p != nullptr;
     old_path_ = p ? p : "";
@@ -101,40 +65,27 @@ class RaidModuleTest : public ::testing::Test {
       setenv("PATH", old_path_.c_str(), 1);
     else
       unsetenv("PATH");
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
   }
 
-  // A fake storcli64 in `dir` answering both commands from real captures.
-  static void WriteStorcli(const std::string& dir) {
-    std::string path = dir + "/storcli64";
-    std::ofstream(path)
-        << "#!/bin/sh\n"
-           "case \"$1\" in\n"
-           "  /call) cat '"
-        << kFixtures
-        << "/storcli/promcommunity-cALL-show-all.json' ;;\n"
-           "  /call/eall/sall) cat '"
-        << kFixtures
-        << "/storcli/promcommunity-cALL-eALL-sALL-show-all.json' ;;\n"
-           "  *) exit 2 ;;\n"
-           "esac\n";
-    chmod(path.c_str(), 0755);
+  // A fake storcli64 in on-path/ or tool-dir/.
+  void WriteStorcli(const std::string& subdir) const {
+    tmp_.Write(subdir + "/storcli64", testutil::FakeStorcli());
   }
 
   std::string Config(const std::string& extra) const {
     return "modules:\n  raid:\n    disabled_tools: [md]\n" + extra;
   }
 
+  TempDir tmp_;
   std::string dir_, on_path_, tool_dir_, old_path_;
   bool had_path_ = false;
 };
 
 TEST_F(RaidModuleTest, ToolOnlyOnPathIsNotUsed) {
-  WriteStorcli(on_path_);
+  WriteStorcli("on-path");
   auto l = Load(Config("    tool_dirs: ['" + tool_dir_ + "']\n"));
   ASSERT_TRUE(l->errors.empty()) << l->errors.ToString();
-  std::string m = Scrape(l->module.get());
+  std::string m = Scrape(*l);
   EXPECT_EQ(m.find("raid_up{tool=\"storcli\"}"), std::string::npos) << m;
   std::string debug = l->module->Debug();
   EXPECT_EQ(debug.find(on_path_), std::string::npos) << debug;
@@ -142,12 +93,12 @@ TEST_F(RaidModuleTest, ToolOnlyOnPathIsNotUsed) {
 }
 
 TEST_F(RaidModuleTest, BareConfiguredNameIsNotLookedUpInPath) {
-  WriteStorcli(on_path_);
+  WriteStorcli("on-path");
   auto l = Load(Config("    tool_dirs: ['" + tool_dir_ +
                        "']\n"
                        "    tools: {storcli: storcli64}\n"));
   ASSERT_TRUE(l->errors.empty()) << l->errors.ToString();
-  std::string m = Scrape(l->module.get());
+  std::string m = Scrape(*l);
   EXPECT_NE(m.find("raid_up{tool=\"storcli\"} 0"), std::string::npos) << m;
   std::string debug = l->module->Debug();
   EXPECT_NE(debug.find("storcli: configured tool \"storcli64\" not found in "
@@ -157,11 +108,11 @@ TEST_F(RaidModuleTest, BareConfiguredNameIsNotLookedUpInPath) {
 }
 
 TEST_F(RaidModuleTest, ToolInToolDirsIsUsed) {
-  WriteStorcli(on_path_);
-  WriteStorcli(tool_dir_);
+  WriteStorcli("on-path");
+  WriteStorcli("tool-dir");
   auto l = Load(Config("    tool_dirs: ['" + tool_dir_ + "']\n"));
   ASSERT_TRUE(l->errors.empty()) << l->errors.ToString();
-  std::string m = Scrape(l->module.get());
+  std::string m = Scrape(*l);
   EXPECT_NE(m.find("raid_up{tool=\"storcli\"} 1"), std::string::npos) << m;
   EXPECT_NE(m.find("raid_controller_health{tool=\"storcli\",controller=\"0\"} "
                    "0"),
@@ -176,13 +127,13 @@ TEST_F(RaidModuleTest, ToolInToolDirsIsUsed) {
 }
 
 TEST_F(RaidModuleTest, DebugShowsNoEnvironmentAndEachDirectoryOnce) {
-  WriteStorcli(tool_dir_);
+  WriteStorcli("tool-dir");
   auto l = Load(Config("    tool_dirs: ['" + tool_dir_ + "', '" + tool_dir_ +
                        "/', '" + dir_ + "/./tool-dir', /usr/bin, /usr/bin]\n"));
   ASSERT_TRUE(l->errors.empty()) << l->errors.ToString();
   EXPECT_EQ(l->get()->tool_dirs(),
             (std::vector<std::string>{tool_dir_, "/usr/bin"}));
-  Scrape(l->module.get());
+  Scrape(*l);
   std::string debug = l->module->Debug();
   EXPECT_EQ(debug.find("PATH="), std::string::npos) << debug;
   if (!old_path_.empty()) {
@@ -264,12 +215,12 @@ TEST_F(RaidModuleTest, RelativeConfiguredToolPathIsAConfigError) {
 }
 
 TEST_F(RaidModuleTest, EmptyToolDirsRunsOnlyAbsoluteConfiguredTools) {
-  WriteStorcli(tool_dir_);
+  WriteStorcli("tool-dir");
   auto l = Load(Config("    tool_dirs: []\n    tools: {storcli: '" + tool_dir_ +
                        "/storcli64'}\n"));
   ASSERT_TRUE(l->errors.empty()) << l->errors.ToString();
   EXPECT_TRUE(l->get()->tool_dirs().empty());
-  std::string m = Scrape(l->module.get());
+  std::string m = Scrape(*l);
   EXPECT_NE(m.find("raid_up{tool=\"storcli\"} 1"), std::string::npos) << m;
   EXPECT_EQ(CountLines(m, "raid_up{"), 1) << m;
   EXPECT_NE(l->module->Debug().find("tool_dirs (searched in this order; PATH "
@@ -293,6 +244,59 @@ TEST_F(RaidModuleTest, SearchPathIsTheDeprecatedNameOfToolDirs) {
             std::string::npos)
       << both->errors.ToString();
   EXPECT_EQ(both->errors.list.size(), 1u) << both->errors.ToString();
+}
+
+TEST_F(RaidModuleTest, ToolsAndDisabledToolsErrors) {
+  auto l = Load(
+      "modules:\n"
+      "  raid:\n"
+      "    tools:\n"
+      "      storcli: /opt/MegaRAID/storcli/storcli64\n"
+      "      md: /sbin/mdadm\n"
+      "      megacli: []\n"
+      "    disabled_tools: [storcli, nosuch]\n");
+  std::string err = l->errors.ToString();
+  EXPECT_NE(err.find("exporterd.yml:5: modules.raid.tools.md: unknown tool "
+                     "(known: arcconf, areca, md, megacli, ssacli, storcli, "
+                     "tw_cli)"),
+            std::string::npos)
+      << err;
+  EXPECT_NE(err.find("exporterd.yml:6: modules.raid.tools.megacli: must be a "
+                     "path or a non-empty list of strings"),
+            std::string::npos)
+      << err;
+  EXPECT_NE(err.find("exporterd.yml:7: modules.raid.disabled_tools: unknown "
+                     "tool \"nosuch\" (known: arcconf, areca, md, megacli, "
+                     "ssacli, storcli, tw_cli)"),
+            std::string::npos)
+      << err;
+  EXPECT_NE(err.find("exporterd.yml:7: modules.raid.disabled_tools: "
+                     "\"storcli\" is also set in tools"),
+            std::string::npos)
+      << err;
+  EXPECT_EQ(l->errors.list.size(), 4u) << err;
+
+  auto not_a_map = Load("modules:\n  raid:\n    tools: [storcli]\n");
+  EXPECT_EQ(not_a_map->errors.ToString(),
+            "exporterd.yml:3: modules.raid.tools: must be a mapping of tool "
+            "name to path or argv\n");
+}
+
+TEST(RaidConfigTest, Defaults) {
+  auto l = Load("modules:\n  raid: {}\n");
+  ASSERT_TRUE(l->ok()) << l->errors.ToString();
+  const Config& c = l->get()->config();
+  EXPECT_TRUE(c.tools.empty());
+  EXPECT_FALSE(c.mdstat_path);
+  EXPECT_TRUE(c.disabled_tools.empty());
+  EXPECT_EQ(c.tool_dirs, DefaultToolDirs());
+  EXPECT_NE(l->module->Debug().find("mdstat_path: /proc/mdstat\n"),
+            std::string::npos);
+}
+
+TEST(RaidConfigTest, ReadmeCarriesTheConfigReference) {
+  ExpectReadmeReference(RAID_FIXTURE_DIR "/../../README.md",
+                        RaidModule::ConfigReference());
 }
 
 TEST(NormalizeToolDirTest, AbsoluteOnly) {

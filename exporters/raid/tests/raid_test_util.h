@@ -1,35 +1,47 @@
-// Helpers shared by the raid tests: fixtures, golden
-// expositions, finding report entries.
+// Helpers shared by the raid tests: fixtures, golden expositions, finding
+// report entries, a fake storcli64. The generic ones (ReadFile, TempDir,
+// Load, Serialize, ExpectGolden, PromtoolCheckMetrics) are the test kit's.
 #ifndef EXPORTERD_RAID_TESTS_RAID_TEST_UTIL_H_
 #define EXPORTERD_RAID_TESTS_RAID_TEST_UTIL_H_
 
 #include <gtest/gtest.h>
 #include <prometheus/text_serializer.h>
 
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <random>
-#include <sstream>
 #include <string>
 
 #include "raid_model.h"
+#include "test_kit.h"
 
 namespace exporterd::raid::testutil {
 
-inline std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  EXPECT_TRUE(in.good()) << "cannot open " << path;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using exporterd::testing::ReadFile;
 
 // tests/fixtures/<tool>/<name>
 inline std::string Fixture(const std::string& tool, const std::string& name) {
   return ReadFile(std::string(RAID_FIXTURE_DIR) + "/" + tool + "/" + name);
 }
 
+// A fake storcli64 (a shell script) answering both of the module's commands
+// from real captures.
+inline std::string FakeStorcli() {
+  const std::string dir = std::string(RAID_FIXTURE_DIR) + "/storcli/";
+  return "#!/bin/sh\n"
+         "case \"$1\" in\n"
+         "  /call) cat '" +
+         dir +
+         "promcommunity-cALL-show-all.json' ;;\n"
+         "  /call/eall/sall) cat '" +
+         dir +
+         "promcommunity-cALL-eALL-sALL-show-all.json' ;;\n"
+         "  *) echo \"unexpected arguments: $*\" >&2; exit 2 ;;\n"
+         "esac\n";
+}
+
+// The golden expositions are prometheus-cpp's text (16 significant digits),
+// as they always were; the daemon's (the kit's Serialize) prints the
+// shortest exact form, which differs for some ratios: 3.6% recovery is
+// 3.6 / 100 = 0.036000000000000004, golden "0.036".
 inline std::string Exposition(const std::string& tool, const ParseResult& r) {
   ToolResult t;
   t.tool = tool;
@@ -39,18 +51,14 @@ inline std::string Exposition(const std::string& tool, const ParseResult& r) {
   return prometheus::TextSerializer().Serialize(ToFamilies({t}));
 }
 
-// Compares with tests/golden/<tool>/<name>.prom; UPDATE_GOLDEN=1 rewrites.
+// Compares with tests/golden/<tool>/<name>.prom (UPDATE_GOLDEN=1
+// rewrites), and checks it with promtool.
 inline void ExpectGolden(const std::string& tool, const std::string& name,
                          const ParseResult& r) {
-  const std::string dir = std::string(RAID_GOLDEN_DIR) + "/" + tool;
-  const std::string path = dir + "/" + name + ".prom";
-  const std::string got = Exposition(tool, r);
-  if (std::getenv("UPDATE_GOLDEN") != nullptr) {
-    std::filesystem::create_directories(dir);
-    std::ofstream(path, std::ios::binary) << got;
-    return;
-  }
-  EXPECT_EQ(ReadFile(path), got) << "golden " << path;
+  const std::string text = Exposition(tool, r);
+  exporterd::testing::ExpectGolden(
+      std::string(RAID_GOLDEN_DIR) + "/" + tool + "/" + name + ".prom", text);
+  EXPECT_EQ(exporterd::testing::PromtoolCheckMetrics(text), "");
 }
 
 // Replaces every occurrence of `from` (at least one must exist) with `to`.

@@ -1,10 +1,6 @@
 #include <gtest/gtest.h>
-#include <prometheus/text_serializer.h>
 
-#include <cstdlib>
-#include <fstream>
 #include <random>
-#include <sstream>
 #include <string>
 
 #include "parse_ssacli.h"
@@ -16,7 +12,6 @@ namespace {
 
 using testutil::FindLd;
 using testutil::FindPd;
-using testutil::ReadFile;
 using testutil::ReplaceFirst;
 
 std::string Fixture(const std::string& name) {

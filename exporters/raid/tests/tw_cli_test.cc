@@ -1,10 +1,6 @@
 #include <gtest/gtest.h>
-#include <prometheus/text_serializer.h>
 
-#include <cstdlib>
-#include <fstream>
 #include <random>
-#include <sstream>
 #include <string>
 
 #include "parse_tw_cli.h"
@@ -14,7 +10,6 @@
 namespace exporterd::raid {
 namespace {
 
-using testutil::ReadFile;
 using testutil::ReplaceFirst;
 
 std::string Fixture(const std::string& name) {

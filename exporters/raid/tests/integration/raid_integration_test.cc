@@ -6,64 +6,27 @@
 #include <dirent.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <chrono>
-#include <cmath>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <memory>
 #include <string>
 #include <thread>
 
-#include "app.h"
-#include "logger.h"
+#include "raid_test_util.h"
+#include "test_kit.h"
 
 namespace exporterd {
 namespace {
 
-namespace fs = std::filesystem;
+using testing::PromtoolCheckMetrics;
+using testing::Sample;
+using testing::TestDaemon;
 
 const std::string kFixtures = RAID_FIXTURE_DIR;
 // The hanging tool sleeps this many seconds: unique enough to find it in
 // /proc afterwards.
 constexpr const char* kHangSeconds = "613";
-
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "raid-it-XXXXXX").string();
-    path_ = mkdtemp(tmpl.data()) ? tmpl : "";
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-void WriteScript(const std::string& path, const std::string& body) {
-  std::ofstream(path) << "#!/bin/sh\n" << body;
-  chmod(path.c_str(), 0755);
-}
-
-// A fake storcli64 that answers both commands from real captures.
-std::string StorcliScript() {
-  return "case \"$1\" in\n"
-         "  /call) cat '" +
-         kFixtures +
-         "/storcli/promcommunity-cALL-show-all.json' ;;\n"
-         "  /call/eall/sall) cat '" +
-         kFixtures +
-         "/storcli/promcommunity-cALL-eALL-sALL-show-all.json' ;;\n"
-         "  *) echo \"unexpected arguments: $*\" >&2; exit 2 ;;\n"
-         "esac\n";
-}
 
 // MegaCli from real captures; also records its working directory.
 std::string MegacliScript(const std::string& cwd_file) {
@@ -81,16 +44,6 @@ std::string MegacliScript(const std::string& cwd_file) {
          "/megacli/checkraid-issue32-bbustatus-get-failed.txt'; exit 34 ;;\n"
          "  *) exit 2 ;;\n"
          "esac\n";
-}
-
-double Sample(const std::string& text, const std::string& series) {
-  size_t pos = 0;
-  while ((pos = text.find(series + " ", pos)) != std::string::npos) {
-    if (pos == 0 || text[pos - 1] == '\n')
-      return std::strtod(text.c_str() + pos + series.size() + 1, nullptr);
-    pos += series.size();
-  }
-  return std::nan("");
 }
 
 // Processes whose command line is "sleep <kHangSeconds>".
@@ -115,23 +68,27 @@ int HangingSleeps() {
 class RaidIntegration : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_FALSE(dir_.path().empty());
-    bin_ = dir_.path() + "/bin";
-    decoy_ = dir_.path() + "/decoy";
-    fs::create_directories(bin_);
-    fs::create_directories(decoy_);
+    bin_ = daemon_.dir().Mkdir("bin");
+    decoy_ = daemon_.dir().Mkdir("decoy");
     // A storcli64 that reports being run, first in the daemon's PATH: the
     // module looks tools up only in tool_dirs, so it never runs.
-    decoy_ran_ = dir_.path() + "/decoy.ran";
-    WriteScript(decoy_ + "/storcli64", "touch '" + decoy_ran_ + "'\nexit 1\n");
+    decoy_ran_ = daemon_.dir().path() + "/decoy.ran";
+    daemon_.dir().Write("decoy/storcli64",
+                        "#!/bin/sh\ntouch '" + decoy_ran_ + "'\nexit 1\n");
     old_path_ = getenv("PATH") ? getenv("PATH") : "";
     setenv("PATH", (decoy_ + ":" + old_path_).c_str(), 1);
+    daemon_.flags().module_dirs = {RAID_MODULE_DIR};
   }
   void TearDown() override {
-    if (app_) app_->Stop();
-    app_.reset();
+    daemon_.Stop();
     setenv("PATH", old_path_.c_str(), 1);
-    EXPECT_FALSE(fs::exists(decoy_ran_)) << "a tool from PATH was run";
+    EXPECT_FALSE(std::filesystem::exists(decoy_ran_))
+        << "a tool from PATH was run";
+  }
+
+  // A fake tool in the tool_dirs directory: a shell script.
+  void Tool(const std::string& name, const std::string& script) const {
+    daemon_.dir().Write("bin/" + name, "#!/bin/sh\n" + script);
   }
 
   // The module's config with tool_dirs = the fake tools' directory.
@@ -139,61 +96,29 @@ class RaidIntegration : public ::testing::Test {
     return "modules:\n  raid:\n    tool_dirs: ['" + bin_ + "']\n" + keys;
   }
 
-  bool Start(const std::string& config) {
-    std::string file = dir_.path() + "/exporterd.yml";
-    std::ofstream(file) << config;
-    Flags flags;
-    flags.config_file = file;
-    flags.listen_addresses = {"127.0.0.1:0"};
-    flags.module_dirs = {RAID_MODULE_DIR};
-    app_ = std::make_unique<App>(flags, &logger_);
-    std::string err;
-    bool ok = app_->Start(&err);
-    EXPECT_TRUE(ok) << err;
-    return ok;
-  }
+  bool Start(const std::string& config) { return daemon_.Start(config); }
 
-  HttpResponse Get(const std::string& path) {
+  HttpResponse Get(const std::string& path,
+                   const std::string& scrape_timeout = "") {
     HttpRequest req;
     req.method = "GET";
     req.target = path;
     req.path = path;
+    if (!scrape_timeout.empty())
+      req.headers = {{"x-prometheus-scrape-timeout-seconds", scrape_timeout}};
     req.remote = "127.0.0.1";
-    return app_->HandleNow(req);
+    return daemon_.app().HandleNow(req);
   }
 
   HttpResponse Scrape(const std::string& timeout_seconds) {
-    HttpRequest req;
-    req.method = "GET";
-    req.target = "/metrics";
-    req.path = "/metrics";
-    req.headers = {{"x-prometheus-scrape-timeout-seconds", timeout_seconds}};
-    req.remote = "127.0.0.1";
-    return app_->HandleNow(req);
+    return Get("/metrics", timeout_seconds);
   }
 
-  // promtool check metrics, when promtool is installed.
-  void PromtoolCheck(const std::string& body) {
-    if (system("command -v promtool >/dev/null 2>&1") != 0) return;
-    std::string file = dir_.path() + "/metrics.txt";
-    std::ofstream(file) << body;
-    std::string cmd = "promtool check metrics < '" + file + "' 2>&1";
-    FILE* p = popen(cmd.c_str(), "r");
-    ASSERT_NE(p, nullptr);
-    std::string out;
-    char buf[512];
-    while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-    int rc = pclose(p);
-    EXPECT_EQ(rc, 0) << out;
-  }
-
-  TempDir dir_;
+  TestDaemon daemon_;
   std::string bin_;
   std::string decoy_;
   std::string decoy_ran_;
   std::string old_path_;
-  StderrLogger logger_{LogLevel::kError, LogFormat::kLogfmt};
-  std::unique_ptr<App> app_;
 };
 
 // Occurrences of `needle` in `text`.
@@ -206,12 +131,11 @@ int Count(const std::string& text, const std::string& needle) {
 }
 
 TEST_F(RaidIntegration, ToolsFromToolDirsAndAFailingOne) {
-  std::string megacli_cwd = dir_.path() + "/megacli.cwd";
-  WriteScript(bin_ + "/storcli64", StorcliScript());
-  WriteScript(bin_ + "/MegaCli64", MegacliScript(megacli_cwd));
+  std::string megacli_cwd = daemon_.dir().path() + "/megacli.cwd";
+  daemon_.dir().Write("bin/storcli64", raid::testutil::FakeStorcli());
+  Tool("MegaCli64", MegacliScript(megacli_cwd));
   // ssacli (when built in) exits non-zero: raid_up 0, not a module failure.
-  WriteScript(bin_ + "/ssacli",
-              "echo 'Error: permission denied' >&2\nexit 1\n");
+  Tool("ssacli", "echo 'Error: permission denied' >&2\nexit 1\n");
   ASSERT_TRUE(
       Start(RaidConfig("    timeout: 5s\n"
                        "    mdstat_path: " +
@@ -253,7 +177,7 @@ TEST_F(RaidIntegration, ToolsFromToolDirsAndAFailingOne) {
   std::string cwd;
   std::getline(in, cwd);
   EXPECT_NE(cwd.find("exporterd-raid-"), std::string::npos) << cwd;
-  PromtoolCheck(m);
+  EXPECT_EQ(PromtoolCheckMetrics(m), "");
 
   // The landing page: each tool found once with its absolute path, the
   // directories once, and neither the daemon's PATH nor the working dir.
@@ -272,9 +196,9 @@ TEST_F(RaidIntegration, ToolsFromToolDirsAndAFailingOne) {
 }
 
 TEST_F(RaidIntegration, NonZeroExitIsRaidUpZero) {
-  WriteScript(bin_ + "/storcli64",
-              "echo 'storcli: cannot open /dev/megaraid_sas_ioctl_node' >&2\n"
-              "exit 1\n");
+  Tool("storcli64",
+       "echo 'storcli: cannot open /dev/megaraid_sas_ioctl_node' >&2\n"
+       "exit 1\n");
   ASSERT_TRUE(Start(RaidConfig("    mdstat_path: " + kFixtures +
                                "/mdstat/checkraid-centos62-healthy.txt\n")));
   HttpResponse r = Scrape("10");
@@ -285,7 +209,7 @@ TEST_F(RaidIntegration, NonZeroExitIsRaidUpZero) {
   EXPECT_EQ(Sample(r.body, "raid_health"), 3);
   // Not installed and not configured: not reported at all.
   EXPECT_EQ(r.body.find("raid_up{tool=\"megacli\"}"), std::string::npos);
-  PromtoolCheck(r.body);
+  EXPECT_EQ(PromtoolCheckMetrics(r.body), "");
   // The reason shows in the module's details on the landing page.
   HttpResponse landing = Get("/");
   EXPECT_NE(landing.body.find("storcli: DOWN (show_all: exit status 1: "
@@ -297,8 +221,8 @@ TEST_F(RaidIntegration, NonZeroExitIsRaidUpZero) {
 
 TEST_F(RaidIntegration, HangingToolHonoursDeadlineAndLeavesNothing) {
   ASSERT_EQ(HangingSleeps(), 0);
-  WriteScript(bin_ + "/storcli64", std::string("sleep ") + kHangSeconds + "\n");
-  WriteScript(bin_ + "/MegaCli64", MegacliScript(dir_.path() + "/cwd"));
+  Tool("storcli64", std::string("sleep ") + kHangSeconds + "\n");
+  Tool("MegaCli64", MegacliScript(daemon_.dir().path() + "/cwd"));
   ASSERT_TRUE(Start(
       RaidConfig("    timeout: 2s\n"
                  "    mdstat_path: " +
@@ -322,7 +246,7 @@ TEST_F(RaidIntegration, HangingToolHonoursDeadlineAndLeavesNothing) {
   for (int i = 0; i < 20 && (left = HangingSleeps()) != 0; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   EXPECT_EQ(left, 0);
-  PromtoolCheck(r.body);
+  EXPECT_EQ(PromtoolCheckMetrics(r.body), "");
 }
 
 TEST_F(RaidIntegration, NothingFoundStillReportsHealth) {
@@ -336,22 +260,18 @@ TEST_F(RaidIntegration, NothingFoundStillReportsHealth) {
 }
 
 TEST_F(RaidIntegration, BadConfigIsRefusedWithKeyPath) {
-  std::string file = dir_.path() + "/bad.yml";
-  std::ofstream(file) << "modules:\n  raid:\n    tools:\n      nosuch: /x\n"
-                         "    colour: blue\n"
-                         "    tool_dirs: [/usr/sbin, sbin]\n";
-  Flags flags;
-  flags.config_file = file;
-  flags.listen_addresses = {"127.0.0.1:0"};
-  flags.module_dirs = {RAID_MODULE_DIR};
-  App app(flags, &logger_);
   std::string err;
-  EXPECT_FALSE(app.Start(&err));
+  EXPECT_FALSE(
+      daemon_.Start("modules:\n  raid:\n    tools:\n      nosuch: /x\n"
+                    "    colour: blue\n"
+                    "    tool_dirs: [/usr/sbin, sbin]\n",
+                    "", &err));
   EXPECT_NE(err.find("modules.raid.tools.nosuch"), std::string::npos) << err;
   EXPECT_NE(err.find("colour"), std::string::npos) << err;
-  EXPECT_NE(err.find("bad.yml:6: modules.raid.tool_dirs[1]: \"sbin\" is not "
-                     "an absolute directory"),
-            std::string::npos)
+  EXPECT_NE(
+      err.find("exporterd.yml:6: modules.raid.tool_dirs[1]: \"sbin\" is not "
+               "an absolute directory"),
+      std::string::npos)
       << err;
 }
 
