@@ -1,6 +1,7 @@
 #include "scrape.h"
 
 #include <prometheus/text_serializer.h>
+#include <pthread.h>
 
 #include <algorithm>
 #include <chrono>
@@ -10,6 +11,7 @@
 #include <optional>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "exporterd/asio.h"
 #include "exporterd/metrics.h"
@@ -242,6 +244,8 @@ class Job : public std::enable_shared_from_this<Job> {
   // Any thread: the answer for a call whose deadline passed now.
   TargetResponse DeadlineResponse() {
     std::lock_guard<std::mutex> lock(mu_);
+    // Already answered (this reply is dropped).
+    if (finished_) return {504, "snmp: scrape ended\n", {}};
     const auto now = SteadyClock::now();
     {
       std::lock_guard<std::mutex> c(scraper_->mu);
@@ -468,8 +472,10 @@ class Job : public std::enable_shared_from_this<Job> {
         for (size_t m = 0; m < modules.size(); ++m) {
           names.push_back(modules[m]->name);
           walk.push_back(walk_s);
-          sent.push_back(static_cast<double>(g.packets[m]));
-          retried.push_back(static_cast<double>(g.retries[m]));
+          sent.push_back(
+              m < g.packets.size() ? static_cast<double>(g.packets[m]) : 0);
+          retried.push_back(
+              m < g.retries.size() ? static_cast<double>(g.retries[m]) : 0);
           pdus.push_back(0);
           success.push_back(0);
         }
@@ -624,10 +630,30 @@ class Job : public std::enable_shared_from_this<Job> {
 
 Scraper::Scraper(asio::io_context& io) : impl_(std::make_shared<Impl>(io)) {}
 
-Scraper& Scraper::Get(asio::io_context& io) {
+Scraper& Scraper::Get() {
+  // The module's own loop, not one of the core's: Asio keeps the running
+  // thread's context in a thread-local template static, and a module .so
+  // built with hidden visibility has its own copy of it. An I/O object of
+  // the module completing on a core loop (the scheduler is the core's code,
+  // the descriptor's completion the module's) finds that copy empty and
+  // crashes (epoll_reactor perform_io -> compensating_work_started, seen
+  // when one wakeup completed two operations). On a loop whose run() is
+  // this .so's code both agree.
+  //
   // Never destroyed: net-snmp state must be torn down on the loop's thread,
-  // and the loops outlive every module instance (the .so stays loaded).
-  static Scraper* s = new Scraper(io);
+  // and the .so stays loaded (RTLD_NODELETE) for the process's life.
+  static Scraper* s = [] {
+    auto* io = new asio::io_context(1);
+    auto* guard =
+        new asio::executor_work_guard<asio::io_context::executor_type>(
+            io->get_executor());
+    (void)guard;
+    std::thread([io] {
+      pthread_setname_np(pthread_self(), "snmp");
+      io->run();
+    }).detach();
+    return new Scraper(*io);
+  }();
   return *s;
 }
 

@@ -2,8 +2,8 @@
 // client, on ONE io_context for the whole process), render, reply — bounded
 // by the request's deadline.
 //
-//   Scraper& s = Scraper::Get(loops->Get(0));   // process-wide, any thread
-//   s.Start(request, options, call);            // any thread; never blocks
+//   Scraper& s = Scraper::Get();      // process-wide, any thread
+//   s.Start(request, call);           // any thread; never blocks
 //
 // What a scrape does, in order, per session group (modules of the request
 // that share target, credentials and walk parameters):
@@ -87,9 +87,9 @@ struct ScraperCounters {
 
 class Scraper {
  public:
-  // The process's scraper, made on first call with `io` (later calls get
-  // the same one, whatever io they pass).
-  static Scraper& Get(boost::asio::io_context& io);
+  // The process's scraper: net-snmp on one io_context and thread of its
+  // own (see scrape.cc for why not a core loop). Made on first call.
+  static Scraper& Get();
 
   // Runs `request` and replies on `call`. Any thread.
   void Start(std::shared_ptr<const ScrapeRequest> request,

@@ -251,7 +251,6 @@ std::unique_ptr<exporterd::Module> SnmpModule::Create(const ModuleEnv& env,
   ConfigReader r = ModuleConfigReader(env, errors);
   m->options_ = Keys().Read(r);
   m->logger_ = env.logger;
-  m->io_ = &env.loops->Get(0);
 
   ScrapeOptions& so = m->scrape_options_;
   so.max_walks_per_target =
@@ -284,9 +283,9 @@ std::unique_ptr<exporterd::Module> SnmpModule::Create(const ModuleEnv& env,
   }
   m->config_ = std::move(config);
   m->instance_key_ = std::to_string(++g_instances);
-  // The process-wide scraper on the first loop (the same for every
-  // instance: net-snmp is driven from one thread).
-  Scraper::Get(*m->io_);
+  // The process-wide scraper (the same for every instance: net-snmp is
+  // driven from one thread).
+  Scraper::Get();
   return m;
 }
 
@@ -297,7 +296,7 @@ void SnmpModule::HandleAsync(std::shared_ptr<TargetCall> call) {
     ++g_request_errors;
     return call->Reply({q.status, q.error, {}});
   }
-  Scraper::Get(*io_).Start(std::move(q.request), std::move(call));
+  Scraper::Get().Start(std::move(q.request), std::move(call));
 }
 
 TargetResponse SnmpModule::Handle(const TargetRequest&) {
@@ -305,7 +304,7 @@ TargetResponse SnmpModule::Handle(const TargetRequest&) {
 }
 
 CollectResult SnmpModule::Collect(const CollectRequest&) {
-  ScraperCounters c = Scraper::Get(*io_).counters();
+  ScraperCounters c = Scraper::Get().counters();
   CollectResult r;
   auto& out = r.families;
   AddScalar(&out, "snmp_request_errors_total",

@@ -69,7 +69,6 @@ class SnmpModule : public exporterd::Module {
   std::vector<std::string> files_;  // what was loaded, for Debug()
   std::string instance_key_;
   Logger* logger_ = nullptr;
-  boost::asio::io_context* io_ = nullptr;
 };
 
 }  // namespace exporterd::snmp
