@@ -214,7 +214,10 @@ ConfigReader::ConfigReader(const YAML::Node& node, std::string file,
       path_(std::move(path)),
       errors_(errors) {
   if (node_.IsDefined() && !node_.IsNull() && !node_.IsMap()) {
-    errors_->Add(file_, NodeLine(node_), path_, "expected a mapping");
+    // The kind, not the value: it may be a secret put in the wrong place.
+    errors_->Add(file_, NodeLine(node_), path_,
+                 std::string("expected a mapping, got ") +
+                     (node_.IsSequence() ? "a list" : "a single value"));
     node_ = YAML::Node();
     return;
   }
@@ -245,8 +248,20 @@ bool ConfigReader::Has(const std::string& key) const {
   return false;
 }
 
-YAML::Node ConfigReader::Lookup(const std::string& key) {
+void ConfigReader::Known(const std::string& key) {
+  if (known_.insert(key).second) asked_.push_back(key);
+}
+
+void ConfigReader::Unsupported(const std::string& key,
+                               const std::string& hint) {
   known_.insert(key);
+  if (Has(key))
+    Error(key,
+          "not supported by exporterd" + (hint.empty() ? "" : "; " + hint));
+}
+
+YAML::Node ConfigReader::Lookup(const std::string& key) {
+  Known(key);
   if (!node_.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
   for (const auto& kv : node_)
     if (kv.first.Scalar() == key) return kv.second;
@@ -263,6 +278,14 @@ int ConfigReader::LineOf(const std::string& key) const {
 void ConfigReader::Error(const std::string& key, const std::string& message) {
   errors_->Add(file_, key.empty() ? NodeLine(node_) : LineOf(key), KeyPath(key),
                message);
+}
+
+void ConfigReader::Missing(const std::string& key, const std::string& message) {
+  if (Has(key) || key_line_ == 0) {
+    Error(key, message);
+  } else {
+    errors_->Add(file_, key_line_, KeyPath(key), message);
+  }
 }
 
 namespace {
@@ -422,17 +445,26 @@ std::string ConfigReader::Enum(const std::string& key, std::string def,
 }
 
 ConfigReader ConfigReader::Child(const std::string& key) {
-  return ConfigReader(Lookup(key), file_, KeyPath(key), errors_);
+  ConfigReader child(Lookup(key), file_, KeyPath(key), errors_);
+  child.key_line_ = Has(key) ? LineOf(key) : 0;
+  return child;
 }
 
 YAML::Node ConfigReader::Raw(const std::string& key) { return Lookup(key); }
 
 void ConfigReader::Finish() {
   if (!node_.IsMap()) return;
+  std::string message = "unknown key";
+  if (!asked_.empty()) {
+    message += asked_.size() == 1 ? " (expected " : " (expected one of ";
+    for (size_t i = 0; i < asked_.size(); ++i)
+      message += (i ? ", " : "") + asked_[i];
+    message += ")";
+  }
   for (const auto& kv : node_) {
     const std::string k = kv.first.Scalar();
     if (!known_.count(k))
-      errors_->Add(file_, NodeLine(kv.first), KeyPath(k), "unknown key");
+      errors_->Add(file_, NodeLine(kv.first), KeyPath(k), message);
   }
 }
 

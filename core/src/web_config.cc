@@ -1,6 +1,7 @@
 // --web.config.file: parsing and validation, the server TLS context and
-// bcrypt basic auth. Reads YAML with yaml-cpp directly so that keys known to
-// exporter-toolkit but not implemented here get their own message.
+// bcrypt basic auth. The YAML is read like every configuration, with
+// ConfigReader and ConfigMap; keys exporter-toolkit knows but exporterd does
+// not implement are declared Unsupported, so they are not "unknown".
 #include "web_config.h"  // First: it includes <utility> before any asio header.
 
 #include <crypt.h>
@@ -21,6 +22,8 @@
 #include <exception>
 #include <filesystem>
 #include <type_traits>
+
+#include "exporterd/config_map.h"
 
 namespace exporterd {
 namespace {
@@ -314,213 +317,143 @@ std::shared_ptr<boost::asio::ssl::context> BuildTlsContext(
   return ctx;
 }
 
-int LineOf(const YAML::Node& n) {
-  YAML::Mark m = n.Mark();
-  return m.is_null() ? 0 : m.line + 1;
+// `p` relative to the directory of the web config file `file`.
+std::string Resolve(const std::string& file, const std::string& p) {
+  const std::filesystem::path dir = std::filesystem::path(file).parent_path();
+  if (p.empty() || dir.empty() || std::filesystem::path(p).is_absolute()) {
+    return p;
+  }
+  return (dir / p).lexically_normal().string();
 }
 
-struct Entry {
-  std::string key;
-  int line;  // of the key
-  YAML::Node value;
-};
-
-// Reads one web config file, collecting every error.
-class Parser {
- public:
-  Parser(const std::string& file, ConfigErrors* errors)
-      : file_(file),
-        dir_(std::filesystem::path(file).parent_path()),
-        errors_(errors) {}
-
-  void Error(int line, std::string key, std::string message) {
-    errors_->Add(file_, line, std::move(key), std::move(message));
-  }
-
-  // Entries of a mapping (none for null); reports other node types and
-  // duplicate keys.
-  std::vector<Entry> Map(const YAML::Node& node, int line,
-                         const std::string& path) {
-    std::vector<Entry> out;
-    if (!node.IsDefined() || node.IsNull()) return out;
-    if (!node.IsMap()) {
-      Error(LineOf(node) ? LineOf(node) : line, path, "must be a mapping");
-      return out;
-    }
-    std::set<std::string> seen;
-    for (auto it = node.begin(); it != node.end(); ++it) {
-      int key_line = LineOf(it->first) ? LineOf(it->first) : line;
-      if (!it->first.IsScalar()) {
-        Error(key_line, path, "keys must be strings");
-        continue;
-      }
-      std::string key = it->first.Scalar();
-      if (!seen.insert(key).second) {
-        Error(key_line, Join(path, key), "duplicate key");
-        continue;
-      }
-      out.push_back({key, key_line, it->second});
-    }
-    return out;
-  }
-
-  // A string value; null reads as empty.
-  std::optional<std::string> String(const Entry& e, const std::string& path) {
-    if (e.value.IsNull()) return std::string();
-    if (!e.value.IsScalar()) {
-      Error(e.line, Join(path, e.key), "must be a string");
-      return std::nullopt;
-    }
-    return e.value.Scalar();
-  }
-
-  std::optional<bool> Bool(const Entry& e, const std::string& path) {
-    if (e.value.IsScalar()) {
-      try {
-        return e.value.as<bool>();
-      } catch (const YAML::Exception&) {
-      }
-    }
-    Error(e.line, Join(path, e.key), "must be true or false");
+// The mapping under the top-level section `key`, when it is present and is
+// a mapping with settings. A section present without settings is refused
+// with `if_empty`: `tls_server_config:` alone used to mean "no TLS", and a
+// truncated write must not turn TLS or auth off. A value that is not a
+// mapping is reported by the reader.
+std::optional<ConfigReader> SectionReader(ConfigReader& top,
+                                          const std::string& key,
+                                          const std::string& if_empty) {
+  const YAML::Node n = top.Raw(key);
+  if (!n.IsDefined()) return std::nullopt;
+  if (n.IsNull() || (n.IsMap() && n.size() == 0)) {
+    top.Error(key, if_empty);
     return std::nullopt;
   }
+  ConfigReader r = top.Child(key);
+  if (!n.IsMap()) return std::nullopt;
+  return r;
+}
 
-  void Unknown(const Entry& e, const std::string& path,
-               std::string_view expected) {
-    Error(e.line, Join(path, e.key),
-          "unknown key (expected one of " + std::string(expected) + ")");
-  }
+std::string MustBeOneOf(const std::string& names, const std::string& got) {
+  return "must be one of " + names + "; got \"" + got + "\"";
+}
 
-  void Unsupported(const Entry& e, const std::string& path,
-                   std::string_view hint) {
-    std::string message = "not supported by exporterd";
-    if (!hint.empty()) message += "; " + std::string(hint);
-    Error(e.line, Join(path, e.key), message);
-  }
+std::string ClientAuthProblem(const std::string& v) {
+  if (!CanonicalClientAuth(v).empty()) return "";
+  return MustBeOneOf(JoinNames(kClientAuthTypes), v);
+}
 
-  // `p` relative to the config file's directory.
-  std::string Resolve(const std::string& p) const {
-    if (p.empty() || dir_.empty()) return p;
-    std::filesystem::path fp(p);
-    if (fp.is_absolute()) return p;
-    return (dir_ / fp).lexically_normal().string();
-  }
+std::string TlsVersionProblem(const std::string& v) {
+  if (v.empty() || TlsVersionNumber(v) != 0) return "";
+  return MustBeOneOf(JoinNames(kTlsVersions), v);
+}
 
-  size_t error_count() const { return errors_->list.size(); }
-
-  static std::string Join(const std::string& path, const std::string& key) {
-    return path.empty() ? key : path + "." + key;
-  }
-
- private:
-  std::string file_;
-  std::filesystem::path dir_;
-  ConfigErrors* errors_;
-};
-
-void ParseTls(Parser& p, const Entry& section, WebConfig* cfg) {
-  const std::string path = "tls_server_config";
-  const size_t errors_before = p.error_count();
-  std::vector<Entry> entries = p.Map(section.value, section.line, path);
-  if (entries.empty()) return;  // like exporter-toolkit: no settings, no TLS
-
-  TlsServerConfig tls;
-  tls.client_auth_type.clear();
-  tls.min_version.clear();
-  std::map<std::string, int> lines;
-  const std::pair<const char*, std::string*> strings[] = {
-      {"cert_file", &tls.cert_file},
-      {"key_file", &tls.key_file},
-      {"client_ca_file", &tls.client_ca_file},
-      {"client_auth_type", &tls.client_auth_type},
-      {"min_version", &tls.min_version},
-      {"max_version", &tls.max_version}};
-  const std::pair<const char*, const char*> unsupported[] = {
-      {"cert", "put the certificate in a file and use cert_file"},
-      {"key", "put the key in a file and use key_file"},
-      {"client_ca", "put the CA certificates in a file and use client_ca_file"},
-      {"cipher_suites", "OpenSSL's default cipher suites are used"},
-      {"curve_preferences", "OpenSSL's default groups are used"},
-      {"prefer_server_cipher_suites",
-       "the server's cipher preference is always used"},
-      {"client_allowed_sans", ""}};
-  for (const Entry& e : entries) {
-    lines[e.key] = e.line;
-    bool handled = false;
-    for (auto [name, field] : strings) {
-      if (e.key != name) continue;
-      handled = true;
-      if (auto s = p.String(e, path)) *field = *s;
-    }
-    for (auto [name, hint] : unsupported) {
-      if (e.key != name) continue;
-      handled = true;
-      p.Unsupported(e, path, hint);
-    }
-    if (!handled) {
-      p.Unknown(e, path,
-                "cert_file, key_file, client_ca_file, client_auth_type, "
-                "min_version, max_version");
-    }
-  }
-  auto line_of = [&](const std::string& key) {
-    auto it = lines.find(key);
-    return it != lines.end() ? it->second : section.line;
-  };
-  auto error = [&](const std::string& key, const std::string& message) {
-    p.Error(line_of(key), Parser::Join(path, key), message);
-  };
-
-  // Enum values, each reported on its own line.
-  std::string auth = CanonicalClientAuth(tls.client_auth_type);
-  if (auth.empty()) {
-    error("client_auth_type", "must be one of " + JoinNames(kClientAuthTypes) +
-                                  "; got \"" + tls.client_auth_type + "\"");
-  }
-  bool versions_ok = true;
-  for (auto [key, value] : {std::pair{"min_version", &tls.min_version},
-                            std::pair{"max_version", &tls.max_version}}) {
-    if (!value->empty() && TlsVersionNumber(*value) == 0) {
-      error(key, "must be one of " + JoinNames(kTlsVersions) + "; got \"" +
-                     *value + "\"");
-      versions_ok = false;
-    }
-  }
-  if (!auth.empty()) tls.client_auth_type = auth;
-  if (tls.min_version.empty()) tls.min_version = "TLS12";
-  if (versions_ok && !tls.max_version.empty() &&
-      TlsVersionNumber(tls.max_version) < TlsVersionNumber(tls.min_version)) {
-    error("max_version", "is lower than min_version (" + tls.min_version + ")");
+// tls_server_config's checks across keys; the old client_auth_type spelling
+// becomes the current one.
+void CheckTls(ConfigReader& r, TlsServerConfig* tls) {
+  const std::string auth = CanonicalClientAuth(tls->client_auth_type);
+  if (!auth.empty()) tls->client_auth_type = auth;
+  if (tls->min_version.empty()) tls->min_version = "TLS12";
+  const int min = TlsVersionNumber(tls->min_version);
+  const int max = TlsVersionNumber(tls->max_version);
+  if (min != 0 && max != 0 && max < min) {
+    r.Error("max_version",
+            "is lower than min_version (" + tls->min_version + ")");
   }
   if ((auth == "VerifyClientCertIfGiven" ||
        auth == "RequireAndVerifyClientCert") &&
-      tls.client_ca_file.empty()) {
-    error("client_auth_type",
-          auth + " needs client_ca_file to verify clients against");
+      tls->client_ca_file.empty()) {
+    r.Error("client_auth_type",
+            auth + " needs client_ca_file to verify clients against");
   }
-  if (auth == "NoClientCert" && !tls.client_ca_file.empty()) {
-    error("client_ca_file",
-          "is set but client_auth_type is NoClientCert; set client_auth_type "
-          "too");
+  if (auth == "NoClientCert" && !tls->client_ca_file.empty()) {
+    r.Error("client_ca_file",
+            "is set but client_auth_type is NoClientCert; set client_auth_type "
+            "too");
   }
-  for (auto [key, value] : {std::pair{"cert_file", &tls.cert_file},
-                            std::pair{"key_file", &tls.key_file}}) {
+  for (auto [key, value] : {std::pair{"cert_file", &tls->cert_file},
+                            std::pair{"key_file", &tls->key_file}}) {
     if (value->empty()) {
-      error(key, "is required when tls_server_config is set");
+      r.Missing(key, "is required when tls_server_config is set");
     }
   }
-  if (p.error_count() != errors_before) return;
+}
 
-  tls.cert_file = p.Resolve(tls.cert_file);
-  tls.key_file = p.Resolve(tls.key_file);
-  tls.client_ca_file = p.Resolve(tls.client_ca_file);
+const ConfigMap<TlsServerConfig>& TlsMap() {
+  using T = TlsServerConfig;
+  static const ConfigMap<T> m(
+      {
+          Key("cert_file", &T::cert_file, std::string(),
+              "Server certificate chain (PEM); relative to the web config "
+              "file's directory."),
+          Key("key_file", &T::key_file, std::string(),
+              "Its private key (PEM, unencrypted)."),
+          Key("client_ca_file", &T::client_ca_file, std::string(),
+              "CA certificates (PEM) that client certificates are verified "
+              "against."),
+          Key("client_auth_type", &T::client_auth_type,
+              std::string("NoClientCert"),
+              "One of " + JoinNames(kClientAuthTypes) +
+                  " (RequireClientCert: the old RequireAnyClientCert).")
+              .Check(ClientAuthProblem),
+          Key("min_version", &T::min_version, std::string("TLS12"),
+              "Lowest TLS version: one of " + JoinNames(kTlsVersions) + ".")
+              .Check(TlsVersionProblem),
+          Key("max_version", &T::max_version, std::string(),
+              "Highest TLS version; none by default.")
+              .Check(TlsVersionProblem),
+          Unsupported<T>("cert",
+                         "put the certificate in a file and use cert_file"),
+          Unsupported<T>("key", "put the key in a file and use key_file"),
+          Unsupported<T>(
+              "client_ca",
+              "put the CA certificates in a file and use client_ca_file"),
+          Unsupported<T>("cipher_suites",
+                         "OpenSSL's default cipher suites are used"),
+          Unsupported<T>("curve_preferences",
+                         "OpenSSL's default groups are used"),
+          Unsupported<T>("prefer_server_cipher_suites",
+                         "the server's cipher preference is always used"),
+          Unsupported<T>("client_allowed_sans", ""),
+      },
+      CheckTls);
+  return m;
+}
+
+// The keys read, then the files loaded: a context that loads is the check
+// that the certificate, key and CA files are usable.
+void ReadTls(ConfigReader& top, WebConfig* cfg) {
+  const size_t errors_before = top.error_count();
+  std::optional<ConfigReader> r =
+      SectionReader(top, "tls_server_config",
+                    "has no settings; leave tls_server_config out to serve "
+                    "plain HTTP");
+  if (!r) return;
+  TlsServerConfig tls = TlsMap().Read(*r);
+  if (r->error_count() != errors_before) return;
+
+  for (std::string* file :
+       {&tls.cert_file, &tls.key_file, &tls.client_ca_file}) {
+    *file = Resolve(top.file(), *file);
+  }
   TlsFailure failure;
   auto ctx = BuildTlsContext(tls, &failure);
   if (ctx == nullptr) {
     if (failure.key.empty()) {
-      p.Error(section.line, path, failure.message);
-    } else {
-      error(failure.key, failure.message);
+      top.Error("tls_server_config", failure.message);
+    } else {  // at the key, or at the section for a default (min_version)
+      r->Missing(failure.key, failure.message);
     }
     return;
   }
@@ -528,104 +461,152 @@ void ParseTls(Parser& p, const Entry& section, WebConfig* cfg) {
   cfg->tls_context = std::move(ctx);
 }
 
-void ParseHttp(Parser& p, const Entry& section, WebConfig* cfg) {
-  const std::string path = "http_server_config";
-  for (const Entry& e : p.Map(section.value, section.line, path)) {
-    if (e.key == "http2") {
-      p.Bool(e, path);  // accepted and ignored: HTTP/1.1 only
-    } else if (e.key == "headers") {
-      const std::string hpath = Parser::Join(path, e.key);
-      std::set<std::string> seen;  // lower-cased names
-      for (const Entry& h : p.Map(e.value, e.line, hpath)) {
-        const std::string key = Parser::Join(hpath, h.key);
-        const AllowedHeader* allowed = nullptr;
-        for (const AllowedHeader& a : kAllowedHeaders) {
-          if (EqualsIgnoreCase(h.key, a.name)) allowed = &a;
-        }
-        if (allowed == nullptr) {
-          p.Error(h.line, key,
-                  "this header can not be configured; allowed headers: " +
-                      JoinNames(kAllowedHeaders));
-          continue;
-        }
-        std::string lower(allowed->name);
-        for (char& c : lower) c = Lower(c);
-        if (!seen.insert(lower).second) {
-          p.Error(h.line, key, "duplicate header");
-          continue;
-        }
-        if (!h.value.IsScalar()) {
-          p.Error(h.line, key, "must be a string");
-          continue;
-        }
-        const std::string& value = h.value.Scalar();
-        bool bad_char = false;
-        for (unsigned char c : value) {
-          if ((c < 0x20 && c != '\t') || c == 0x7f) bad_char = true;
-        }
-        if (bad_char) {
-          p.Error(h.line, key, "must not contain control characters");
-          continue;
-        }
-        if (!allowed->values[0].empty()) {
-          bool ok = false;
-          for (std::string_view v : allowed->values) {
-            if (!v.empty() && EqualsIgnoreCase(value, v)) ok = true;
-          }
-          if (!ok) {
-            p.Error(h.line, key,
-                    "must be one of " + JoinNames(allowed->values) +
-                        "; got \"" + value + "\"");
-            continue;
-          }
-        }
-        cfg->headers.emplace_back(std::string(allowed->name), value);
-      }
-    } else {
-      p.Unknown(e, path, "headers, http2");
+struct HttpKeys {
+  bool http2 = false;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+// http_server_config.headers: only kAllowedHeaders, each once (names are
+// case-insensitive), with one of its values when it has a list.
+void ReadHeaders(ConfigReader& http, HttpKeys* out) {
+  const YAML::Node n = http.Raw("headers");
+  if (!n.IsDefined() || n.IsNull()) return;
+  ConfigReader r = http.Child("headers");  // reports a non-mapping
+  if (!n.IsMap()) return;
+  std::set<std::string> names;  // as written: the reader reports repeats
+  std::set<std::string> seen;   // lower-cased
+  for (const auto& kv : n) {
+    const std::string name = kv.first.Scalar();
+    if (!names.insert(name).second) continue;
+    r.Ignore(name);
+    const AllowedHeader* allowed = nullptr;
+    for (const AllowedHeader& a : kAllowedHeaders) {
+      if (EqualsIgnoreCase(name, a.name)) allowed = &a;
     }
+    if (allowed == nullptr) {
+      r.Error(name, "this header can not be configured; allowed headers: " +
+                        JoinNames(kAllowedHeaders));
+      continue;
+    }
+    std::string lower(allowed->name);
+    for (char& c : lower) c = Lower(c);
+    if (!seen.insert(lower).second) {
+      r.Error(name, "duplicate header");
+      continue;
+    }
+    if (kv.second.IsNull()) {
+      r.Error(name, "has no value");
+      continue;
+    }
+    const size_t errors_before = r.error_count();
+    const std::string value = r.String(name, "");
+    if (r.error_count() != errors_before) continue;  // not a string
+    bool bad_char = false;
+    for (unsigned char c : value) {
+      if ((c < 0x20 && c != '\t') || c == 0x7f) bad_char = true;
+    }
+    if (bad_char) {
+      r.Error(name, "must not contain control characters");
+      continue;
+    }
+    if (!allowed->values[0].empty()) {
+      bool ok = false;
+      for (std::string_view v : allowed->values) {
+        if (!v.empty() && EqualsIgnoreCase(value, v)) ok = true;
+      }
+      if (!ok) {
+        r.Error(name, MustBeOneOf(JoinNames(allowed->values), value));
+        continue;
+      }
+    }
+    out->headers.emplace_back(std::string(allowed->name), value);
   }
+  r.Finish();
+}
+
+const ConfigMap<HttpKeys>& HttpMap() {
+  static const ConfigMap<HttpKeys> m{
+      Key("http2", &HttpKeys::http2, false,
+          "Accepted and ignored: exporterd serves HTTP/1.1."),
+      Custom<HttpKeys>(
+          "headers", "mapping", "",
+          "Headers added to every reply: " + JoinNames(kAllowedHeaders) + ".",
+          ReadHeaders),
+  };
+  return m;
+}
+
+void ReadHttp(ConfigReader& top, WebConfig* cfg) {
+  std::optional<ConfigReader> r =
+      SectionReader(top, "http_server_config",
+                    "has no settings; leave http_server_config out");
+  if (r) cfg->headers = HttpMap().Read(*r).headers;
 }
 
 int BcryptCost(std::string_view hash) {
   return (hash[4] - '0') * 10 + (hash[5] - '0');
 }
 
-void ParseUsers(Parser& p, const Entry& section, WebConfig* cfg) {
-  const std::string path = "basic_auth_users";
+void ReadUsers(ConfigReader& top, WebConfig* cfg) {
+  std::optional<ConfigReader> r =
+      SectionReader(top, "basic_auth_users",
+                    "has no users; leave basic_auth_users out to serve "
+                    "without basic auth");
+  if (!r) return;
   // The first user's cost is the one all must have: with mixed costs, the
   // refusal of an unknown user takes the time of one cost and a known user's
   // another, and response times tell user names.
-  const Entry* first = nullptr;
-  for (const Entry& e : p.Map(section.value, section.line, path)) {
-    const std::string key = Parser::Join(path, e.key);
-    if (!e.value.IsScalar()) {
-      p.Error(e.line, key, "must be a bcrypt hash string");
+  std::optional<std::pair<std::string, int>> first;  // user, cost
+  std::set<std::string> users;  // as written: the reader reports repeats
+  for (const auto& kv : top.Raw("basic_auth_users")) {
+    const std::string user = kv.first.Scalar();
+    if (!users.insert(user).second) continue;
+    const YAML::Node value = r->Raw(user);
+    if (!value.IsScalar()) {
+      r->Error(user, "must be a bcrypt hash string");
       continue;
     }
-    if (!IsBcryptHash(e.value.Scalar())) {
-      p.Error(e.line, key,
-              "is not a bcrypt hash (want $2a$, $2b$ or $2y$, a two-digit "
-              "cost, $ and 53 characters; make one with htpasswd -nBC 10 " +
-                  e.key + ")");
+    const std::string& hash = value.Scalar();
+    if (!IsBcryptHash(hash)) {
+      r->Error(user,
+               "is not a bcrypt hash (want $2a$, $2b$ or $2y$, a two-digit "
+               "cost, $ and 53 characters; make one with htpasswd -nBC 10 " +
+                   user + ")");
       continue;
     }
-    const int cost = BcryptCost(e.value.Scalar());
-    if (first == nullptr) {
-      first = &e;
-    } else if (const int want = BcryptCost(first->value.Scalar());
-               cost != want) {
-      p.Error(e.line, key,
-              "all basic_auth_users hashes must use the same bcrypt cost; "
-              "found " +
-                  std::to_string(want) + " (" + first->key + ") and " +
-                  std::to_string(cost) + " (" + e.key +
-                  "); rehash with htpasswd -nBC " + std::to_string(want) + " " +
-                  e.key);
+    const int cost = BcryptCost(hash);
+    if (!first) {
+      first.emplace(user, cost);
+    } else if (cost != first->second) {
+      const std::string want = std::to_string(first->second);
+      r->Error(user,
+               "all basic_auth_users hashes must use the same bcrypt cost; "
+               "found " +
+                   want + " (" + first->first + ") and " +
+                   std::to_string(cost) + " (" + user +
+                   "); rehash with htpasswd -nBC " + want + " " + user);
       continue;
     }
-    cfg->basic_auth_users[e.key] = e.value.Scalar();
+    cfg->basic_auth_users[user] = hash;
   }
+  r->Finish();
+}
+
+const ConfigMap<WebConfig>& WebConfigMap() {
+  static const ConfigMap<WebConfig> m{
+      Custom<WebConfig>("tls_server_config", "mapping", "",
+                        "Serve HTTPS with these settings; absent: plain HTTP.",
+                        ReadTls),
+      Custom<WebConfig>("http_server_config", "mapping", "",
+                        "Headers added to replies (http2 is ignored).",
+                        ReadHttp),
+      Custom<WebConfig>("basic_auth_users", "mapping", "",
+                        "User names and their bcrypt hashes, all of one "
+                        "cost; absent: no basic auth.",
+                        ReadUsers),
+      Unsupported<WebConfig>("rate_limit", ""),
+  };
+  return m;
 }
 
 // Strict standard base64 with padding.
@@ -775,38 +756,9 @@ std::optional<WebConfig> LoadWebConfig(const std::string& path,
   }
 
   WebConfig cfg;
-  Parser p(path, errors);
   try {
-    for (const Entry& e : p.Map(root, 1, "")) {
-      const bool section = e.key == "tls_server_config" ||
-                           e.key == "http_server_config" ||
-                           e.key == "basic_auth_users";
-      // `tls_server_config:` without settings used to mean "no TLS": a
-      // section that is present must say something.
-      if (section &&
-          (e.value.IsNull() || (e.value.IsMap() && e.value.size() == 0))) {
-        p.Error(e.line, e.key,
-                e.key == "basic_auth_users"
-                    ? "has no users; leave basic_auth_users out to serve "
-                      "without basic auth"
-                    : "has no settings; leave " + e.key + " out" +
-                          (e.key == "tls_server_config" ? " to serve plain HTTP"
-                                                        : std::string()));
-        continue;
-      }
-      if (e.key == "tls_server_config") {
-        ParseTls(p, e, &cfg);
-      } else if (e.key == "http_server_config") {
-        ParseHttp(p, e, &cfg);
-      } else if (e.key == "basic_auth_users") {
-        ParseUsers(p, e, &cfg);
-      } else if (e.key == "rate_limit") {
-        p.Unsupported(e, "", "");
-      } else {
-        p.Unknown(e, "",
-                  "tls_server_config, http_server_config, basic_auth_users");
-      }
-    }
+    ConfigReader top(root, path, "", errors);
+    WebConfigMap().ReadInto(top, &cfg);
   } catch (const std::exception& e) {  // yaml-cpp should not throw here
     errors->Add(path, 0, "",
                 std::string("cannot read web config: ") + e.what());

@@ -121,7 +121,8 @@ TEST(ConfigTest, DocumentMustBeAMapping) {
 
 TEST(ConfigTest, UnknownTopLevelKeyNamesLine) {
   EXPECT_EQ(Errors("modules: {}\nmodulez: {}\n"),
-            std::vector<std::string>{"cfg.yml:2: modulez: unknown key"});
+            std::vector<std::string>{
+                "cfg.yml:2: modulez: unknown key (expected modules)"});
 }
 
 TEST(ConfigTest, BadDurationNamesLineAndKey) {
@@ -143,7 +144,7 @@ TEST(ConfigTest, EveryErrorIsReported) {
   EXPECT_EQ(errs[0].rfind("cfg.yml:3: modules.raid.timeout:", 0), 0u);
   EXPECT_EQ(errs[1].rfind("cfg.yml:4: modules.raid.min_interval:", 0), 0u);
   EXPECT_EQ(errs[2].rfind("cfg.yml:5: modules.Bad-Name:", 0), 0u);
-  EXPECT_EQ(errs[3], "cfg.yml:6: extra: unknown key");
+  EXPECT_EQ(errs[3], "cfg.yml:6: extra: unknown key (expected modules)");
 }
 
 // Issue 16: "timeout: 300y" passed --config.check and then every collection
@@ -373,8 +374,98 @@ TEST(ConfigReaderTest, UnknownKeysInNestedMaps) {
   a.Finish();
   r.Finish();
   ASSERT_EQ(errors.list.size(), 2u);
-  EXPECT_EQ(errors.list[0].ToString(), "m.yml:3: modules.x.a.c: unknown key");
-  EXPECT_EQ(errors.list[1].ToString(), "m.yml:4: modules.x.d: unknown key");
+  EXPECT_EQ(errors.list[0].ToString(),
+            "m.yml:3: modules.x.a.c: unknown key (expected b)");
+  EXPECT_EQ(errors.list[1].ToString(),
+            "m.yml:4: modules.x.d: unknown key (expected a)");
+}
+
+std::vector<std::string> Strings(const ConfigErrors& errors) {
+  std::vector<std::string> out;
+  for (const auto& e : errors.list) out.push_back(e.ToString());
+  return out;
+}
+
+// Finish() names the keys asked for, in the order asked; a mapping with no
+// key asked for says just "unknown key".
+TEST(ConfigReaderTest, UnknownKeyNamesExpectedKeys) {
+  YAML::Node n = YAML::Load("colour: red\nsize: 2\nnmae: x\n");
+  ConfigErrors errors;
+  ConfigReader r(n, "m.yml", "modules.x", &errors);
+  r.Ignore("timeout");
+  r.String("name", "");
+  r.Int("size", 0);
+  r.Raw("tags");
+  r.Child("limits").Finish();
+  r.Ignore("name");  // listed once
+  r.Finish();
+  ConfigReader bare(n, "m.yml", "y", &errors);
+  bare.Finish();
+  const std::string want =
+      "unknown key (expected one of timeout, name, size, tags, limits)";
+  EXPECT_EQ(Strings(errors), (std::vector<std::string>{
+                                 "m.yml:1: modules.x.colour: " + want,
+                                 "m.yml:3: modules.x.nmae: " + want,
+                                 "m.yml:1: y.colour: unknown key",
+                                 "m.yml:2: y.size: unknown key",
+                                 "m.yml:3: y.nmae: unknown key",
+                             }));
+}
+
+// A mapping that is not one says what it is instead, but not its value
+// (it may be a secret written in the wrong place).
+TEST(ConfigReaderTest, NotAMappingSaysWhatItIs) {
+  YAML::Node n = YAML::Load("a: [1, 2]\nb: s3cret\nc: {}\nd:\n");
+  ConfigErrors errors;
+  ConfigReader r(n, "m.yml", "x", &errors);
+  for (const char* key : {"a", "b", "c", "d", "e"}) r.Child(key).Finish();
+  r.Finish();
+  EXPECT_EQ(Strings(errors),
+            (std::vector<std::string>{
+                "m.yml:1: x.a: expected a mapping, got a list",
+                "m.yml:2: x.b: expected a mapping, got a single value"}));
+}
+
+// Keys of an upstream format that exporterd does not implement: their own
+// message when present, never "unknown", not listed as expected.
+TEST(ConfigReaderTest, UnsupportedKeys) {
+  YAML::Node n = YAML::Load("a: 1\nold: 2\nworse: 3\nb: 4\n");
+  ConfigErrors errors;
+  ConfigReader r(n, "m.yml", "x", &errors);
+  r.Int("a", 0);
+  r.Unsupported("old", "use a instead");
+  r.Unsupported("worse", "");
+  r.Unsupported("absent", "never reported");
+  r.Finish();
+  EXPECT_EQ(Strings(errors),
+            (std::vector<std::string>{
+                "m.yml:2: x.old: not supported by exporterd; use a instead",
+                "m.yml:3: x.worse: not supported by exporterd",
+                "m.yml:4: x.b: unknown key (expected a)"}));
+}
+
+// Missing(): a present key at its own line; an absent one at the line of
+// the key its mapping sits under, not at the mapping's first key.
+TEST(ConfigReaderTest, MissingKeyAtItsSection) {
+  YAML::Node n = YAML::Load(
+      "top: 1\n"
+      "section:\n"
+      "  other: 1\n"
+      "  empty: ''\n");
+  ConfigErrors errors;
+  ConfigReader r(n, "m.yml", "x", &errors);
+  ConfigReader s = r.Child("section");
+  s.Missing("name", "is required");
+  s.Missing("empty", "must not be empty");
+  s.Error("name2", "is required");     // Error: the mapping's first line
+  r.Missing("absent", "is required");  // the root: the mapping's line
+  EXPECT_EQ(Strings(errors), (std::vector<std::string>{
+                                 "m.yml:2: x.section.name: is required",
+                                 "m.yml:4: x.section.empty: must not be empty",
+                                 "m.yml:3: x.section.name2: is required",
+                                 "m.yml:1: x.absent: is required"}));
+  EXPECT_EQ(r.error_count(), 4u);
+  EXPECT_EQ(s.error_count(), 4u);
 }
 
 // Through the daemon: a module's own keys are checked by the module.

@@ -257,7 +257,7 @@ TEST_F(WebConfigTest, EmptyFileRefused) {
 TEST_F(WebConfigTest, NotAMappingRefused) {
   for (const char* text : {"- a\n- b\n", "tls_server_config\n", "42\n"}) {
     ConfigErrors errors = LoadBad(text);
-    EXPECT_TRUE(HasError(errors, 1, "", "must be a mapping")) << text;
+    EXPECT_TRUE(HasError(errors, 1, "", "expected a mapping")) << text;
   }
 }
 
@@ -400,11 +400,14 @@ TEST_F(WebConfigTest, YamlSyntaxErrorHasLine) {
 
 TEST_F(WebConfigTest, UnknownTopLevelKey) {
   ConfigErrors errors = LoadBad(Users() + "tls_config: {}\n");
-  EXPECT_TRUE(HasError(errors, 5, "tls_config", "unknown key"));
+  // rate_limit is exporter-toolkit's but not supported: not suggested.
+  EXPECT_TRUE(HasError(errors, 5, "tls_config",
+                       "unknown key (expected one of tls_server_config, "
+                       "http_server_config, basic_auth_users)"));
   EXPECT_EQ(errors.list.size(), 1u) << Describe(errors);
 
   errors = LoadBad("- a\n- b\n");
-  EXPECT_TRUE(HasError(errors, 1, "", "must be a mapping"));
+  EXPECT_TRUE(HasError(errors, 1, "", "expected a mapping, got a list"));
 }
 
 TEST_F(WebConfigTest, UnknownTlsKey) {
@@ -413,8 +416,45 @@ TEST_F(WebConfigTest, UnknownTlsKey) {
       "  cert_file: server.crt\n"
       "  key_file: server.key\n"
       "  client_cert_file: x.crt\n");
-  EXPECT_TRUE(
-      HasError(errors, 4, "tls_server_config.client_cert_file", "unknown key"));
+  EXPECT_TRUE(HasError(errors, 4, "tls_server_config.client_cert_file",
+                       "unknown key (expected one of cert_file, key_file, "
+                       "client_ca_file, client_auth_type, min_version, "
+                       "max_version)"));
+  EXPECT_EQ(errors.list.size(), 1u) << Describe(errors);
+}
+
+// A section that is not a mapping is one error at the section, not a
+// cascade of missing keys.
+TEST_F(WebConfigTest, SectionNotAMapping) {
+  ConfigErrors errors = LoadBad(
+      "tls_server_config: server.crt\n"
+      "http_server_config: [http2]\n"
+      "basic_auth_users:\n"
+      "  - alice\n");
+  EXPECT_TRUE(HasError(errors, 1, "tls_server_config",
+                       "expected a mapping, got a single value"));
+  EXPECT_TRUE(HasError(errors, 2, "http_server_config",
+                       "expected a mapping, got a list"));
+  EXPECT_TRUE(HasError(errors, 4, "basic_auth_users",
+                       "expected a mapping, got a list"));
+  EXPECT_EQ(errors.list.size(), 3u) << Describe(errors);
+
+  errors = LoadBad("http_server_config:\n  headers: [X-Frame-Options]\n");
+  EXPECT_TRUE(HasError(errors, 2, "http_server_config.headers",
+                       "expected a mapping, got a list"));
+  EXPECT_EQ(errors.list.size(), 1u) << Describe(errors);
+}
+
+// A repeated key inside tls_server_config is reported and nothing is loaded.
+TEST_F(WebConfigTest, DuplicateTlsKeySkipsLoading) {
+  ConfigErrors errors = LoadBad(
+      "tls_server_config:\n"
+      "  cert_file: server.crt\n"
+      "  key_file: server.key\n"
+      "  cert_file: nope.crt\n");
+  EXPECT_TRUE(HasError(errors, 4, "tls_server_config.cert_file",
+                       "duplicate key (first at line 2)"));
+  EXPECT_EQ(errors.list.size(), 1u) << Describe(errors);
 }
 
 TEST_F(WebConfigTest, BadClientAuthType) {
@@ -611,7 +651,7 @@ TEST_F(WebConfigTest, HttpServerConfig) {
                        "must be one of nosniff"));
   EXPECT_TRUE(HasError(errors, 8,
                        "http_server_config.headers.Content-Security-Policy",
-                       "must be a string"));
+                       "expected a string, got a list"));
   EXPECT_TRUE(
       HasError(errors, 9, "http_server_config.compression", "unknown key"));
   EXPECT_EQ(errors.list.size(), 7u) << Describe(errors);
@@ -634,6 +674,15 @@ TEST_F(WebConfigTest, HttpServerConfig) {
                        "must be one of nosniff"));
   EXPECT_TRUE(HasError(errors, 4, "http_server_config.headers.X-XSS-Protection",
                        "control characters"));
+
+  // A header without a value is refused, not sent empty.
+  errors = LoadBad(
+      "http_server_config:\n"
+      "  headers:\n"
+      "    X-XSS-Protection:\n");
+  EXPECT_TRUE(HasError(errors, 3, "http_server_config.headers.X-XSS-Protection",
+                       "has no value"));
+  EXPECT_EQ(errors.list.size(), 1u) << Describe(errors);
 
   ConfigErrors ok;
   auto cfg = LoadWebConfig(Write("web.yml",

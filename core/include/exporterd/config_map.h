@@ -328,6 +328,20 @@ typename ConfigMap<T>::Entry Custom(
   return e;
 }
 
+// A key of the upstream format that exporterd does not implement: reported
+// as "not supported by exporterd; <hint>" when present (ConfigReader::
+// Unsupported), shown so in the reference.
+template <class T>
+typename ConfigMap<T>::Entry Unsupported(std::string name, std::string hint) {
+  typename ConfigMap<T>::Entry e;
+  e.name = name;
+  e.type = "not supported";
+  e.doc =
+      "Not supported by exporterd" + (hint.empty() ? "" : "; " + hint) + ".";
+  e.read = [name, hint](ConfigReader& r, T*) { r.Unsupported(name, hint); };
+  return e;
+}
+
 }  // namespace exporterd
 
 #endif  // EXPORTERD_CONFIG_MAP_H_

@@ -3,7 +3,8 @@
 //   ConfigReader r(node, file, "modules.raid", errors);
 //   auto timeout = r.Duration("timeout", std::chrono::seconds(10));
 //   auto tools = r.StringList("tools", {});
-//   r.Finish();  // every key not read above is reported as unknown
+//   r.Finish();  // every key not read above is reported as unknown,
+//                // naming the keys that were asked for
 //
 // Every error carries file, line and the dotted key path. Reading never
 // throws; a bad value is reported and the default returned.
@@ -77,7 +78,9 @@ int NodeLine(const YAML::Node& n);
 
 class ConfigReader {
  public:
-  // `node` may be undefined or null (treated as an empty mapping).
+  // `node` may be undefined or null (treated as an empty mapping); anything
+  // else that is not a mapping is reported ("expected a mapping, got a
+  // list") and read as an empty mapping.
   ConfigReader(const YAML::Node& node, std::string file, std::string path,
                ConfigErrors* errors);
 
@@ -103,19 +106,34 @@ class ConfigReader {
   YAML::Node Raw(const std::string& key);
   bool Has(const std::string& key) const;
   // Marks keys as handled elsewhere.
-  void Ignore(const std::string& key) { known_.insert(key); }
+  void Ignore(const std::string& key) { Known(key); }
+  // A key of the upstream format this file follows that exporterd does not
+  // implement: when present it is reported as "not supported by exporterd;
+  // <hint>" (no hint: just that), never as unknown. Not listed as expected.
+  void Unsupported(const std::string& key, const std::string& hint);
 
-  // Reports every key that no getter asked for.
+  // Reports every key that no getter asked for: "unknown key (expected one
+  // of a, b)", naming the keys asked for (getters, Child, Raw, Ignore) in
+  // the order they were asked.
   void Finish();
 
   // Adds an error at `key` (or at the mapping itself when key is empty).
   void Error(const std::string& key, const std::string& message);
+  // Adds an error about `key` that may be absent ("is required"): at its
+  // line when present, else at the line of the key this mapping sits under
+  // (`tls_server_config:` for a Child), where a reader would add it.
+  void Missing(const std::string& key, const std::string& message);
+
+  // Errors reported so far by every reader sharing this one's list; lets a
+  // caller skip work that only makes sense on a clean section.
+  size_t error_count() const { return errors_->list.size(); }
 
   const std::string& path() const { return path_; }
   const std::string& file() const { return file_; }
 
  private:
   YAML::Node Lookup(const std::string& key);
+  void Known(const std::string& key);
   std::string KeyPath(const std::string& key) const;
   int LineOf(const std::string& key) const;
 
@@ -123,7 +141,9 @@ class ConfigReader {
   std::string file_;
   std::string path_;
   ConfigErrors* errors_;
+  int key_line_ = 0;  // line of the key this mapping sits under; 0: none
   std::set<std::string> known_;
+  std::vector<std::string> asked_;  // known_ in order, without Unsupported
 };
 
 }  // namespace exporterd
