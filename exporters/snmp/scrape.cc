@@ -101,6 +101,7 @@ struct GroupState {
   Plan plan;
   std::vector<Varbind> varbinds;
   std::vector<uint64_t> packets, retries;  // per module of the group
+  std::vector<bool> failed;                // per module: a fetch failed
 };
 
 }  // namespace
@@ -208,6 +209,7 @@ class Job : public std::enable_shared_from_this<Job> {
       }
       groups_[g].packets.assign(groups[g].modules.size(), 0);
       groups_[g].retries.assign(groups[g].modules.size(), 0);
+      groups_[g].failed.assign(groups[g].modules.size(), false);
       groups_[g].filter_walks = FilterWalks(groups[g].modules);
       if (groups_[g].filter_walks.empty()) {
         PlanLocked(g);
@@ -276,7 +278,7 @@ class Job : public std::enable_shared_from_this<Job> {
                       " fetches done; waiting for: " +
                       (waiting.empty() ? "planning" : waiting);
     if (!req_->options.partial_results) return {504, msg + "\n", {}};
-    TargetResponse r = BuildLocked(/*complete=*/false, msg);
+    TargetResponse r = BuildLocked(msg);
     return r;
   }
 
@@ -365,6 +367,8 @@ class Job : public std::enable_shared_from_this<Job> {
         ++scraper_->counters.failures[{req_->target, ReasonOf(r.error_kind)}];
       }
       errors_.push_back(op.Text() + ": " + r.error);
+      for (size_t m : op.modules)
+        if (m < g.failed.size()) g.failed[m] = true;
       MaybeFinishLocked();
       return;
     }
@@ -432,7 +436,7 @@ class Job : public std::enable_shared_from_this<Job> {
   void MaybeFinishLocked() {
     if (finished_ || pending_ != 0) return;
     finished_ = true;
-    TargetResponse r = BuildLocked(/*complete=*/errors_.empty(), "");
+    TargetResponse r = BuildLocked("");
     if (!errors_.empty()) {
       std::string msg;
       for (const auto& e : errors_) msg += (msg.empty() ? "" : "; ") + e;
@@ -455,9 +459,10 @@ class Job : public std::enable_shared_from_this<Job> {
     CloseLocked();
   }
 
-  // Renders what the groups fetched. complete=false: a partial answer
-  // (partial_results), with `why` in the debug text.
-  TargetResponse BuildLocked(bool complete, const std::string& why) {
+  // Renders what the groups fetched, with snmp_scrape_success per module
+  // under partial_results; `why` (a partial answer's reason) goes into the
+  // debug text.
+  TargetResponse BuildLocked(const std::string& why) {
     const auto now = SteadyClock::now();
     const double walk_s = Seconds(
         (last_done_ == SteadyClock::time_point{} ? now : last_done_) - start_);
@@ -481,6 +486,14 @@ class Job : public std::enable_shared_from_this<Job> {
         }
         continue;
       }
+      // A module is complete when none of its fetches failed or is still
+      // outstanding.
+      std::vector<bool> incomplete = g.failed;
+      for (const Op& op : ops_)
+        if (op.group == gi &&
+            (op.state == Op::State::kQueued || op.state == Op::State::kRunning))
+          for (size_t m : op.modules)
+            if (m < incomplete.size()) incomplete[m] = true;
       VarbindTable table(g.varbinds);
       std::vector<ModuleInput> inputs;
       for (size_t m = 0; m < modules.size(); ++m)
@@ -497,7 +510,7 @@ class Job : public std::enable_shared_from_this<Job> {
         sent.push_back(static_cast<double>(g.packets[m]));
         retried.push_back(static_cast<double>(g.retries[m]));
         pdus.push_back(static_cast<double>(n));
-        success.push_back(complete ? 1 : 0);
+        success.push_back(incomplete[m] ? 0 : 1);
       }
     }
     if (!render_errors.empty() && !req_->options.partial_results) {

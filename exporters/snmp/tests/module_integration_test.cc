@@ -616,6 +616,13 @@ TEST_F(SnmpModuleTest, ParityWithSnmpExporter021) {
         continue;
       }
       ++compared;
+      if (m == "if_mib_v3" && k == "snmp_scrape_packets_sent{}") {
+        // exporterd caches the v3 engine id per target (an earlier test may
+        // have discovered it); gosnmp probes for it on every scrape.
+        EXPECT_TRUE(got->second == v || got->second == v - 1)
+            << got->second << " vs " << v;
+        continue;
+      }
       EXPECT_TRUE(SameValue(got->second, v))
           << m << ": " << k << " exporterd " << got->second << ", 0.21 " << v;
     }
