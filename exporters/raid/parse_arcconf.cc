@@ -1,7 +1,6 @@
 #include "parse_arcconf.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cstddef>
 #include <map>
 #include <optional>
@@ -15,47 +14,12 @@
 namespace exporterd::raid {
 namespace {
 
+using text::IContains;
+using text::IEquals;
+using text::IStartsWith;
+using text::LeadingNumber;
 using text::Lines;
 using text::Trim;
-
-char Lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool IStartsWith(std::string_view s, std::string_view p) {
-  if (s.size() < p.size()) return false;
-  for (size_t i = 0; i < p.size(); ++i) {
-    if (Lower(s[i]) != Lower(p[i])) return false;
-  }
-  return true;
-}
-
-bool IEquals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && IStartsWith(a, b);
-}
-
-bool IContains(std::string_view s, std::string_view p) {
-  for (size_t i = 0; i + p.size() <= s.size(); ++i) {
-    if (IStartsWith(s.substr(i), p)) return true;
-  }
-  return false;
-}
-
-std::optional<double> LeadingNumber(std::string_view s) {
-  s = Trim(s);
-  double v = 0;
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || ptr == s.data()) return std::nullopt;
-  return v;
-}
-
-std::optional<int> LeadingInt(std::string_view s) {
-  s = Trim(s);
-  int v = 0;
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || ptr == s.data()) return std::nullopt;
-  return v;
-}
 
 // Splits "   Key   : value" at the first ':' followed by a space or the end
 // of the line (keys like "Reported Channel,Device(T:L)" contain a colon).
@@ -83,7 +47,7 @@ std::optional<int> ControllersFound(std::string_view text) {
     std::string_view key, value;
     if (SplitKeyValue(line, &key, &value) &&
         IEquals(key, "Controllers found")) {
-      return LeadingInt(value);
+      return text::Leading<int>(value);
     }
   }
   return std::nullopt;

@@ -1,6 +1,5 @@
 #include "parse_ssacli.h"
 
-#include <charconv>
 #include <cstddef>
 #include <map>
 #include <optional>
@@ -14,47 +13,11 @@
 namespace exporterd::raid {
 namespace {
 
+using text::CollapseSpaces;
+using text::IEquals;
+using text::LeadingNumber;
 using text::StartsWith;
 using text::Trim;
-
-bool IStartsWith(std::string_view s, std::string_view p) {
-  if (s.size() < p.size()) return false;
-  for (size_t i = 0; i < p.size(); ++i) {
-    char a = s[i], b = p[i];
-    if (a >= 'A' && a <= 'Z') a = static_cast<char>(a - 'A' + 'a');
-    if (b >= 'A' && b <= 'Z') b = static_cast<char>(b - 'A' + 'a');
-    if (a != b) return false;
-  }
-  return true;
-}
-
-bool IEquals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && IStartsWith(a, b);
-}
-
-// "ATA     INTEL SSDSA2BZ10" -> "ATA INTEL SSDSA2BZ10".
-std::string CollapseSpaces(std::string_view s) {
-  std::string out;
-  bool space = false;
-  for (char c : Trim(s)) {
-    if (c == ' ' || c == '\t') {
-      space = true;
-      continue;
-    }
-    if (space && !out.empty()) out.push_back(' ');
-    space = false;
-    out.push_back(c);
-  }
-  return out;
-}
-
-std::optional<double> LeadingNumber(std::string_view s) {
-  s = Trim(s);
-  double v = 0;
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || ptr == s.data()) return std::nullopt;
-  return v;
-}
 
 // Splits "a, b ,c" on commas, trimming each field.
 std::vector<std::string> SplitFields(std::string_view s) {

@@ -1,6 +1,5 @@
 #include "parse_tw_cli.h"
 
-#include <charconv>
 #include <cstddef>
 #include <map>
 #include <optional>
@@ -14,23 +13,11 @@
 namespace exporterd::raid {
 namespace {
 
+using text::Fields;
+using text::LeadingNumber;
 using text::Lines;
 using text::StartsWith;
 using text::Trim;
-
-std::vector<std::string_view> Words(std::string_view s) {
-  std::vector<std::string_view> out;
-  size_t pos = 0;
-  while (true) {
-    size_t b = s.find_first_not_of(" \t\r", pos);
-    if (b == std::string_view::npos) break;
-    size_t e = s.find_first_of(" \t\r", b);
-    if (e == std::string_view::npos) e = s.size();
-    out.push_back(s.substr(b, e - b));
-    pos = e;
-  }
-  return out;
-}
 
 std::string JoinWords(const std::vector<std::string_view>& w, size_t from) {
   std::string out;
@@ -39,14 +26,6 @@ std::string JoinWords(const std::vector<std::string_view>& w, size_t from) {
     out += w[i];
   }
   return out;
-}
-
-std::optional<double> LeadingNumber(std::string_view s) {
-  s = Trim(s);
-  double v = 0;
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || ptr == s.data()) return std::nullopt;
-  return v;
 }
 
 // "c0", "u12", "p3": a letter followed by digits only.
@@ -251,7 +230,7 @@ bool Parser::Feed(std::string_view text, const std::string& ctrl) {
       continue;
     }
     if (t.find_first_not_of('-') == std::string_view::npos) continue;
-    std::vector<std::string_view> w = Words(t);
+    std::vector<std::string_view> w = Fields(t);
     Table header = TableFor(w);
     if (header != Table::kNone) {
       table = header;
@@ -320,7 +299,7 @@ std::vector<std::string> ListedControllers(std::string_view show) {
   std::vector<std::string> out;
   Table table = Table::kNone;
   for (std::string_view line : Lines(show)) {
-    std::vector<std::string_view> w = Words(line);
+    std::vector<std::string_view> w = Fields(line);
     if (w.empty()) {
       table = Table::kNone;
       continue;

@@ -3,8 +3,7 @@
 #define EXPORTERD_RAID_TEXT_UTIL_H_
 
 #include <cctype>
-#include <cerrno>
-#include <cstdlib>
+#include <charconv>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -33,6 +32,29 @@ inline bool StartsWith(std::string_view s, std::string_view p) {
 
 inline bool Contains(std::string_view s, std::string_view p) {
   return s.find(p) != std::string_view::npos;
+}
+
+// ASCII case-insensitive StartsWith, equality and Contains.
+inline bool IStartsWith(std::string_view s, std::string_view p) {
+  if (s.size() < p.size()) return false;
+  auto lower = [](char c) {
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  };
+  for (size_t i = 0; i < p.size(); ++i) {
+    if (lower(s[i]) != lower(p[i])) return false;
+  }
+  return true;
+}
+
+inline bool IEquals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && IStartsWith(a, b);
+}
+
+inline bool IContains(std::string_view s, std::string_view p) {
+  for (size_t i = 0; i + p.size() <= s.size(); ++i) {
+    if (IStartsWith(s.substr(i), p)) return true;
+  }
+  return false;
 }
 
 // Runs of whitespace become one space; ends trimmed.
@@ -81,20 +103,28 @@ inline std::vector<std::string_view> Fields(std::string_view s) {
   return out;
 }
 
-// A leading decimal number ("21C (69.80 F)" -> 21, " 40 C" -> 40, "97 %");
-// nullopt when the text does not start with one.
-inline std::optional<double> LeadingNumber(std::string_view s) {
-  std::string t(Trim(s));
-  if (t.empty()) return std::nullopt;
-  if (!std::isdigit(static_cast<unsigned char>(t[0])) && t[0] != '-' &&
-      t[0] != '+')
+// A leading decimal number of type T (double or an integer): "21C (69.80
+// F)" -> 21, " 40 C" -> 40, "97 %", "+3", "-5"; as an int, "12.5" -> 12.
+// nullopt unless the text (after white space and a sign) starts with a
+// digit: no ".5", "inf", "nan" or hex.
+template <class T>
+std::optional<T> Leading(std::string_view s) {
+  s = Trim(s);
+  size_t digit = 0;  // where the first digit must be
+  if (!s.empty() && s[0] == '+')
+    s.remove_prefix(1);  // from_chars takes "-" but not "+"
+  else if (!s.empty() && s[0] == '-')
+    digit = 1;
+  if (s.size() <= digit || !std::isdigit(static_cast<unsigned char>(s[digit])))
     return std::nullopt;
-  const char* begin = t.c_str();
-  char* end = nullptr;
-  errno = 0;
-  double v = std::strtod(begin, &end);
-  if (end == begin || errno == ERANGE) return std::nullopt;
+  T v{};
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || ptr == s.data()) return std::nullopt;
   return v;
+}
+
+inline std::optional<double> LeadingNumber(std::string_view s) {
+  return Leading<double>(s);
 }
 
 // A whole unsigned integer ("12"), nullopt otherwise.

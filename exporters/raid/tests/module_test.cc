@@ -30,6 +30,15 @@ std::string Scrape(exporterd::testing::LoadedModule<RaidModule>& l) {
   return Serialize(r.families);
 }
 
+// Whether one of `errors` reads `want` (or contains it).
+::testing::AssertionResult HasError(const ConfigErrors& errors,
+                                    const std::string& want) {
+  const std::string all = errors.ToString();
+  if (all.find(want) != std::string::npos) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "no error \"" << want << "\" in:\n"
+                                       << all;
+}
+
 // Lines of `text` that contain `needle`.
 int CountLines(const std::string& text, const std::string& needle) {
   std::istringstream in(text);
@@ -179,24 +188,19 @@ TEST_F(RaidModuleTest, RelativeToolDirIsAConfigError) {
       "      - /usr/sbin\n"
       "      - bin\n"
       "      - ''\n");
-  std::string err = l->errors.ToString();
-  EXPECT_NE(err.find("exporterd.yml:5: modules.raid.tool_dirs[1]: \"bin\" is "
-                     "not an absolute directory"),
-            std::string::npos)
-      << err;
-  EXPECT_NE(err.find("exporterd.yml:6: modules.raid.tool_dirs[2]: \"\" is "
-                     "not an absolute directory"),
-            std::string::npos)
-      << err;
-  EXPECT_EQ(l->errors.list.size(), 2u) << err;
+  EXPECT_TRUE(HasError(l->errors,
+                       "exporterd.yml:5: modules.raid.tool_dirs[1]: \"bin\" is "
+                       "not an absolute directory"));
+  EXPECT_TRUE(HasError(l->errors,
+                       "exporterd.yml:6: modules.raid.tool_dirs[2]: \"\" is "
+                       "not an absolute directory"));
+  EXPECT_EQ(l->errors.list.size(), 2u) << l->errors.ToString();
 }
 
 TEST_F(RaidModuleTest, ToolDirsMustBeAList) {
   auto l = Load("modules:\n  raid:\n    tool_dirs: /usr/sbin\n");
-  EXPECT_NE(l->errors.ToString().find(
-                "exporterd.yml:3: modules.raid.tool_dirs: expected a list"),
-            std::string::npos)
-      << l->errors.ToString();
+  EXPECT_TRUE(HasError(
+      l->errors, "exporterd.yml:3: modules.raid.tool_dirs: expected a list"));
 }
 
 TEST_F(RaidModuleTest, RelativeConfiguredToolPathIsAConfigError) {
@@ -206,12 +210,10 @@ TEST_F(RaidModuleTest, RelativeConfiguredToolPathIsAConfigError) {
       "    tools:\n"
       "      storcli: bin/storcli64\n"
       "      megacli: [sudo, -n, /opt/MegaRAID/MegaCli/MegaCli64]\n");
-  std::string err = l->errors.ToString();
-  EXPECT_NE(err.find("exporterd.yml:4: modules.raid.tools.storcli: "
-                     "\"bin/storcli64\" must be an absolute path"),
-            std::string::npos)
-      << err;
-  EXPECT_EQ(l->errors.list.size(), 1u) << err;
+  EXPECT_TRUE(HasError(l->errors,
+                       "exporterd.yml:4: modules.raid.tools.storcli: "
+                       "\"bin/storcli64\" must be an absolute path"));
+  EXPECT_EQ(l->errors.list.size(), 1u) << l->errors.ToString();
 }
 
 TEST_F(RaidModuleTest, EmptyToolDirsRunsOnlyAbsoluteConfiguredTools) {
@@ -239,10 +241,9 @@ TEST_F(RaidModuleTest, SearchPathIsTheDeprecatedNameOfToolDirs) {
   auto both =
       Load(Config("    search_path: [/usr/sbin]\n"
                   "    tool_dirs: [/usr/bin]\n"));
-  EXPECT_NE(both->errors.ToString().find("modules.raid.search_path: is the "
-                                         "former name of tool_dirs"),
-            std::string::npos)
-      << both->errors.ToString();
+  EXPECT_TRUE(HasError(both->errors,
+                       "modules.raid.search_path: is the former name of "
+                       "tool_dirs"));
   EXPECT_EQ(both->errors.list.size(), 1u) << both->errors.ToString();
 }
 
@@ -255,26 +256,21 @@ TEST_F(RaidModuleTest, ToolsAndDisabledToolsErrors) {
       "      md: /sbin/mdadm\n"
       "      megacli: []\n"
       "    disabled_tools: [storcli, nosuch]\n");
-  std::string err = l->errors.ToString();
-  EXPECT_NE(err.find("exporterd.yml:5: modules.raid.tools.md: unknown tool "
-                     "(known: arcconf, areca, md, megacli, ssacli, storcli, "
-                     "tw_cli)"),
-            std::string::npos)
-      << err;
-  EXPECT_NE(err.find("exporterd.yml:6: modules.raid.tools.megacli: must be a "
-                     "path or a non-empty list of strings"),
-            std::string::npos)
-      << err;
-  EXPECT_NE(err.find("exporterd.yml:7: modules.raid.disabled_tools: unknown "
-                     "tool \"nosuch\" (known: arcconf, areca, md, megacli, "
-                     "ssacli, storcli, tw_cli)"),
-            std::string::npos)
-      << err;
-  EXPECT_NE(err.find("exporterd.yml:7: modules.raid.disabled_tools: "
-                     "\"storcli\" is also set in tools"),
-            std::string::npos)
-      << err;
-  EXPECT_EQ(l->errors.list.size(), 4u) << err;
+  EXPECT_TRUE(HasError(l->errors,
+                       "exporterd.yml:5: modules.raid.tools.md: unknown tool "
+                       "(known: arcconf, areca, md, megacli, ssacli, storcli, "
+                       "tw_cli)"));
+  EXPECT_TRUE(HasError(l->errors,
+                       "exporterd.yml:6: modules.raid.tools.megacli: must be a "
+                       "path or a non-empty list of strings"));
+  EXPECT_TRUE(HasError(l->errors,
+                       "exporterd.yml:7: modules.raid.disabled_tools: unknown "
+                       "tool \"nosuch\" (known: arcconf, areca, md, megacli, "
+                       "ssacli, storcli, tw_cli)"));
+  EXPECT_TRUE(HasError(l->errors,
+                       "exporterd.yml:7: modules.raid.disabled_tools: "
+                       "\"storcli\" is also set in tools"));
+  EXPECT_EQ(l->errors.list.size(), 4u) << l->errors.ToString();
 
   auto not_a_map = Load("modules:\n  raid:\n    tools: [storcli]\n");
   EXPECT_EQ(not_a_map->errors.ToString(),
