@@ -443,6 +443,7 @@ void App::Stop() {
   if (rt)
     for (const auto& s : rt->slots) s->Stop();
   rt.reset();
+  JoinCollections(Clock::now() + std::chrono::seconds(2));
   // Connections and module work still queued on the loops.
   loops_.DestroyPending();
   server_.reset();

@@ -1,6 +1,8 @@
 #include "collector.h"
 
 #include <atomic>
+#include <functional>
+#include <list>
 
 #include "module_loader.h"
 
@@ -10,6 +12,69 @@ double UnixNow() {
   return std::chrono::duration<double>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+namespace {
+
+// Collection threads. They are joined, not detached: a detached thread still
+// exiting when the process does races with exit-time code (LeakSanitizer's
+// tracer crashed on one). Finished ones are joined as new ones start; Stop
+// waits for the rest, bounded, then leaves the stuck ones running.
+class FlightThreads {
+ public:
+  static FlightThreads& Get() {
+    static FlightThreads* t = new FlightThreads;  // outlives static dtors
+    return *t;
+  }
+  void Start(std::function<void()> fn) {
+    std::lock_guard<std::mutex> lock(mu_);
+    JoinFinishedLocked();
+    auto done = std::make_shared<std::atomic<bool>>(false);
+    threads_.push_back({std::thread([this, fn = std::move(fn), done]() mutable {
+                          fn();
+                          fn = nullptr;  // its captures (a slot) die here
+                          std::lock_guard<std::mutex> l(mu_);
+                          *done = true;
+                          cv_.notify_all();
+                        }),
+                        done});
+  }
+  void JoinAll(Clock::time_point deadline) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait_until(lock, deadline, [&] {
+      for (const auto& t : threads_)
+        if (!*t.done) return false;
+      return true;
+    });
+    JoinFinishedLocked();
+  }
+
+ private:
+  struct Entry {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
+  // The thread sets `done` under mu_ as its last step; join() then only
+  // waits for its exit.
+  void JoinFinishedLocked() {
+    for (auto it = threads_.begin(); it != threads_.end();) {
+      if (*it->done) {
+        it->thread.join();
+        it = threads_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::list<Entry> threads_;
+};
+
+}  // namespace
+
+void JoinCollections(Clock::time_point deadline) {
+  FlightThreads::Get().JoinAll(deadline);
 }
 
 struct ModuleSlot::Flight {
@@ -75,7 +140,7 @@ std::shared_ptr<ModuleSlot::Flight> ModuleSlot::StartFlight(
   f->started = Clock::now();
   f->deadline = std::min(deadline, f->started + timeout_);
   flight_ = f;
-  std::thread([self = shared_from_this(), f] {
+  FlightThreads::Get().Start([self = shared_from_this(), f] {
     CollectRequest req;
     req.deadline = f->deadline;
     req.cancelled = &f->cancelled;
@@ -87,7 +152,7 @@ std::shared_ptr<ModuleSlot::Flight> ModuleSlot::StartFlight(
     f->done = true;
     self->Record(*f);
     self->cv_.notify_all();
-  }).detach();
+  });
   return f;
 }
 

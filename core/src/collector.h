@@ -25,6 +25,10 @@ using Families = std::vector<prometheus::MetricFamily>;
 // Seconds since the Unix epoch, now.
 double UnixNow();
 
+// Waits until every collection thread has finished, or `deadline`; joins the
+// finished ones (a stuck module's keep running). For shutdown.
+void JoinCollections(Clock::time_point deadline);
+
 // What a scrape learns about one module.
 struct ModuleOutcome {
   std::string module;
