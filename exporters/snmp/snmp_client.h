@@ -19,9 +19,11 @@
 //   s->Get({...}, [](OpResult r) { ... });   // ops on one session may overlap
 //   s->Cancel();                             // at the scrape deadline
 //
-// From a module: pick ONE core loop for all SNMP work (loops->Get(0)), post
-// each request there, and from TargetCall::OnCancel post s->Cancel() to it;
-// TargetCall::Reply() may be called from the completion (any thread).
+// From a module: run the Engine on an io_context the module itself runs (its
+// own thread; scrape.cc says why not a core loop: Asio's thread-local state
+// is per .so), post each request there, and from TargetCall::OnCancel post
+// s->Cancel() to it; TargetCall::Reply() may be called from the completion
+// (any thread).
 // Cancel sessions before the loop stops: a running operation holds its
 // session (and socket) until it completes.
 //
