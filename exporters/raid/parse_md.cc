@@ -1,6 +1,7 @@
 #include "parse_md.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <string_view>
 
 #include "exporterd/metrics.h"
@@ -89,8 +90,15 @@ void SyncLine(std::string_view line, Array* a) {
   if (pct != std::string_view::npos) {
     size_t start = line.rfind(' ', pct);
     start = start == std::string_view::npos ? 0 : start + 1;
-    if (auto v = t::LeadingNumber(line.substr(start, pct - start)))
-      a->progress = std::clamp(*v / 100.0, 0.0, 1.0);
+    if (auto v = t::LeadingNumber(line.substr(start, pct - start))) {
+      // The ratio rounded once from the decimal text ("3.6" -> 0.036), not
+      // 3.6 / 100 = 0.036000000000000004.
+      std::string text(line.substr(start, pct - start));
+      char* end = nullptr;
+      double ratio = std::strtod((text + "e-2").c_str(), &end);
+      if (end == nullptr || *end != '\0') ratio = *v / 100.0;
+      a->progress = std::clamp(ratio, 0.0, 1.0);
+    }
   }
   size_t open = line.find('(');
   size_t slash = line.find('/', open == std::string_view::npos ? 0 : open);

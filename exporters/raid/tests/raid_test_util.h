@@ -5,7 +5,6 @@
 #define EXPORTERD_RAID_TESTS_RAID_TEST_UTIL_H_
 
 #include <gtest/gtest.h>
-#include <prometheus/text_serializer.h>
 
 #include <random>
 #include <string>
@@ -38,17 +37,14 @@ inline std::string FakeStorcli() {
          "esac\n";
 }
 
-// The golden expositions are prometheus-cpp's text (16 significant digits),
-// as they always were; the daemon's (the kit's Serialize) prints the
-// shortest exact form, which differs for some ratios: 3.6% recovery is
-// 3.6 / 100 = 0.036000000000000004, golden "0.036".
+// The exposition exactly as the daemon sends it.
 inline std::string Exposition(const std::string& tool, const ParseResult& r) {
   ToolResult t;
   t.tool = tool;
   t.up = r.ok;
   t.error = r.error;
   t.report = r.report;
-  return prometheus::TextSerializer().Serialize(ToFamilies({t}));
+  return exporterd::testing::Serialize(ToFamilies({t}));
 }
 
 // Compares with tests/golden/<tool>/<name>.prom (UPDATE_GOLDEN=1
