@@ -153,7 +153,8 @@ class BlackboxIntegration : public ::testing::Test {
                 "    timeout: 30s\n",
                 0600);
     e.silent = std::make_unique<SilentListener>();
-    ASSERT_TRUE(e.d.Start({"--config.file=" + e.dir.path() + "/exporterd.yml"},
+    ASSERT_TRUE(e.d.Start({"--config.file=" + e.dir.path() + "/exporterd.yml",
+                           "--module.dir=" BLACKBOX_MODULE_DIR},
                           "ulimit -n 8192;"))
         << e.d.Log();
     e.peer = FreePort();
