@@ -431,8 +431,14 @@ void BlackboxModule::HandleAsync(std::shared_ptr<TargetCall> call) {
   // Upstream's timeout rule on top of the core's deadline (which already is
   // the scrape-timeout header less --web.timeout-offset, capped by the
   // module's exporterd timeout): blackbox.yml's `timeout` when smaller.
+  // The probe ends a little before the core's deadline: the core answers
+  // 504 at its deadline, and our own reply (probe_success 0, reason
+  // timeout) must be on its way by then (OnCancel runs on the core's loop,
+  // the probe on ours).
+  constexpr auto kReplyMargin = std::chrono::milliseconds(25);
   const auto now = ProbeClock::now();
-  double timeout = std::chrono::duration<double>(req.deadline - now).count();
+  double timeout =
+      std::chrono::duration<double>(req.deadline - kReplyMargin - now).count();
   const double module_timeout =
       std::chrono::duration<double>(module.timeout).count();
   if ((module_timeout > 0 && module_timeout < timeout) || timeout < 0)
