@@ -248,10 +248,6 @@ bool ConfigReader::Has(const std::string& key) const {
   return false;
 }
 
-void ConfigReader::Known(const std::string& key) {
-  if (known_.insert(key).second) asked_.push_back(key);
-}
-
 void ConfigReader::Unsupported(const std::string& key,
                                const std::string& hint) {
   known_.insert(key);
@@ -261,7 +257,9 @@ void ConfigReader::Unsupported(const std::string& key,
 }
 
 YAML::Node ConfigReader::Lookup(const std::string& key) {
-  Known(key);
+  known_.insert(key);
+  if (std::find(asked_.begin(), asked_.end(), key) == asked_.end())
+    asked_.push_back(key);
   if (!node_.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
   for (const auto& kv : node_)
     if (kv.first.Scalar() == key) return kv.second;

@@ -105,16 +105,17 @@ class ConfigReader {
   // The raw node (marks the key known); undefined if absent.
   YAML::Node Raw(const std::string& key);
   bool Has(const std::string& key) const;
-  // Marks keys as handled elsewhere.
-  void Ignore(const std::string& key) { Known(key); }
+  // Marks keys as handled elsewhere (not listed as expected by Finish():
+  // they belong to another reader, such as the core's timeout).
+  void Ignore(const std::string& key) { known_.insert(key); }
   // A key of the upstream format this file follows that exporterd does not
   // implement: when present it is reported as "not supported by exporterd;
   // <hint>" (no hint: just that), never as unknown. Not listed as expected.
   void Unsupported(const std::string& key, const std::string& hint);
 
   // Reports every key that no getter asked for: "unknown key (expected one
-  // of a, b)", naming the keys asked for (getters, Child, Raw, Ignore) in
-  // the order they were asked.
+  // of a, b)", naming the keys asked for (getters, Child, Raw) in the order
+  // they were asked.
   void Finish();
 
   // Adds an error at `key` (or at the mapping itself when key is empty).
@@ -133,7 +134,6 @@ class ConfigReader {
 
  private:
   YAML::Node Lookup(const std::string& key);
-  void Known(const std::string& key);
   std::string KeyPath(const std::string& key) const;
   int LineOf(const std::string& key) const;
 
@@ -143,7 +143,7 @@ class ConfigReader {
   ConfigErrors* errors_;
   int key_line_ = 0;  // line of the key this mapping sits under; 0: none
   std::set<std::string> known_;
-  std::vector<std::string> asked_;  // known_ in order, without Unsupported
+  std::vector<std::string> asked_;  // keys asked for by getters, in order
 };
 
 }  // namespace exporterd
