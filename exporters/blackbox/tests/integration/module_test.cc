@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -117,22 +118,24 @@ struct Env {
            "      preferred_ip_protocol: ip4\n"
            "  tcp_http:\n    prober: tcp\n    tcp:\n"
            "      preferred_ip_protocol: ip4\n      query_response:\n"
-           "      - send: 'GET / HTTP/1.0'\n      - send: ''\n"
+           "      - send: \"GET / HTTP/1.0\\n\"\n"
            "      - expect: '^HTTP/1.1 (\\d+)'\n"
            "        labels: [{name: status, value: '${1}'}]\n"
            "  tcp_http_fail:\n    prober: tcp\n    tcp:\n"
            "      preferred_ip_protocol: ip4\n      query_response:\n"
-           "      - send: 'GET / HTTP/1.0'\n      - send: ''\n"
+           "      - send: \"GET / HTTP/1.0\\n\"\n"
            "      - expect: '^HTTP/1.1 599'\n"
            "  tcp_tls:\n    prober: tcp\n    tcp:\n"
            "      preferred_ip_protocol: ip4\n      tls: true\n"
            "      tls_config: {ca_file: " +
-           ca +
-           "}\n"
-           "  http3:\n    prober: http\n    http:\n"
-           "      enable_http3: true\n      enable_http2: false\n";
+           ca + "}\n";
   }
 };
+
+// 0.28-only: Debian's 0.23 refuses enable_http3, so only exporterd gets it.
+constexpr const char* kHttp3Yml =
+    "  http3:\n    prober: http\n    http:\n"
+    "      enable_http3: true\n      enable_http2: false\n";
 
 Env* g_env = nullptr;
 
@@ -147,7 +150,14 @@ class BlackboxIntegration : public ::testing::Test {
     Sh("bash " BLACKBOX_DIR "/tests/integration/nginx_env.sh " + e.dir.path() +
        "/nginx " + std::to_string(e.http) + " " + std::to_string(e.https) +
        " " + std::to_string(e.mtls));
-    e.dir.Write("blackbox.yml", e.Yml(), 0600);
+    // Debian's 0.23 knows no query_response labels (0.24+).
+    std::string peer_yml = e.Yml();
+    const std::string labels =
+        "        labels: [{name: status, value: '${1}'}]\n";
+    peer_yml.erase(peer_yml.find(labels), labels.size());
+    e.dir.Write("peer.yml", peer_yml, 0600);
+    e.dir.Write("blackbox.yml", e.Yml() + kHttp3Yml, 0600);
+    exporterd::testing::RaiseFdLimit();
     e.dir.Write("exporterd.yml",
                 "modules:\n  blackbox:\n    config_file: blackbox.yml\n"
                 "    timeout: 30s\n",
@@ -158,12 +168,19 @@ class BlackboxIntegration : public ::testing::Test {
                           "ulimit -n 8192;"))
         << e.d.Log();
     e.peer = FreePort();
-    std::string pid =
-        Sh("prometheus-blackbox-exporter --config.file=" + e.dir.path() +
-           "/blackbox.yml --web.listen-address=127.0.0.1:" +
-           std::to_string(e.peer) + " >" + e.dir.path() +
-           "/peer.log 2>&1 & echo $!");
-    e.peer_pid = std::stoi(pid);
+    // Its own child (not through Sh(), whose process group is killed).
+    const std::string cfg = "--config.file=" + e.dir.path() + "/peer.yml";
+    const std::string listen =
+        "--web.listen-address=127.0.0.1:" + std::to_string(e.peer);
+    const std::string log = e.dir.path() + "/peer.log";
+    e.peer_pid = fork();
+    if (e.peer_pid == 0) {
+      setsid();
+      if (!freopen(log.c_str(), "w", stderr)) _exit(126);
+      execlp("prometheus-blackbox-exporter", "prometheus-blackbox-exporter",
+             cfg.c_str(), listen.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
     for (int i = 0; i < 100; ++i) {
       if (Curl("http://127.0.0.1:" + std::to_string(e.peer) + "/-/healthy")
               .status == 200)
@@ -171,8 +188,18 @@ class BlackboxIntegration : public ::testing::Test {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
   }
+  void SetUp() override {
+    const std::string url =
+        "http://127.0.0.1:" + std::to_string(e().peer) + "/-/healthy";
+    if (Curl(url).status != 200)
+      ADD_FAILURE() << "peer not up: "
+                    << ReadFile(e().dir.path() + "/peer.log");
+  }
   static void TearDownTestSuite() {
-    if (g_env->peer_pid > 0) kill(g_env->peer_pid, SIGTERM);
+    if (g_env->peer_pid > 0) {
+      kill(g_env->peer_pid, SIGTERM);
+      waitpid(g_env->peer_pid, nullptr, 0);
+    }
     Sh("kill $(cat " + g_env->dir.path() + "/nginx/nginx.pid) || true");
     delete g_env;
   }
@@ -191,7 +218,8 @@ class BlackboxIntegration : public ::testing::Test {
 
 // name{labels} -> value, for the series that are not timings and exist in
 // both 0.23 and 0.28 (probe_timeout_seconds, probe_tls_cipher_info,
-// probe_failed_due_to_bytes, the serialnumber label came after 0.23;
+// probe_failed_due_to_bytes, probe_expect_info (query_response labels)
+// and the serialnumber label came after 0.23;
 // probe_failure_info is ours).
 std::map<std::string, double> Comparable(const std::string& text,
                                          bool drop_dial_regex) {
@@ -199,7 +227,7 @@ std::map<std::string, double> Comparable(const std::string& text,
       "probe_duration_seconds",      "probe_dns_lookup_time_seconds",
       "probe_http_duration_seconds", "probe_timeout_seconds",
       "probe_tls_cipher_info",       "probe_failed_due_to_bytes",
-      "probe_failure_info"};
+      "probe_failure_info",          "probe_expect_info"};
   std::map<std::string, double> out;
   std::istringstream in(text);
   std::string line;

@@ -27,8 +27,11 @@ if [ ! -f server.crt ]; then
     -out client.crt -days 30 2>/dev/null
   date -d "$(openssl x509 -enddate -noout -in server.crt | cut -d= -f2)" +%s > server.enddate
 fi
+# nginx's workers run as www-data: the served files must be reachable.
+chmod o+x "$(dirname "$DIR")" "$DIR"
 printf 'hello blackbox\n' > www/index.html
 head -c 102400 /dev/zero | tr '\0' 'x' > www/big
+chmod -R o+rX www
 cat > nginx.conf <<CONF
 worker_processes 1;
 pid $DIR/nginx.pid;
