@@ -35,7 +35,7 @@
 #include <memory>
 #include <string>
 
-#define EXPORTERD_MODULE_ABI_VERSION 3
+#define EXPORTERD_MODULE_ABI_VERSION 4
 #define EXPORTERD_MODULE_ENTRY "exporterd_module_entry"
 
 #define EXPORTERD_STRINGIFY2(x) #x
