@@ -54,13 +54,16 @@ for f in ./usr/bin/exporterd ./usr/lib/systemd/system/exporterd.service ./etc/de
          ./usr/share/doc/exporterd/exporterd.yml ./usr/share/exporterd/alerts/exporterd.yml; do
   check "exporterd ships $f" grep -qxF "$f" <<<"$contents"
 done
-# Each module's package carries its folder's alert rules and dashboard.
+# Each module's package carries its folder's alert rules and dashboard (those it has).
 for m in "${modules[@]}"; do
   p=exporterd-${m//_/-}
   mc=$(dpkg-deb -c "$(deb "$p")" | awk '{print $6}')
-  for f in ./usr/share/exporterd/alerts/$m.yml ./usr/share/exporterd/dashboards/$m.json; do
-    check "$p ships $f" grep -qxF "$f" <<<"$mc"
-  done
+  if [ -f "$ROOT_DIR/exporters/$m/alerts.yml" ]; then
+    check "$p ships its alert rules" grep -qxF "./usr/share/exporterd/alerts/$m.yml" <<<"$mc"
+  fi
+  if [ -f "$ROOT_DIR/exporters/$m/dashboard.json" ]; then
+    check "$p ships its dashboard" grep -qxF "./usr/share/exporterd/dashboards/$m.json" <<<"$mc"
+  fi
 done
 check "/etc/default/exporterd is a conffile" \
   bash -c "dpkg-deb --ctrl-tarfile '$(deb exporterd)' | tar -xO ./conffiles | grep -qx /etc/default/exporterd"
