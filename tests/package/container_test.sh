@@ -50,8 +50,10 @@ if wait_http "http://127.0.0.1:$port/-/ready" 30; then
   uid=$(pm exec "$NAME" id -un 2>/dev/null || true)
   check "the daemon runs as exporterd (id: $uid)" [ "$uid" = exporterd ]
   pm logs "$NAME" >"$WORK/container.log" 2>&1 || true
-  check "the module packages loaded (log: configuration loaded ... modules=raid,postfix_qshape,...)" \
-    grep -qE 'msg="configuration loaded".*modules=raid,postfix_qshape' "$WORK/container.log"
+  loaded=$(sed -n 's/.*msg="configuration loaded".* modules=\([^ ]*\).*/\1/p' "$WORK/container.log")
+  for m in raid postfix_qshape snmp blackbox; do
+    check "the $m package loaded (modules=$loaded)" grep -qw "$m" <<<"${loaded//,/ }"
+  done
 else
   pm logs "$NAME" 2>&1 | tail -20
   check "the container answers /-/ready" false
