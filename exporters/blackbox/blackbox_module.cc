@@ -287,8 +287,13 @@ ProbeLoops& ProbeLoops::Get(size_t n) {
     auto* l = new ProbeLoops;
     for (size_t i = 0; i < std::max<size_t>(n, 1); ++i) {
       auto* io = new asio::io_context(1);
-      new asio::executor_work_guard<asio::io_context::executor_type>(
-          io->get_executor());
+      // Kept reachable (and never released) for the process's life.
+      static std::vector<
+          asio::executor_work_guard<asio::io_context::executor_type>*>
+          guards;
+      guards.push_back(
+          new asio::executor_work_guard<asio::io_context::executor_type>(
+              io->get_executor()));
       std::thread([io, i] {
         std::string name = "blackbox-" + std::to_string(i);
         pthread_setname_np(pthread_self(), name.c_str());

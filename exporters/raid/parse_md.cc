@@ -93,9 +93,10 @@ void SyncLine(std::string_view line, Array* a) {
     if (auto v = t::LeadingNumber(line.substr(start, pct - start))) {
       // The ratio rounded once from the decimal text ("3.6" -> 0.036), not
       // 3.6 / 100 = 0.036000000000000004.
-      std::string text(line.substr(start, pct - start));
+      const std::string text =
+          std::string(line.substr(start, pct - start)) + "e-2";
       char* end = nullptr;
-      double ratio = std::strtod((text + "e-2").c_str(), &end);
+      double ratio = std::strtod(text.c_str(), &end);
       if (end == nullptr || *end != '\0') ratio = *v / 100.0;
       a->progress = std::clamp(ratio, 0.0, 1.0);
     }

@@ -657,7 +657,8 @@ Scraper& Scraper::Get() {
   // and the .so stays loaded (RTLD_NODELETE) for the process's life.
   static Scraper* s = [] {
     auto* io = new asio::io_context(1);
-    auto* guard =
+    // Static: kept reachable (and never released) for the process's life.
+    static auto* guard =
         new asio::executor_work_guard<asio::io_context::executor_type>(
             io->get_executor());
     (void)guard;
