@@ -288,10 +288,9 @@ ProbeLoops& ProbeLoops::Get(size_t n) {
     for (size_t i = 0; i < std::max<size_t>(n, 1); ++i) {
       auto* io = new asio::io_context(1);
       // Kept reachable (and never released) for the process's life.
-      static std::vector<
-          asio::executor_work_guard<asio::io_context::executor_type>*>
-          guards;
-      guards.push_back(
+      static auto* guards = new std::vector<
+          asio::executor_work_guard<asio::io_context::executor_type>*>;
+      guards->push_back(
           new asio::executor_work_guard<asio::io_context::executor_type>(
               io->get_executor()));
       std::thread([io, i] {
