@@ -37,32 +37,6 @@ std::string Human(SteadyClock::duration d) {
   return buf;
 }
 
-std::string ReasonOf(ErrorKind k) {
-  switch (k) {
-    case ErrorKind::kTimeout:
-      return "timeout";
-    case ErrorKind::kRefused:
-      return "refused";
-    case ErrorKind::kResolve:
-      return "resolve";
-    case ErrorKind::kConfig:
-      return "config";
-    case ErrorKind::kAuth:
-      return "auth";
-    case ErrorKind::kAgentError:
-      return "agent_error";
-    case ErrorKind::kNonIncreasing:
-      return "non_increasing";
-    case ErrorKind::kTransport:
-      return "transport";
-    case ErrorKind::kCancelled:
-      return "cancelled";
-    case ErrorKind::kNone:
-      break;
-  }
-  return "none";
-}
-
 // What a request needs fetched, one entry per client operation.
 struct Op {
   enum class Kind { kFilterWalk, kWalk, kGet };
@@ -359,12 +333,13 @@ class Job : public std::enable_shared_from_this<Job> {
         FailLocked("target " + req_->target + " (" +
                        req_->groups[op.group].auth_text + "), " + op.Text() +
                        ": " + r.error,
-                   ReasonOf(r.error_kind), 500);
+                   std::string(ErrorKindName(r.error_kind)), 500);
         return;
       }
       {
         std::lock_guard<std::mutex> c(scraper_->mu);
-        ++scraper_->counters.failures[{req_->target, ReasonOf(r.error_kind)}];
+        ++scraper_->counters.failures[{
+            req_->target, std::string(ErrorKindName(r.error_kind))}];
       }
       errors_.push_back(op.Text() + ": " + r.error);
       for (size_t m : op.modules)
