@@ -737,6 +737,40 @@ class Map {
   Ctx* ctx() const { return ctx_; }
   Map Child(const std::string& key) { return Map(Get(key), Path(key), ctx_); }
 
+  // A Go duration, as yaml.v3 reads one: from a string only (`5` is
+  // refused). `def` when absent.
+  std::chrono::nanoseconds Duration(const std::string& key,
+                                    std::chrono::nanoseconds def) {
+    YAML::Node n = Get(key);
+    if (Absent(n)) return def;
+    std::string text, err;
+    std::optional<std::chrono::nanoseconds> d;
+    if (n.IsScalar() && ToString(n, &text, &err)) {
+      bool is_int = !IsQuoted(n) && [&] {
+        int64_t ignored;
+        return ToInt(n, &ignored, &err);
+      }();
+      if (!is_int) d = ParseGoDuration(text);
+    }
+    if (d) return *d;
+    Error(key,
+          "expected a duration like 500ms, 5s, 1m30s or 1h (units ns, us, "
+          "ms, s, m, h), got " +
+              Show(n));
+    return def;
+  }
+  // An integer in [lo, hi]; `def` when absent or out of range (an error).
+  int IntIn(const std::string& key, int def, int64_t lo, int64_t hi) {
+    int64_t v = Int(key, def);
+    if (v < lo || v > hi) {
+      Error(key, "\"" + key + "\" must be between " + std::to_string(lo) +
+                     " and " + std::to_string(hi) + ", got " +
+                     std::to_string(v));
+      return def;
+    }
+    return static_cast<int>(v);
+  }
+
   std::string String(const std::string& key, std::string def = "") {
     YAML::Node n = Get(key);
     if (Absent(n)) return def;
@@ -1604,6 +1638,45 @@ void ParseIcmp(Map& m, Module* mod) {
     m.Error("ttl", "\"ttl\" cannot exceed 255");
   else
     i.ttl = static_cast<int>(ttl);
+  i.packets = m.IntIn("packets", 1, 1, 1000);
+  i.interval = m.Duration("interval", i.interval);
+  if (i.interval < std::chrono::milliseconds(10))
+    m.Error("interval", "\"interval\" must be at least 10ms");
+}
+
+// exporterd's own: see TracerouteProbe.
+void ParseTraceroute(Map& m, Module* mod) {
+  TracerouteProbe& t = mod->traceroute;
+  t = TracerouteProbe{};
+  ReadIpProtocol(m, &t.preferred_ip_protocol, &t.ip_protocol_fallback);
+  t.source_ip_address = ReadSourceIp(m);
+  std::string method = m.String("method", "icmp");
+  if (method == "icmp")
+    t.method = TraceMethod::kIcmp;
+  else if (method == "udp")
+    t.method = TraceMethod::kUdp;
+  else if (method == "tcp")
+    t.method = TraceMethod::kTcp;
+  else
+    m.Error("method",
+            "method \"" + method + "\" is not valid (one of icmp, udp, tcp)");
+  t.max_hops = m.IntIn("max_hops", t.max_hops, 1, 255);
+  t.first_hop = m.IntIn("first_hop", t.first_hop, 1, 255);
+  if (t.first_hop > t.max_hops)
+    m.Error("first_hop", "\"first_hop\" (" + std::to_string(t.first_hop) +
+                             ") cannot exceed \"max_hops\" (" +
+                             std::to_string(t.max_hops) + ")");
+  t.probes_per_hop = m.IntIn("probes_per_hop", t.probes_per_hop, 1, 100);
+  t.probe_timeout = m.Duration("probe_timeout", t.probe_timeout);
+  if (t.probe_timeout <= std::chrono::nanoseconds(0))
+    m.Error("probe_timeout", "\"probe_timeout\" must be positive");
+  t.interval = m.Duration("interval", t.interval);
+  if (t.interval < std::chrono::nanoseconds(0))
+    m.Error("interval", "\"interval\" cannot be negative");
+  t.port = m.IntIn("port", 0, 0, 65535);
+  if (t.port != 0 && t.method == TraceMethod::kIcmp)
+    m.Error("port", "\"port\" applies to the udp and tcp methods only");
+  t.payload_size = m.IntIn("payload_size", 0, 0, 65000);
 }
 
 DnsRrValidator ReadRrValidator(Map& parent, const std::string& key) {
@@ -1761,6 +1834,7 @@ constexpr ProberEntry kProbers[] = {
     {"grpc", ParseGrpc, GrpcAbsent, GrpcUnsupported},
     {"unix", ParseUnix, nullptr, UnixUnsupported},
     {"websocket", ParseWebsocket, WebsocketAbsent, WebsocketUnsupported},
+    {"traceroute", ParseTraceroute, nullptr, nullptr},  // exporterd's own
 };
 
 std::string ProberList() {
@@ -1777,26 +1851,7 @@ Module ParseModule(const std::string& name, const YAML::Node& key,
   mod.line = NodeLine(key);
   Map m(node, "modules." + name, ctx);
   mod.prober = m.String("prober");
-  YAML::Node timeout = m.Get("timeout");
-  if (!Absent(timeout)) {
-    std::string text, err;
-    std::optional<std::chrono::nanoseconds> d;
-    if (timeout.IsScalar() && ToString(timeout, &text, &err)) {
-      // yaml.v3 takes a duration from a string only: `5` is refused.
-      bool is_int = !IsQuoted(timeout) && [&] {
-        int64_t ignored;
-        return ToInt(timeout, &ignored, &err);
-      }();
-      if (!is_int) d = ParseGoDuration(text);
-    }
-    if (d)
-      mod.timeout = *d;
-    else
-      m.Error("timeout",
-              "expected a duration like 500ms, 5s, 1m30s or 1h (units ns, "
-              "us, ms, s, m, h), got " +
-                  Show(timeout));
-  }
+  mod.timeout = m.Duration("timeout", mod.timeout);
   const ProberEntry* selected = nullptr;
   for (const auto& p : kProbers)
     if (mod.prober == p.name) selected = &p;

@@ -235,6 +235,31 @@ struct IcmpProbe {
   int payload_size = 0;  // 0: the default payload
   bool dont_fragment = false;
   int ttl = 64;  // 0..255; upstream's raw IPv4 path uses 64 for 0
+  // exporterd's own (issue 14): echoes per probe and the gap between them.
+  // packets 1 keeps blackbox_exporter's series unchanged.
+  int packets = 1;                                             // 1..1000
+  std::chrono::nanoseconds interval{std::chrono::seconds(1)};  // >= 10ms
+};
+
+// exporterd's own prober (`prober: traceroute`, a `traceroute:` block):
+// mtr/traceroute per hop. Not in blackbox_exporter.
+enum class TraceMethod { kIcmp, kUdp, kTcp };
+struct TracerouteProbe {
+  IpProtocol preferred_ip_protocol = IpProtocol::kIp6;
+  bool ip_protocol_fallback = true;
+  std::string source_ip_address;
+  TraceMethod method = TraceMethod::kIcmp;  // `method`: icmp | udp | tcp
+  int first_hop = 1;                        // 1..255, <= max_hops
+  int max_hops = 30;                        // 1..255
+  int probes_per_hop = 3;                   // 1..100
+  // How long one probe waits for its answer (mtr's/traceroute's -w).
+  std::chrono::nanoseconds probe_timeout{std::chrono::seconds(2)};
+  // Gap between the rounds of probes (one round = one probe per hop).
+  std::chrono::nanoseconds interval{std::chrono::milliseconds(100)};
+  // udp: the first destination port (traceroute's 33434 when 0), one more
+  // per probe; tcp: the destination port (80 when 0). icmp: must be 0.
+  int port = 0;
+  int payload_size = 0;  // bytes after the ICMP/UDP header; 0: a default
 };
 
 // Matched against each RR's text form. These regexps are compiled here but,
@@ -306,6 +331,7 @@ struct Module {
   GrpcProbe grpc;
   UnixProbe unix_socket;  // the `unix` key
   WebsocketProbe websocket;
+  TracerouteProbe traceroute;
   // Non-empty when this build cannot run the module's probes as configured
   // (HTTP/3, CEL, secret references): the prober fails them with this reason.
   std::string unsupported_reason;

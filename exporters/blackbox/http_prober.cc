@@ -1007,10 +1007,8 @@ class HttpProber : public Prober {
   }
 };
 
-}  // namespace
+EXPORTERD_BLACKBOX_PROBER(http, HttpProber);
 
-std::unique_ptr<Prober> MakeHttpProber() {
-  return std::make_unique<HttpProber>();
-}
+}  // namespace
 
 }  // namespace exporterd::blackbox

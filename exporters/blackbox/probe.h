@@ -13,8 +13,9 @@
 // locking.
 //
 // Adding a prober (icmp, dns, grpc, unix, websocket, traceroute): a new
-// <name>_prober.cc with a class deriving from Prober, and one line in
-// Probers() (probers.cc). Nothing else changes.
+// <name>_prober.cc with a class deriving from Prober and one
+// EXPORTERD_BLACKBOX_PROBER line; the build picks up every *_prober.cc.
+// Nothing else changes.
 #ifndef EXPORTERD_BLACKBOX_PROBE_H_
 #define EXPORTERD_BLACKBOX_PROBE_H_
 
@@ -153,13 +154,17 @@ class Prober {
   virtual void Start(std::shared_ptr<ProbeRun> run) = 0;
 };
 
-// name -> prober, for every prober this build has (probers.cc). A module
-// whose `prober` is not here loads, and its probes fail with a reason.
+// name -> prober, for every prober this build has. A module whose `prober`
+// is not here loads, and its probes fail with a reason.
 const std::map<std::string, std::unique_ptr<Prober>>& Probers();
 
-// The probers' factories (one per file).
-std::unique_ptr<Prober> MakeHttpProber();
-std::unique_ptr<Prober> MakeTcpProber();
+// Adds `prober` under `name` (at static initialisation; returns true).
+bool RegisterProber(const char* name, std::unique_ptr<Prober> prober);
+// In a prober's file, at namespace scope:
+//   EXPORTERD_BLACKBOX_PROBER(dns, DnsProber);
+#define EXPORTERD_BLACKBOX_PROBER(name, cls)              \
+  [[maybe_unused]] static const bool kRegistered_##name = \
+      ::exporterd::blackbox::RegisterProber(#name, std::make_unique<cls>())
 
 // Upstream's chooseProtocol on the loop: resolves `host` (an IP literal
 // resolves to itself) and picks the address of the preferred family, else

@@ -1,18 +1,26 @@
-// The probers this build has, by the name blackbox.yml's `prober` uses.
-// One line per prober; icmp, dns, grpc, unix, websocket and traceroute join
-// here as they are written.
+// The prober registry. Each <name>_prober.cc adds itself with
+// EXPORTERD_BLACKBOX_PROBER; the library is an OBJECT library, so every
+// prober's object (and its registration) is linked wherever it is used.
 #include "probe.h"
 
 namespace exporterd::blackbox {
+namespace {
+
+std::map<std::string, std::unique_ptr<Prober>>& Registry() {
+  // Never destroyed: probes may still run while statics are torn down.
+  static auto* probers = new std::map<std::string, std::unique_ptr<Prober>>;
+  return *probers;
+}
+
+}  // namespace
+
+bool RegisterProber(const char* name, std::unique_ptr<Prober> prober) {
+  Registry()[name] = std::move(prober);
+  return true;
+}
 
 const std::map<std::string, std::unique_ptr<Prober>>& Probers() {
-  static const auto* probers = [] {
-    auto* m = new std::map<std::string, std::unique_ptr<Prober>>;
-    (*m)["http"] = MakeHttpProber();
-    (*m)["tcp"] = MakeTcpProber();
-    return m;
-  }();
-  return *probers;
+  return Registry();
 }
 
 }  // namespace exporterd::blackbox

@@ -456,10 +456,8 @@ class TcpProber : public Prober {
   }
 };
 
-}  // namespace
+EXPORTERD_BLACKBOX_PROBER(tcp, TcpProber);
 
-std::unique_ptr<Prober> MakeTcpProber() {
-  return std::make_unique<TcpProber>();
-}
+}  // namespace
 
 }  // namespace exporterd::blackbox

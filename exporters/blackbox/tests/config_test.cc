@@ -93,6 +93,72 @@ TEST(Defaults, Icmp) {
   EXPECT_FALSE(i.dont_fragment);
   EXPECT_TRUE(i.ip_protocol_fallback);
   EXPECT_EQ(i.preferred_ip_protocol, IpProtocol::kIp6);
+  EXPECT_EQ(i.packets, 1);
+  EXPECT_EQ(i.interval, std::chrono::seconds(1));
+}
+
+// exporterd's own icmp keys (issue 14): several echoes per probe.
+TEST(Icmp, PacketsAndInterval) {
+  Config c = MustParse(
+      "modules:\n  m:\n    prober: icmp\n    icmp:\n      packets: 10\n"
+      "      interval: 200ms\n");
+  EXPECT_EQ(c.modules.at("m").icmp.packets, 10);
+  EXPECT_EQ(c.modules.at("m").icmp.interval, std::chrono::milliseconds(200));
+  EXPECT_ERROR(MustFail("modules:\n  m:\n    prober: icmp\n    icmp:\n"
+                        "      packets: 0\n"),
+               "modules.m.icmp.packets", "between 1 and 1000, got 0");
+  EXPECT_ERROR(MustFail("modules:\n  m:\n    prober: icmp\n    icmp:\n"
+                        "      interval: 1ms\n"),
+               "modules.m.icmp.interval", "at least 10ms");
+  EXPECT_ERROR(MustFail("modules:\n  m:\n    prober: icmp\n    icmp:\n"
+                        "      interval: 5\n"),
+               "modules.m.icmp.interval", "expected a duration");
+}
+
+// exporterd's own prober: traceroute.
+TEST(Defaults, Traceroute) {
+  Config c = MustParse("modules:\n  m:\n    prober: traceroute\n");
+  const TracerouteProbe& t = c.modules.at("m").traceroute;
+  EXPECT_EQ(t.method, TraceMethod::kIcmp);
+  EXPECT_EQ(t.first_hop, 1);
+  EXPECT_EQ(t.max_hops, 30);
+  EXPECT_EQ(t.probes_per_hop, 3);
+  EXPECT_EQ(t.probe_timeout, std::chrono::seconds(2));
+  EXPECT_EQ(t.interval, std::chrono::milliseconds(100));
+  EXPECT_EQ(t.port, 0);
+  EXPECT_EQ(t.preferred_ip_protocol, IpProtocol::kIp6);
+}
+
+TEST(Traceroute, OptionsAndErrors) {
+  Config c = MustParse(
+      "modules:\n  m:\n    prober: traceroute\n    traceroute:\n"
+      "      method: udp\n      port: 33000\n      first_hop: 2\n"
+      "      max_hops: 12\n      probes_per_hop: 5\n"
+      "      probe_timeout: 500ms\n      preferred_ip_protocol: ip4\n"
+      "      source_ip_address: 127.0.0.1\n");
+  const TracerouteProbe& t = c.modules.at("m").traceroute;
+  EXPECT_EQ(t.method, TraceMethod::kUdp);
+  EXPECT_EQ(t.port, 33000);
+  EXPECT_EQ(t.first_hop, 2);
+  EXPECT_EQ(t.max_hops, 12);
+  EXPECT_EQ(t.probes_per_hop, 5);
+  EXPECT_EQ(t.probe_timeout, std::chrono::milliseconds(500));
+  EXPECT_EQ(t.preferred_ip_protocol, IpProtocol::kIp4);
+  EXPECT_EQ(t.source_ip_address, "127.0.0.1");
+  const std::string head =
+      "modules:\n  m:\n    prober: traceroute\n    traceroute:\n";
+  EXPECT_ERROR(MustFail(head + "      method: sctp\n"),
+               "modules.m.traceroute.method", "not valid");
+  EXPECT_ERROR(MustFail(head + "      max_hops: 256\n"),
+               "modules.m.traceroute.max_hops", "between 1 and 255");
+  EXPECT_ERROR(MustFail(head + "      first_hop: 9\n      max_hops: 4\n"),
+               "modules.m.traceroute.first_hop", "cannot exceed");
+  EXPECT_ERROR(MustFail(head + "      port: 80\n"), "modules.m.traceroute.port",
+               "udp and tcp methods only");
+  EXPECT_ERROR(MustFail(head + "      probe_timeout: 0s\n"),
+               "modules.m.traceroute.probe_timeout", "must be positive");
+  EXPECT_ERROR(MustFail(head + "      bogus: 1\n"),
+               "modules.m.traceroute.bogus", "unknown key");
 }
 
 TEST(Defaults, Dns) {
@@ -478,8 +544,8 @@ TEST(Errors, UnknownKeyAtEachLevel) {
        "bogus: "
        "1\n",
        "modules.m.tcp.query_response[0].labels[0].bogus", 9},
-      {"modules:\n  m:\n    prober: icmp\n    icmp:\n      packets: 3\n",
-       "modules.m.icmp.packets", 5},
+      {"modules:\n  m:\n    prober: icmp\n    icmp:\n      count: 3\n",
+       "modules.m.icmp.count", 5},
       {"modules:\n  m:\n    prober: dns\n    dns:\n      query_name: x\n"
        "      validate_answer_rrs:\n        bogus: []\n",
        "modules.m.dns.validate_answer_rrs.bogus", 7},
@@ -541,8 +607,8 @@ TEST(Errors, ProberMissingOrUnknown) {
                "modules.m.prober", "prober must be set");
   EXPECT_ERROR(MustFail("modules:\n  m:\n"), "modules.m.prober",
                "prober must be set");
-  EXPECT_ERROR(MustFail("modules:\n  m:\n    prober: traceroute\n"),
-               "modules.m.prober", "prober \"traceroute\" is not valid");
+  EXPECT_ERROR(MustFail("modules:\n  m:\n    prober: mtr\n"),
+               "modules.m.prober", "prober \"mtr\" is not valid");
 }
 
 TEST(Errors, TypeMismatches) {
@@ -856,7 +922,7 @@ TEST(Helpers, DnsNames) {
 TEST(Helpers, ProberNames) {
   EXPECT_EQ(ProberNames(),
             (std::vector<std::string>{"http", "tcp", "icmp", "dns", "grpc",
-                                      "unix", "websocket"}));
+                                      "unix", "websocket", "traceroute"}));
 }
 
 }  // namespace
