@@ -17,6 +17,7 @@
 #include <sstream>
 #include <thread>
 
+#include "blackbox_pair.h"
 #include "test_kit.h"
 
 namespace exporterd::blackbox {
@@ -58,10 +59,9 @@ class SilentListener {
 };
 
 struct Env {
-  TempDir dir;
-  uint16_t http = 0, https = 0, mtls = 0, peer = 0;
-  int peer_pid = -1;
-  DaemonProcess d;
+  BlackboxPair pair;
+  const TempDir& dir = pair.dir();
+  uint16_t http = 0, https = 0, mtls = 0;
   std::unique_ptr<SilentListener> silent;
   std::string Yml() const {
     const std::string ca = dir.path() + "/nginx/ca.crt";
@@ -155,58 +155,21 @@ class BlackboxIntegration : public ::testing::Test {
     const std::string labels =
         "        labels: [{name: status, value: '${1}'}]\n";
     peer_yml.erase(peer_yml.find(labels), labels.size());
-    e.dir.Write("peer.yml", peer_yml, 0600);
-    e.dir.Write("blackbox.yml", e.Yml() + kHttp3Yml, 0600);
-    exporterd::testing::RaiseFdLimit();
-    e.dir.Write("exporterd.yml",
-                "modules:\n  blackbox:\n    config_file: blackbox.yml\n"
-                "    timeout: 30s\n",
-                0600);
     e.silent = std::make_unique<SilentListener>();
-    ASSERT_TRUE(e.d.Start({"--config.file=" + e.dir.path() + "/exporterd.yml",
-                           "--module.dir=" BLACKBOX_MODULE_DIR},
-                          "ulimit -n 8192;"))
-        << e.d.Log();
-    e.peer = FreePort();
-    // Its own child (not through Sh(), whose process group is killed).
-    const std::string cfg = "--config.file=" + e.dir.path() + "/peer.yml";
-    const std::string listen =
-        "--web.listen-address=127.0.0.1:" + std::to_string(e.peer);
-    const std::string log = e.dir.path() + "/peer.log";
-    e.peer_pid = fork();
-    if (e.peer_pid == 0) {
-      setsid();
-      if (!freopen(log.c_str(), "w", stderr)) _exit(126);
-      execlp("prometheus-blackbox-exporter", "prometheus-blackbox-exporter",
-             cfg.c_str(), listen.c_str(), static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    for (int i = 0; i < 100; ++i) {
-      if (Curl("http://127.0.0.1:" + std::to_string(e.peer) + "/-/healthy")
-              .status == 200)
-        break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
+    ASSERT_TRUE(e.pair.Start(e.Yml() + kHttp3Yml, peer_yml)) << e.pair.Log();
   }
   void SetUp() override {
-    const std::string url =
-        "http://127.0.0.1:" + std::to_string(e().peer) + "/-/healthy";
-    if (Curl(url).status != 200)
-      ADD_FAILURE() << "peer not up: "
-                    << ReadFile(e().dir.path() + "/peer.log");
+    if (!e().pair.PeerUp()) ADD_FAILURE() << "peer not up: " << e().pair.Log();
   }
   static void TearDownTestSuite() {
-    if (g_env->peer_pid > 0) {
-      kill(g_env->peer_pid, SIGTERM);
-      waitpid(g_env->peer_pid, nullptr, 0);
-    }
+    g_env->pair.StopPeer();
     Sh("kill $(cat " + g_env->dir.path() + "/nginx/nginx.pid) || true");
     delete g_env;
   }
   Env& e() { return *g_env; }
   HttpResult Probe(const std::string& module, const std::string& target,
                    std::vector<std::string> args = {}) {
-    return e().d.Get("/probe?module=" + module + "&target=" + target, args);
+    return e().pair.Ours(module, target, std::move(args));
   }
   std::string Http(const std::string& path = "/") {
     return "http://127.0.0.1:" + std::to_string(e().http) + path;
@@ -215,36 +178,6 @@ class BlackboxIntegration : public ::testing::Test {
     return "https://" + host + ":" + std::to_string(e().https) + path;
   }
 };
-
-// name{labels} -> value, for the series that are not timings and exist in
-// both 0.23 and 0.28 (probe_timeout_seconds, probe_tls_cipher_info,
-// probe_failed_due_to_bytes, probe_expect_info (query_response labels)
-// and the serialnumber label came after 0.23;
-// probe_failure_info is ours).
-std::map<std::string, double> Comparable(const std::string& text,
-                                         bool drop_dial_regex) {
-  static const std::set<std::string> kSkip = {
-      "probe_duration_seconds",      "probe_dns_lookup_time_seconds",
-      "probe_http_duration_seconds", "probe_timeout_seconds",
-      "probe_tls_cipher_info",       "probe_failed_due_to_bytes",
-      "probe_failure_info",          "probe_expect_info"};
-  std::map<std::string, double> out;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    size_t sp = line.rfind(' ');
-    std::string series = line.substr(0, sp);
-    std::string name = series.substr(0, series.find('{'));
-    if (kSkip.count(name)) continue;
-    if (drop_dial_regex && name == "probe_failed_due_to_regex") continue;
-    size_t sn = series.find(",serialnumber=\"");
-    if (sn != std::string::npos)
-      series.erase(sn, series.find('"', sn + 15) + 1 - sn);
-    out[series] = std::stod(line.substr(sp + 1));
-  }
-  return out;
-}
 
 TEST_F(BlackboxIntegration, ParityWithDebianBlackboxExporter) {
   const std::string https_local = Https("localhost");
@@ -275,15 +208,13 @@ TEST_F(BlackboxIntegration, ParityWithDebianBlackboxExporter) {
       {"tcp_http_fail", "127.0.0.1:" + std::to_string(e().http)},
       {"tcp_tls", "localhost:" + std::to_string(e().https)},
   };
-  const std::string peer = "http://127.0.0.1:" + std::to_string(e().peer);
   for (const auto& [module, target] : cases) {
     SCOPED_TRACE(module + " " + target);
     HttpResult ours = Probe(module, target);
-    HttpResult theirs =
-        Curl(peer + "/probe?module=" + module + "&target=" + target);
+    HttpResult theirs = e().pair.Theirs(module, target);
     ASSERT_EQ(ours.status, 200) << ours.body;
     ASSERT_EQ(theirs.status, 200) << theirs.body;
-    EXPECT_EQ(Comparable(ours.body, false), Comparable(theirs.body, false))
+    EXPECT_EQ(Comparable(ours.body), Comparable(theirs.body))
         << "ours:\n"
         << ours.body << "\ntheirs:\n"
         << theirs.body;
@@ -292,9 +223,9 @@ TEST_F(BlackboxIntegration, ParityWithDebianBlackboxExporter) {
   // A failed dial: 0.23 still printed probe_failed_due_to_regex, 0.28 not.
   for (const std::string target : {"127.0.0.1:1", "nohost.invalid:80"}) {
     HttpResult ours = Probe("tcp_connect", target);
-    HttpResult theirs =
-        Curl(peer + "/probe?module=tcp_connect&target=" + target);
-    EXPECT_EQ(Comparable(ours.body, true), Comparable(theirs.body, true))
+    HttpResult theirs = e().pair.Theirs("tcp_connect", target);
+    EXPECT_EQ(Comparable(ours.body, {"probe_failed_due_to_regex"}),
+              Comparable(theirs.body, {"probe_failed_due_to_regex"}))
         << ours.body << theirs.body;
     EXPECT_TRUE(std::isnan(Sample(ours.body, "probe_failed_due_to_regex")));
   }
@@ -364,9 +295,9 @@ TEST_F(BlackboxIntegration, FiveHundredProbesInFlightAllAnsweredAtTheDeadline) {
   const std::string path = "/probe?module=tcp_http&target=127.0.0.1:" +
                            std::to_string(e().silent->port());
   auto t0 = SteadyClock::now();
-  std::vector<int> codes =
-      ConcurrentGets(e().d.port(), path, 500, std::chrono::seconds(10),
-                     "X-Prometheus-Scrape-Timeout-Seconds: 2.5\r\n");
+  std::vector<int> codes = ConcurrentGets(
+      e().pair.daemon().port(), path, 500, std::chrono::seconds(10),
+      "X-Prometheus-Scrape-Timeout-Seconds: 2.5\r\n");
   double took = std::chrono::duration<double>(SteadyClock::now() - t0).count();
   int ok = 0;
   for (int c : codes) ok += c == 200;
@@ -378,15 +309,15 @@ TEST_F(BlackboxIntegration, RequestErrors) {
   HttpResult r = Probe("nope", Http());
   EXPECT_EQ(r.status, 400);
   EXPECT_NE(r.body.find("Unknown module \"nope\""), std::string::npos);
-  r = e().d.Get("/probe?module=http_2xx");
+  r = e().pair.daemon().Get("/probe?module=http_2xx");
   EXPECT_EQ(r.status, 400);
   EXPECT_NE(r.body.find("Target parameter is missing"), std::string::npos);
-  std::string m = e().d.Get("/metrics").body;
+  std::string m = e().pair.daemon().Get("/metrics").body;
   EXPECT_EQ(Sample(m, "blackbox_module_unknown_total"), 1) << m;
 }
 
 TEST_F(BlackboxIntegration, DebugLayoutAndHostname) {
-  HttpResult r = e().d.Get(
+  HttpResult r = e().pair.daemon().Get(
       "/probe?module=https_ca&debug=true&hostname=bb.test"
       "&target=" +
       Https("127.0.0.1"));
