@@ -94,3 +94,114 @@ YML
   wait_http "http://127.0.0.1:$PP/-/ready" 60 || { tail -20 "$1/prometheus.log"; return 1; }
   API=http://127.0.0.1:$PP/api/v1
 }
+
+# check_dashboard_json DASH: valid JSON (schemaVersion >= 36, a uid, panels)
+# and every panel's datasource is ${DS_PROMETHEUS}.
+check_dashboard_json() {
+  check "dashboard is valid JSON with schemaVersion, uid and panels" \
+    sh -c "jq -e '.schemaVersion >= 36 and (.panels | length) > 0 and .uid != null' '$1' >/dev/null"
+  check "every panel datasource is \${DS_PROMETHEUS}" \
+    sh -c "jq -e '[.panels[] | select(.type != \"row\") | .datasource.uid, (.targets[]?.datasource.uid)]
+                  | all(. == \"\${DS_PROMETHEUS}\")' '$1' >/dev/null"
+}
+
+# dashboard_fill EXPR NAME=VALUE...: EXPR with Grafana's interval variables
+# and the given template variables ($name and ${name}) replaced.
+# shellcheck disable=SC2016 # the single-quoted words are literal Grafana variables
+dashboard_fill() {
+  local e=$1 kv
+  shift
+  e=${e//'$__rate_interval'/10s}
+  e=${e//'$__interval'/1s}
+  e=${e//'$__range'/1m}
+  for kv in "$@"; do
+    e=${e//"\${${kv%%=*}}"/${kv#*=}}
+    e=${e//"\$${kv%%=*}"/${kv#*=}}
+  done
+  printf '%s' "$e"
+}
+
+# dashboard_query query|query_range EXPR: succeeds when the query against
+# $API succeeds and returns data; prints the query and reply otherwise.
+dashboard_query() {
+  local out now
+  now=$(date +%s)
+  if [ "$1" = query ]; then
+    out=$(curl -s --get "$API/query" --data-urlencode "query=$2")
+  else
+    out=$(curl -s --get "$API/query_range" --data-urlencode "query=$2" \
+      --data-urlencode "start=$((now - 30))" --data-urlencode "end=$now" --data-urlencode "step=1")
+  fi
+  if jq -e '.status == "success" and (.data.result | length) > 0' >/dev/null 2>&1 <<<"$out"; then
+    return 0
+  fi
+  echo "  $1: $2"
+  echo "  reply: $(head -c 400 <<<"$out")"
+  return 1
+}
+
+# check_dashboard_queries DASH NAME=VALUE...: every panel query of DASH, with
+# the template variables set to each given value in turn (NAME=VALUE pairs,
+# separated by "--" between sets: a=1 b=2 -- a=.* b=.*), runs against $API as
+# an instant query and, unless the target is instant, as a range query, and
+# returns data; every query variable label_values(selector, label) has
+# values. Counts in $passed/$failed like check.
+check_dashboard_queries() {
+  local dash=$1 title kind b64 raw e vq sel lab nq nrun=0 nvar=0
+  shift
+  local -a sets=() cur=()
+  local a
+  for a in "$@" --; do
+    if [ "$a" = -- ]; then
+      sets+=("${cur[*]:-}")
+      cur=()
+    else
+      cur+=("$a")
+    fi
+  done
+  # shellcheck disable=SC2016 # jq's $t
+  local exprs='.panels[] | select(has("targets")) | .title as $t | .targets[]
+               | select(has("expr")) | [$t, (if .instant == true then "instant" else "range" end), (.expr | @base64)] | @tsv'
+  nq=$(jq -r "$exprs" "$dash" | wc -l)
+  check "dashboard has panel queries ($nq)" test "$nq" -gt 0
+  local -A seen=()
+  while IFS=$'\t' read -r title kind b64; do
+    raw=$(base64 -d <<<"$b64")
+    for a in "${sets[@]}"; do
+      # shellcheck disable=SC2086 # one set = words NAME=VALUE
+      e=$(dashboard_fill "$raw" $a)
+      [ -z "${seen[$e]:-}" ] || continue
+      seen[$e]=1
+      check "panel \"$title\" has no unfilled variable" test "${e//\$/}" = "$e"
+      check "panel \"$title\" returns data: $e" dashboard_query query "$e"
+      nrun=$((nrun + 1))
+      if [ "$kind" = range ]; then
+        check "panel \"$title\" returns data (range): $e" dashboard_query query_range "$e"
+        nrun=$((nrun + 1))
+      fi
+    done
+  done < <(jq -r "$exprs" "$dash")
+  while IFS= read -r vq; do
+    [ -n "$vq" ] || continue
+    nvar=$((nvar + 1))
+    # shellcheck disable=SC2086 # the first set fills chained variables
+    vq=$(dashboard_fill "$vq" ${sets[0]})
+    if [[ $vq =~ ^label_values\((.*),[[:space:]]*([A-Za-z_][A-Za-z0-9_]*)\)$ ]]; then
+      sel=${BASH_REMATCH[1]} lab=${BASH_REMATCH[2]}
+      check "variable $vq has values" sh -c "curl -sf --get '$API/label/$lab/values' \
+        --data-urlencode 'match[]=$sel' | jq -e '.status == \"success\" and (.data | length) > 0' >/dev/null"
+    else
+      check "variable $vq is label_values(selector, label)" false
+    fi
+  done < <(jq -r '.templating.list[] | select(.type == "query") | .query.query // .query' "$dash")
+  echo "ran $nrun panel queries ($nq panel targets) and $nvar variable queries"
+}
+
+# check_rules_health N: Prometheus at $API has N rules loaded, all healthy.
+check_rules_health() {
+  local rules
+  rules=$(curl -sf "$API/rules" || true)
+  check "all $1 alert rules evaluate without error" \
+    sh -c "jq -e '[.data.groups[].rules[] | .health] | length == $1 and all(. == \"ok\")' >/dev/null" <<<"$rules"
+  jq -r '.data.groups[].rules[] | select(.health != "ok") | "  \(.name): \(.lastError)"' <<<"$rules"
+}

@@ -10,7 +10,7 @@ set -euo pipefail
 BIN=$(realpath "$1")
 MODDIR=$(realpath "$2")
 HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/../../../../tests/lib/common.sh" # check, free_port, wait_http, start_exporterd, prom_*
+. "$HERE/../../../../tests/lib/common.sh" # check, free_port, wait_http, prom_*, check_dashboard_*
 ROOT=$(cd "$HERE/../../../.." && pwd)
 DASH=$ROOT/exporters/snmp/dashboard.json
 RULES=$ROOT/exporters/snmp/alerts.yml
@@ -31,11 +31,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-check "dashboard is valid JSON with schemaVersion, uid and panels" \
-  sh -c "jq -e '.schemaVersion >= 36 and (.panels | length) > 0 and .uid != null' '$DASH' >/dev/null"
-check "every panel datasource is \${DS_PROMETHEUS}" \
-  sh -c "jq -e '[.panels[] | select(.type != \"row\") | .datasource.uid, (.targets[]?.datasource.uid)]
-                | all(. == \"\${DS_PROMETHEUS}\")' '$DASH' >/dev/null"
+check_dashboard_json "$DASH"
 check "promtool check rules" sh -c "promtool check rules '$RULES' >/dev/null"
 
 # --- a real agent ----------------------------------------------------------------------------
@@ -107,72 +103,8 @@ check "exporterd_module_up{module=\"snmp\"} is 1" \
 INST=$(curl -sf --get "$API/label/instance/values" --data-urlencode 'match[]=ifOperStatus' | jq -r '.data[0] // empty' || true)
 check "the instance variable offers the device (127.0.0.1:$SP)" test "$INST" = "127.0.0.1:$SP"
 
-# shellcheck disable=SC2016 # the single-quoted words are literal Grafana variables
-fill() {
-  local e=$1
-  e=${e//'${instance}'/$2}
-  e=${e//'$instance'/$2}
-  e=${e//'$__rate_interval'/10s}
-  e=${e//'$__interval'/1s}
-  e=${e//'$__range'/1m}
-  printf '%s' "$e"
-}
-run_expr() {
-  local out now
-  now=$(date +%s)
-  if [ "$1" = query ]; then
-    out=$(curl -s --get "$API/query" --data-urlencode "query=$2")
-  else
-    out=$(curl -s --get "$API/query_range" --data-urlencode "query=$2" \
-      --data-urlencode "start=$((now - 30))" --data-urlencode "end=$now" --data-urlencode "step=1")
-  fi
-  if jq -e '.status == "success" and (.data.result | length) > 0' >/dev/null 2>&1 <<<"$out"; then
-    return 0
-  fi
-  echo "  $1: $2"
-  echo "  reply: $(head -c 400 <<<"$out")"
-  return 1
-}
-# shellcheck disable=SC2016 # jq's $t
-PANEL_EXPRS='.panels[] | select(has("targets")) | .title as $t | .targets[]
-             | select(has("expr")) | [$t, (if .instant == true then "instant" else "range" end), (.expr | @base64)] | @tsv'
-nq=$(jq -r "$PANEL_EXPRS" "$DASH" | wc -l)
-check "dashboard has panel queries ($nq)" test "$nq" -gt 0
-declare -A seen
-nrun=0
-while IFS=$'\t' read -r title kind b64; do
-  raw=$(base64 -d <<<"$b64")
-  for inst in '.*' "$INST"; do
-    e=$(fill "$raw" "$inst")
-    [ -z "${seen[$e]:-}" ] || continue
-    seen[$e]=1
-    check "panel \"$title\" has no unfilled variable" test "${e//\$/}" = "$e"
-    check "panel \"$title\" returns data: $e" run_expr query "$e"
-    nrun=$((nrun + 1))
-    if [ "$kind" = range ]; then
-      check "panel \"$title\" returns data (range): $e" run_expr query_range "$e"
-      nrun=$((nrun + 1))
-    fi
-  done
-done < <(jq -r "$PANEL_EXPRS" "$DASH")
-nvar=0
-while IFS= read -r vq; do
-  [ -n "$vq" ] || continue
-  nvar=$((nvar + 1))
-  if [[ $vq =~ ^label_values\((.*),[[:space:]]*([A-Za-z_][A-Za-z0-9_]*)\)$ ]]; then
-    sel=${BASH_REMATCH[1]} lab=${BASH_REMATCH[2]}
-    check "variable $vq has values" sh -c "curl -sf --get '$API/label/$lab/values' \
-      --data-urlencode 'match[]=$sel' | jq -e '.status == \"success\" and (.data | length) > 0' >/dev/null"
-  else
-    check "variable $vq is label_values(selector, label)" false
-  fi
-done < <(jq -r '.templating.list[] | select(.type == "query") | .query.query // .query' "$DASH")
-echo "ran $nrun panel queries ($nq panel targets) and $nvar variable queries"
-
-rules=$(curl -sf "$API/rules" || true)
-check "every alert rule evaluates without error" \
-  sh -c "jq -e '[.data.groups[].rules[] | .health] | length == 7 and all(. == \"ok\")' >/dev/null" <<<"$rules"
-jq -r '.data.groups[].rules[] | select(.health != "ok") | "  \(.name): \(.lastError)"' <<<"$rules"
+check_dashboard_queries "$DASH" instance='.*' -- "instance=$INST"
+check_rules_health 7
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
