@@ -32,6 +32,16 @@ chmod o+x "$(dirname "$DIR")" "$DIR"
 printf 'hello blackbox\n' > www/index.html
 head -c 102400 /dev/zero | tr '\0' 'x' > www/big
 chmod -R o+rX www
+# The client-certificate server, when a port is given for it.
+MTLS_SERVER=
+[ "$MTLS" = 0 ] || MTLS_SERVER="  server {
+    listen 127.0.0.1:$MTLS ssl;
+    ssl_certificate $DIR/server.crt;
+    ssl_certificate_key $DIR/server.key;
+    ssl_client_certificate $DIR/ca.crt;
+    ssl_verify_client on;
+    root $DIR/www;
+  }"
 cat > nginx.conf <<CONF
 worker_processes 1;
 pid $DIR/nginx.pid;
@@ -59,16 +69,8 @@ http {
     location = /header { add_header X-Test "value-42"; return 200 "h\n"; }
     location = /post { if (\$request_method != POST) { return 405; } return 200 "posted\n"; }
   }
-  server {
-    listen 127.0.0.1:$MTLS ssl;
-    ssl_certificate $DIR/server.crt;
-    ssl_certificate_key $DIR/server.key;
-    ssl_client_certificate $DIR/ca.crt;
-    ssl_verify_client on;
-    root $DIR/www;
-  }
+$MTLS_SERVER
 }
 CONF
-[ "$MTLS" != 0 ] || sed -i '/listen 127.0.0.1:0 ssl;/,/^  }$/d' nginx.conf
 nginx -c "$DIR/nginx.conf" -e "$DIR/error.log" 2>>"$DIR/error.log"
 for _ in $(seq 50); do [ -s "$DIR/nginx.pid" ] && break; sleep 0.05; done

@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Integration: a real Prometheus (Debian package) scrapes exporterd's /probe, relabelled as the
+# README documents, against a real nginx (HTTP, and HTTPS with a certificate made now) and a port
+# that refuses connections, plus exporterd's /metrics. Every query of
+# exporters/blackbox/dashboard.json (panels, as instant and range queries, and template variables)
+# must succeed and return data; every rule of exporters/blackbox/alerts.yml must evaluate cleanly,
+# and the failing target must make ProbeFailing and ProbeFailingByReason{reason="connect"} pending.
+#
+# usage: dashboard_queries_test.sh <exporterd binary> <module dir>     (KEEP=1 keeps the work dir)
+# Needs: prometheus, promtool, nginx, openssl, curl, jq, ss. No root.
+set -euo pipefail
+BIN=$(realpath "$1")
+MODDIR=$(realpath "$2")
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../../../../tests/lib/common.sh" # check, free_port, wait_http, prom_*, check_dashboard_*
+ROOT=$(cd "$HERE/../../../.." && pwd)
+DASH=$ROOT/exporters/blackbox/dashboard.json
+RULES=$ROOT/exporters/blackbox/alerts.yml
+for tool in prometheus promtool curl jq ss openssl; do
+  command -v "$tool" >/dev/null || { echo "dashboard: missing $tool (run scripts/setup.sh)"; exit 1; }
+done
+[ -f "$MODDIR/exporterd_blackbox.so" ] || { echo "dashboard: $MODDIR/exporterd_blackbox.so not built"; exit 1; }
+
+WORK=$(mktemp -d /tmp/exporterd-bbdash-XXXXXX)
+PIDS=()
+cleanup() {
+  local rc=$?
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  [ -f "$WORK/nginx/nginx.pid" ] && kill "$(cat "$WORK/nginx/nginx.pid")" 2>/dev/null || true
+  wait 2>/dev/null || true
+  if [ "${KEEP:-0}" = 1 ]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
+  exit "$rc"
+}
+trap cleanup EXIT
+
+check_dashboard_json "$DASH"
+check "promtool check rules" sh -c "promtool check rules '$RULES' >/dev/null"
+
+# --- real targets: nginx over HTTP and HTTPS, and a port nothing listens on -------------------
+HTTP=$(free_port)
+HTTPS=$(free_port)
+bash "$HERE/nginx_env.sh" "$WORK/nginx" "$HTTP" "$HTTPS" >"$WORK/nginx.log" 2>&1 ||
+  { cat "$WORK/nginx.log"; exit 1; }
+wait_http "http://127.0.0.1:$HTTP/" 10 || { echo "nginx not up"; exit 1; }
+REFUSED=$(free_port)
+
+# --- exporterd with a blackbox.yml of three modules -------------------------------------------
+cat >"$WORK/blackbox.yml" <<YML
+modules:
+  http_2xx:
+    prober: http
+    http: {preferred_ip_protocol: ip4}
+  https_ca:
+    prober: http
+    http:
+      preferred_ip_protocol: ip4
+      fail_if_not_ssl: true
+      tls_config: {ca_file: $WORK/nginx/ca.crt}
+  tcp_connect:
+    prober: tcp
+    tcp: {preferred_ip_protocol: ip4}
+YML
+cat >"$WORK/exporterd.yml" <<YML
+modules:
+  blackbox:
+    config_file: $WORK/blackbox.yml
+YML
+start_exporterd "$BIN" "$MODDIR" "$WORK" || exit 1
+
+# --- Prometheus: one /probe job per module (relabelled as documented) and /metrics ------------
+PP=$(free_port)
+probe_job() { # probe_job <job> <module> <target>
+  cat <<YML
+  - job_name: $1
+    metrics_path: /probe
+    params: {module: [$2]}
+    static_configs:
+      - targets: ['$3']
+    relabel_configs:
+      - {source_labels: [__address__], target_label: __param_target}
+      - {source_labels: [__param_target], target_label: instance}
+      - {source_labels: [__param_module], target_label: module}
+      - {target_label: __address__, replacement: '127.0.0.1:$EP'}
+YML
+}
+{
+  cat <<YML
+global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+  evaluation_interval: 1s
+rule_files:
+  - $RULES
+scrape_configs:
+  - job_name: exporterd
+    static_configs:
+      - targets: ['127.0.0.1:$EP']
+YML
+  probe_job blackbox_http http_2xx "http://127.0.0.1:$HTTP/"
+  probe_job blackbox_https https_ca "https://localhost:$HTTPS/"
+  probe_job blackbox_tcp tcp_connect "127.0.0.1:$REFUSED"
+} >"$WORK/prometheus.yml"
+check "promtool check config" sh -c "promtool check config '$WORK/prometheus.yml' >/dev/null"
+prometheus --config.file="$WORK/prometheus.yml" --storage.tsdb.path="$WORK/data" \
+  --web.listen-address="127.0.0.1:$PP" >"$WORK/prometheus.log" 2>&1 &
+PIDS+=($!)
+wait_http "http://127.0.0.1:$PP/-/ready" 60 || { tail -20 "$WORK/prometheus.log"; exit 1; }
+API=http://127.0.0.1:$PP/api/v1
+
+ok=0
+prom_wait 'count(count_over_time(probe_success[1m]) >= 8) == 3' 40 && ok=1
+check "Prometheus scraped /probe 8 times for each of the 3 targets" test "$ok" = 1
+[ "$ok" = 1 ] || { prom_query 'up' | head -c 600; echo; tail -20 "$WORK/exporterd.log"; }
+check "http and https probes succeed, the refused port fails" \
+  test "$(prom_query 'sort_desc(probe_success)' | jq -c '[.data.result[] | [.metric.job, .value[1]]] | sort')" = \
+  '[["blackbox_http","1"],["blackbox_https","1"],["blackbox_tcp","0"]]'
+check "the refused port fails with reason connect" \
+  test "$(prom_value 'probe_failure_info{job="blackbox_tcp",reason="connect"}')" = 1
+check "the certificate expiry is the one nginx_env.sh made" \
+  test "$(prom_value 'probe_ssl_earliest_cert_expiry{job="blackbox_https"}')" = "$(cat "$WORK/nginx/server.enddate")"
+
+# All targets, then one succeeding and one failing target picked by the variables.
+check_dashboard_queries "$DASH" job='.*' instance='.*' -- \
+  'job=blackbox_https|blackbox_tcp' "instance=https://localhost:$HTTPS/|127.0.0.1:$REFUSED"
+check_rules_health 5
+pending() {
+  for _ in $(seq 1 20); do
+    prom_query 'ALERTS{alertstate="pending"}' |
+      jq -e '[.data.result[].metric | .job + ":" + .alertname + ":" + (.reason // "")]
+             | sort == ["blackbox_tcp:ProbeFailing:", "blackbox_tcp:ProbeFailingByReason:connect"]' \
+        >/dev/null && return 0
+    sleep 0.5
+  done
+  prom_query 'ALERTS' | head -c 600; echo
+  return 1
+}
+check "ProbeFailing and ProbeFailingByReason{reason=\"connect\"} pending for the refused port only" pending
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
