@@ -21,6 +21,9 @@
 #                    domains rewritten (same length) to DOMAINS values with a skewed distribution
 #   env              print shell assignments: PF_CONF, PF_SPOOL, PF_SMTP_PORT, PF_MASTER_PID
 #
+# PF_MAIN_EXTRA (start): more main.cf lines, e.g. smtpd_tls_* for the blackbox module's SMTP
+# STARTTLS test.
+#
 # Needs (Debian 12): postfix (master, sendmail, postsuper, smtp-source, qshape), perl, iproute2
 # (ss), util-linux (setpriv), coreutils. Installs nothing. Every parent of $PF_STATE must be
 # searchable by user postfix. Run as root (postfix, like qshape, reads a 0700 queue).
@@ -99,6 +102,7 @@ maximal_queue_lifetime = 30d
 bounce_queue_lifetime = 30d
 delay_warning_time = 0h
 biff = no
+${PF_MAIN_EXTRA:-}
 EOF
   printf '/^Subject:.*HOLDME/ HOLD test hold\n' >"$CONF/header_checks"
   printf 'delivered.test discard:\nbounce.test error:5.1.1 no such user here\n' >"$CONF/transport"
@@ -416,5 +420,5 @@ case "$cmd" in
   offline) offline ;;
   clone) clone "$@" ;;
   env) envvars ;;
-  *) sed -n '2,22p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,25p' "$0" >&2; exit 2 ;;
 esac
