@@ -15,35 +15,13 @@
 #include <sstream>
 
 #include "curl_loop.h"
+#include "http_client.h"
 #include "probe.h"
 
 namespace exporterd::blackbox {
 namespace {
 
 constexpr const char* kUserAgent = "Blackbox-Exporter/0.28.0";
-
-std::string Lower(std::string s) {
-  for (auto& c : s)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-bool ReadWholeFile(const std::string& path, std::string* out) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return false;
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  *out = ss.str();
-  return true;
-}
-
-std::string TrimSpace(std::string s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
-    s.pop_back();
-  size_t i = 0;
-  while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
-  return s.substr(i);
-}
 
 // Blind decoding of the whole body, as upstream does when `compression` is
 // set. false on a decoding error.
@@ -83,69 +61,6 @@ bool Decompress(Compression kind, const std::string& in, std::string* out) {
   }
   inflateEnd(&z);
   return rc == Z_STREAM_END;
-}
-
-const char* ReasonFor(CURLcode rc) {
-  switch (rc) {
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_RESOLVE_PROXY:
-      return reason::kDns;
-    case CURLE_COULDNT_CONNECT:
-      return reason::kConnect;
-    case CURLE_OPERATION_TIMEDOUT:
-      return reason::kTimeout;
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CERTPROBLEM:
-    case CURLE_SSL_CIPHER:
-    case CURLE_SSL_CACERT_BADFILE:
-    case CURLE_SSL_ISSUER_ERROR:
-    case CURLE_SSL_CRL_BADFILE:
-    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-    case CURLE_SSL_INVALIDCERTSTATUS:
-    case CURLE_SSL_ENGINE_NOTFOUND:
-    case CURLE_SSL_ENGINE_SETFAILED:
-    case CURLE_SSL_ENGINE_INITFAILED:
-    case CURLE_SSL_SHUTDOWN_FAILED:
-    case CURLE_USE_SSL_FAILED:
-      return reason::kTls;
-    case CURLE_URL_MALFORMAT:
-    case CURLE_UNSUPPORTED_PROTOCOL:
-      return reason::kTarget;
-    default:
-      return reason::kIo;
-  }
-}
-
-struct UrlParts {
-  std::string scheme, host, port;  // host without brackets; port may be ""
-};
-
-bool ParseUrl(const std::string& url, UrlParts* p, std::string* err) {
-  CURLU* u = curl_url();
-  CURLUcode rc = curl_url_set(u, CURLUPART_URL, url.c_str(), 0);
-  if (rc != CURLUE_OK) {
-    *err = curl_url_strerror(rc);
-    curl_url_cleanup(u);
-    return false;
-  }
-  auto get = [&](CURLUPart part, std::string* out) {
-    char* v = nullptr;
-    if (curl_url_get(u, part, &v, 0) == CURLUE_OK && v) {
-      *out = v;
-      curl_free(v);
-    }
-  };
-  get(CURLUPART_SCHEME, &p->scheme);
-  get(CURLUPART_HOST, &p->host);
-  get(CURLUPART_PORT, &p->port);
-  curl_url_cleanup(u);
-  if (p->host.size() >= 2 && p->host.front() == '[') {
-    p->host = p->host.substr(1, p->host.size() - 2);
-    size_t pct = p->host.find('%');  // zone id
-    if (pct != std::string::npos) p->host.resize(pct);
-  }
-  return true;
 }
 
 std::string UrlWithHost(const std::string& url, const std::string& host) {
@@ -220,6 +135,8 @@ class HttpRun : public std::enable_shared_from_this<HttpRun> {
   bool has_body_ = false;
   bool resolve_locally_ = true;
   bool transparent_gzip_ = false;
+  std::string authorization_;           // from the OAuth2 token
+  std::function<void()> cancel_token_;  // while a token is being fetched
 
   // Per hop.
   std::string proto_;
@@ -298,11 +215,39 @@ void HttpRun::Request(const std::optional<boost::asio::ip::address>& ip) {
     run_->Fail(reason::kUnsupported);
     return EmitAndFinish(false);
   }
-  if (hc.oauth2) {
-    log.Error("Error generating HTTP client",
-              {{"err", "oauth2 is not supported by exporterd yet"}});
-    run_->Fail(reason::kUnsupported);
-    return EmitAndFinish(false);
+  if (hc.oauth2 && authorization_.empty()) {
+    if (hc.oauth2->grant_type ==
+        "urn:ietf:params:oauth:grant-type:jwt-bearer") {
+      log.Error("Error generating HTTP client",
+                {{"err",
+                  "oauth2 jwt-bearer grants are not supported by "
+                  "exporterd (client_credentials only)"}});
+      run_->Fail(reason::kUnsupported);
+      return EmitAndFinish(false);
+    }
+    // One token per probe (upstream builds a new client per probe), then
+    // the request with it.
+    auto self = shared_from_this();
+    run_->OnAbort([self] {
+      if (auto cancel = std::move(self->cancel_token_)) cancel();
+      self->EmitAndFinish(false);
+    });
+    cancel_token_ = FetchOAuth2Token(
+        run_, *hc.oauth2, cfg_.preferred_ip_protocol, true,
+        [self, ip](std::optional<std::string> authorization,
+                   const std::string& err, const char* why) {
+          self->cancel_token_ = nullptr;
+          if (!authorization) {
+            self->run_->log().Error(
+                "Error for HTTP request",
+                {{"err", "Get \"" + self->url_ + "\": " + err}});
+            self->run_->Fail(why);
+            return self->EmitAndFinish(false);
+          }
+          self->authorization_ = *authorization;
+          self->Request(ip);
+        });
+    return;
   }
   // TLS server name: tls_config.server_name, else a Host header, else the
   // target's host (upstream). curl takes SNI and verification from the URL
@@ -389,77 +334,9 @@ bool HttpRun::Setup() {
                   .count();
   curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
                    static_cast<long>(std::max<int64_t>(left, 1) + 1000));
-  // Proxy: only what the module says (curl would read *_proxy otherwise).
-  if (!hc.proxy.proxy_url.empty()) {
-    curl_easy_setopt(e, CURLOPT_PROXY, hc.proxy.proxy_url.c_str());
-    if (!hc.proxy.no_proxy.empty())
-      curl_easy_setopt(e, CURLOPT_NOPROXY, hc.proxy.no_proxy.c_str());
-    for (const auto& [name, values] : hc.proxy.proxy_connect_header)
-      for (const auto& v : values)
-        proxy_headers_ =
-            curl_slist_append(proxy_headers_, (name + ": " + v.value).c_str());
-    if (proxy_headers_) {
-      curl_easy_setopt(e, CURLOPT_PROXYHEADER, proxy_headers_);
-      curl_easy_setopt(e, CURLOPT_HEADEROPT, CURLHEADER_SEPARATE);
-    }
-  } else if (!hc.proxy.proxy_from_environment) {
-    curl_easy_setopt(e, CURLOPT_PROXY, "");
-  }
-  // TLS.
-  const TlsConfig& t = hc.tls_config;
-  if (!t.ca_file.empty())
-    curl_easy_setopt(e, CURLOPT_CAINFO, t.ca_file.c_str());
-  curl_blob ca_blob{const_cast<char*>(t.ca.data()), t.ca.size(),
-                    CURL_BLOB_COPY};
-  if (t.ca_file.empty() && !t.ca.empty())
-    curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &ca_blob);
-  if (!t.cert_file.empty())
-    curl_easy_setopt(e, CURLOPT_SSLCERT, t.cert_file.c_str());
-  curl_blob cert_blob{const_cast<char*>(t.cert.data()), t.cert.size(),
-                      CURL_BLOB_COPY};
-  if (t.cert_file.empty() && !t.cert.empty())
-    curl_easy_setopt(e, CURLOPT_SSLCERT_BLOB, &cert_blob);
-  if (!t.key_file.empty())
-    curl_easy_setopt(e, CURLOPT_SSLKEY, t.key_file.c_str());
-  curl_blob key_blob{const_cast<char*>(t.key.value.data()), t.key.value.size(),
-                     CURL_BLOB_COPY};
-  if (t.key_file.empty() && !t.key.value.empty())
-    curl_easy_setopt(e, CURLOPT_SSLKEY_BLOB, &key_blob);
-  if (t.insecure_skip_verify) {
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
-  }
-  long ver = CURL_SSLVERSION_TLSv1_2;  // Go's client default minimum
-  switch (t.min_version) {
-    case TlsVersion::kTls10:
-      ver = CURL_SSLVERSION_TLSv1_0;
-      break;
-    case TlsVersion::kTls11:
-      ver = CURL_SSLVERSION_TLSv1_1;
-      break;
-    case TlsVersion::kTls13:
-      ver = CURL_SSLVERSION_TLSv1_3;
-      break;
-    default:
-      break;
-  }
-  switch (t.max_version) {
-    case TlsVersion::kTls10:
-      ver |= CURL_SSLVERSION_MAX_TLSv1_0;
-      break;
-    case TlsVersion::kTls11:
-      ver |= CURL_SSLVERSION_MAX_TLSv1_1;
-      break;
-    case TlsVersion::kTls12:
-      ver |= CURL_SSLVERSION_MAX_TLSv1_2;
-      break;
-    case TlsVersion::kTls13:
-      ver |= CURL_SSLVERSION_MAX_TLSv1_3;
-      break;
-    default:
-      break;
-  }
-  curl_easy_setopt(e, CURLOPT_SSLVERSION, ver);
+  // Proxy (only what the module says) and TLS.
+  ApplyProxy(e, hc.proxy, &proxy_headers_);
+  ApplyTls(e, hc.tls_config);
   // Auth.
   if (hc.basic_auth) {
     const BasicAuth& b = *hc.basic_auth;
@@ -498,6 +375,7 @@ bool HttpRun::Setup() {
     std::string line = value.empty() ? name + ";" : name + ": " + value;
     headers_ = curl_slist_append(headers_, line.c_str());
   };
+  if (!authorization_.empty()) add("Authorization", authorization_);
   if (hc.authorization) {
     const Authorization& a = *hc.authorization;
     std::string cred = a.credentials.value;

@@ -5,6 +5,9 @@
 # certificate, and an nginx on 127.0.0.1 with:
 #   HTTP  /            "hello blackbox" (200)   /redirect -> /   /r3 -> /r2 -> /redirect -> /
 #         /404         404                      /big      100 KiB body
+#         /oauth/token an OAuth2 token endpoint (client probe-client, secret
+#                      s3cret, Basic auth) handing out "tok-123"
+#         /oauth/protected  200 with "Authorization: Bearer tok-123", else 401
 #         /slow        never answers (proxy to a silent listener is not
 #                      needed: the test uses its own silent socket)
 #   HTTPS the same, plus /mtls on a third port requiring a client cert.
@@ -32,6 +35,7 @@ chmod o+x "$(dirname "$DIR")" "$DIR"
 printf 'hello blackbox\n' > www/index.html
 head -c 102400 /dev/zero | tr '\0' 'x' > www/big
 chmod -R o+rX www
+OAUTH_BASIC=$(printf '%s' 'probe-client:s3cret' | base64)
 # The client-certificate server, when a port is given for it.
 MTLS_SERVER=
 [ "$MTLS" = 0 ] || MTLS_SERVER="  server {
@@ -68,6 +72,18 @@ http {
     location = /404 { return 404 "not here\n"; }
     location = /header { add_header X-Test "value-42"; return 200 "h\n"; }
     location = /post { if (\$request_method != POST) { return 405; } return 200 "posted\n"; }
+    # OAuth2 client credentials: a token for probe-client:s3cret (Basic), and
+    # a page that wants it.
+    location = /oauth/token {
+      default_type application/json;
+      if (\$request_method != POST) { return 405; }
+      if (\$http_authorization != "Basic $OAUTH_BASIC") { return 401 '{"error":"invalid_client"}'; }
+      return 200 '{"access_token":"tok-123","token_type":"bearer","expires_in":3600}';
+    }
+    location = /oauth/protected {
+      if (\$http_authorization != "Bearer tok-123") { return 401 "no token\n"; }
+      return 200 "protected\n";
+    }
   }
 $MTLS_SERVER
 }
