@@ -60,6 +60,7 @@ class IcmpRun : public std::enable_shared_from_this<IcmpRun> {
  private:
   struct Echo {
     Clock::time_point sent;
+    bool ok = false;  // the kernel took it
     bool answered = false;
     double rtt = 0;
   };
@@ -79,12 +80,12 @@ class IcmpRun : public std::enable_shared_from_this<IcmpRun> {
   std::string payload_;
   uint16_t id_ = 0, seq_base_ = 0;
   Clock::time_point first_send_;
-  std::vector<Echo> echoes_;  // one per echo sent
+  std::vector<Echo> echoes_;  // one per echo tried (seq_base_ + index)
+  int sent_ = 0;              // of them, sent
   int received_ = 0, duplicates_ = 0;
   double resolve_ = 0, setup_ = 0, first_rtt_ = 0, max_rtt_ = 0;
   int hop_limit_ = -1;
   bool first_answered_ = false;
-  bool send_failed_ = false;
   bool sending_done_ = false;
 };
 
@@ -175,15 +176,16 @@ void IcmpRun::SendNext() {
   const auto now = Clock::now();
   if (k == 0) first_send_ = now;
   boost::system::error_code ec;
-  echoes_.push_back({now, false, 0});
-  if (!sock_.SendEcho(dst_, id_, seq, payload_, &ec)) {
-    echoes_.pop_back();
+  echoes_.push_back({now, false, false, 0});
+  if (sock_.SendEcho(dst_, id_, seq, payload_, &ec)) {
+    echoes_.back().ok = true;
+    ++sent_;
+  } else {
     log.Error("Error writing to socket", {{"err", ec.message()}});
     if (packets == 1) {
       run_->Fail(reason::kConnect);
       return Done(false);
     }
-    send_failed_ = true;
   }
   if (k == 0 && packets == 1) log.Info("Waiting for reply packets");
   if (k + 1 >= packets) return MaybeEndAfterSends();
@@ -197,7 +199,7 @@ void IcmpRun::SendNext() {
     log.Debug(
         "Not sending more echoes: the deadline leaves no time for "
         "their answers",
-        {{"sent", std::to_string(echoes_.size())}});
+        {{"sent", std::to_string(sent_)}});
     return MaybeEndAfterSends();
   }
   auto self = shared_from_this();
@@ -210,12 +212,12 @@ void IcmpRun::SendNext() {
 
 void IcmpRun::MaybeEndAfterSends() {
   sending_done_ = true;
-  if (echoes_.empty()) {
+  if (sent_ == 0) {
     // Every send failed (packets > 1; one packet ends in SendNext).
     run_->Fail(reason::kConnect);
     return Done(false);
   }
-  if (received_ == static_cast<int>(echoes_.size())) Done(true);
+  if (received_ == sent_) Done(true);
 }
 
 void IcmpRun::Wait() {
@@ -243,7 +245,7 @@ void IcmpRun::OnPacket(const icmp::Packet& p) {
   // Ours: our id and one of the sequence numbers we sent.
   const uint16_t k = static_cast<uint16_t>(p.seq - seq_base_);
   const bool ours =
-      p.id == id_ && k < echoes_.size() &&
+      p.id == id_ && k < echoes_.size() && echoes_[k].ok &&
       (p.kind != icmp::Packet::Kind::kError ? true : p.quoted_echo);
   if (!ours) return;
   if (p.kind == icmp::Packet::Kind::kError) {
@@ -289,8 +291,7 @@ void IcmpRun::OnPacket(const icmp::Packet& p) {
   }
   log.Debug("Found matching reply packet",
             {{"seq", std::to_string(p.seq)}, {"rtt", std::to_string(e.rtt)}});
-  if (sending_done_ && received_ == static_cast<int>(echoes_.size()))
-    Done(true);
+  if (sending_done_ && received_ == sent_) Done(true);
 }
 
 void IcmpRun::Done(bool success) {
@@ -308,8 +309,8 @@ void IcmpRun::Done(bool success) {
   if (first_answered_ && hop_limit_ >= 0)
     AddScalar(&m, "probe_icmp_reply_hop_limit",
               "Replied packet hop-limit (TTL for ipv4)", hop_limit_);
-  if (cfg_.packets > 1 && !echoes_.empty()) {
-    const double sent = static_cast<double>(echoes_.size());
+  if (cfg_.packets > 1 && sent_ > 0) {
+    const double sent = sent_;
     AddScalar(&m, "probe_icmp_packets_sent", "Echo requests sent", sent);
     AddScalar(&m, "probe_icmp_packets_received",
               "Echo requests answered (duplicates not counted)", received_);

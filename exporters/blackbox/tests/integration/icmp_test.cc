@@ -425,5 +425,30 @@ TEST_F(IcmpPath, UnprivilegedRefusedNamesBothWays) {
   EXPECT_NE(d.find("CAP_NET_RAW"), std::string::npos) << d;
 }
 
+TEST_F(IcmpPath, SendRefusedByTheKernel) {
+  // Namespace U has only lo: the kernel refuses to send to 10.9.9.9
+  // (ENETUNREACH) before anything leaves.
+  const std::string yml = ParityYml() +
+                          "  ping5_v4:\n    prober: icmp\n    timeout: 3s\n"
+                          "    icmp:\n      preferred_ip_protocol: ip4\n"
+                          "      packets: 5\n      interval: 20ms\n";
+  ASSERT_TRUE(StartOurs(Ns("U"), yml, false)) << Logs();
+  ASSERT_TRUE(StartPeer(Ns("U"), ParityYml())) << Logs();
+  const std::string q = "module=icmp_v4&target=10.9.9.9";
+  std::string a = Ours(q), b = Theirs(q);
+  EXPECT_EQ(Sample(a, "probe_success"), 0) << a;
+  EXPECT_EQ(Sample(a, "probe_failure_info{reason=\"connect\"}"), 1) << a;
+  EXPECT_EQ(Comparable(a, kTimings), Comparable(b, kTimings))
+      << "ours:\n"
+      << a << "\ntheirs:\n"
+      << b;
+  // packets 5: every send refused, none counted as sent; over at once.
+  a = Ours("module=ping5_v4&target=10.9.9.9");
+  EXPECT_EQ(Sample(a, "probe_success"), 0) << a;
+  EXPECT_EQ(Sample(a, "probe_failure_info{reason=\"connect\"}"), 1) << a;
+  EXPECT_TRUE(std::isnan(Sample(a, "probe_icmp_packets_sent"))) << a;
+  EXPECT_LT(Sample(a, "probe_duration_seconds"), 1.5) << a;
+}
+
 }  // namespace
 }  // namespace exporterd::blackbox
