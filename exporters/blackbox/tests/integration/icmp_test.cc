@@ -231,9 +231,13 @@ class IcmpPath : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!IsRoot()) GTEST_SKIP() << "needs root (ip netns, nftables)";
-    if (system("ip netns list >/dev/null 2>&1") != 0)
-      GTEST_SKIP() << "network namespaces are not available here";
     prefix_ = "ic" + std::to_string(getpid() % 100000);
+    const std::string probe = prefix_ + "probe";
+    if (system(("ip netns add " + probe + " >/dev/null 2>&1 && ip netns del " +
+                probe)
+                   .c_str()) != 0)
+      GTEST_SKIP() << "cannot create network namespaces here (ip netns add "
+                      "failed: needs CAP_SYS_ADMIN and iproute2)";
     Sh(kScript + " " + prefix_ + " start");
     started_ = true;
     // Readable by nobody: the daemon runs as nobody in some tests.
