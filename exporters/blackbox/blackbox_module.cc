@@ -500,9 +500,11 @@ void BlackboxModule::HandleAsync(std::shared_ptr<TargetCall> call) {
                                          {"err", r.log().last_error()}});
         TargetResponse resp;
         if (debug) {
-          resp.text = "Logs for the probe:\n" + r.log().text() +
-                      "\n\n\nMetrics that would have been returned:\n" +
-                      Serialize(m) + "\n\n\nModule configuration:\n" + yaml;
+          resp.text =
+              "Logs for the probe:\n" + r.log().text() +
+              (r.debug_report.empty() ? "" : "\n\n\n" + r.debug_report) +
+              "\n\n\nMetrics that would have been returned:\n" + Serialize(m) +
+              "\n\n\nModule configuration:\n" + yaml;
         } else {
           resp.families = std::move(m);
         }

@@ -130,6 +130,9 @@ class ProbeRun : public std::enable_shared_from_this<ProbeRun> {
   std::function<std::string(const boost::asio::ip::address&)> address_check;
   // Set when address_check refused: the answer becomes a 400.
   std::string refused;
+  // Text debug=true prints between the logs and the metrics (the traceroute
+  // prober's mtr-style report); empty: none.
+  std::string debug_report;
 
  private:
   boost::asio::io_context& io_;
