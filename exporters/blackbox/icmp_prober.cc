@@ -188,6 +188,12 @@ void IcmpRun::SendNext() {
     }
   }
   if (k == 0 && packets == 1) log.Info("Waiting for reply packets");
+  // Errors the send drained from the error queue (the armed wait may not
+  // fire for them).
+  while (auto p = sock_.Receive()) {
+    OnPacket(*p);
+    if (run_->finished()) return;
+  }
   if (k + 1 >= packets) return MaybeEndAfterSends();
   // The next echo, if the deadline leaves time for its answer.
   const auto next = first_send_ + (k + 1) * cfg_.interval;

@@ -160,8 +160,9 @@ class IcmpSocket {
 
   // Sends an echo request to `dst` without waiting (MSG_DONTWAIT). Queued
   // errors are read first (a pending one would fail the send): they are
-  // returned by the next Receive(). false with *ec when the kernel refused
-  // (unreachable, would block, ...).
+  // returned by the next Receive(); a wait already armed may not fire for
+  // them, so call Receive() after sending. false with *ec when the kernel
+  // refused (unreachable, would block, ...).
   bool SendEcho(const boost::asio::ip::address& dst, uint16_t id, uint16_t seq,
                 std::string_view data, boost::system::error_code* ec);
   // Sends a ready ICMP message (BuildEchoRequest's or other bytes).
