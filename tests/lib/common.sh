@@ -96,12 +96,12 @@ YML
 }
 
 # check_dashboard_json DASH: valid JSON (schemaVersion >= 36, a uid, panels)
-# and every panel's datasource is ${DS_PROMETHEUS}.
+# and every panel's (and nested panel's) datasource is ${DS_PROMETHEUS}.
 check_dashboard_json() {
   check "dashboard is valid JSON with schemaVersion, uid and panels" \
     sh -c "jq -e '.schemaVersion >= 36 and (.panels | length) > 0 and .uid != null' '$1' >/dev/null"
   check "every panel datasource is \${DS_PROMETHEUS}" \
-    sh -c "jq -e '[.panels[] | select(.type != \"row\") | .datasource.uid, (.targets[]?.datasource.uid)]
+    sh -c "jq -e '[.panels[] | (., .panels[]?) | select(.type != \"row\") | .datasource.uid, (.targets[]?.datasource.uid)]
                   | all(. == \"\${DS_PROMETHEUS}\")' '$1' >/dev/null"
 }
 
@@ -140,7 +140,8 @@ dashboard_query() {
   return 1
 }
 
-# check_dashboard_queries DASH NAME=VALUE...: every panel query of DASH, with
+# check_dashboard_queries DASH NAME=VALUE...: every panel query of DASH (rows'
+# nested panels too), with
 # the template variables set to each given value in turn (NAME=VALUE pairs,
 # separated by "--" between sets: a=1 b=2 -- a=.* b=.*), runs against $API as
 # an instant query and, unless the target is instant, as a range query, and
@@ -160,7 +161,7 @@ check_dashboard_queries() {
     fi
   done
   # shellcheck disable=SC2016 # jq's $t
-  local exprs='.panels[] | select(has("targets")) | .title as $t | .targets[]
+  local exprs='.panels[] | (., .panels[]?) | select(has("targets")) | .title as $t | .targets[]
                | select(has("expr")) | [$t, (if .instant == true then "instant" else "range" end), (.expr | @base64)] | @tsv'
   nq=$(jq -r "$exprs" "$dash" | wc -l)
   check "dashboard has panel queries ($nq)" test "$nq" -gt 0

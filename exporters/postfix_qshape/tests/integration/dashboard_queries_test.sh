@@ -4,7 +4,8 @@
 # Postfix queue, must succeed and return data. The same Prometheus loads
 # exporters/postfix_qshape/alerts.yml: every rule must evaluate without error.
 #
-# Panel queries are run as instant queries with Grafana's variables filled in: $instance = .+
+# Panel queries are run as instant and range queries (check_dashboard_queries, tests/lib/common.sh)
+# with Grafana's variables filled in: $instance = .+
 # (the "All" value), $queue x $mode = deferred x recipients and hold x senders, $__rate_interval
 # etc. = short windows. Template variable queries (label_values(selector, label)) go through
 # /api/v1/label/<label>/values?match[]=selector.
@@ -38,13 +39,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-check "dashboard is valid JSON with schemaVersion and panels" \
-  sh -c "jq -e '.schemaVersion >= 36 and (.panels | length) > 0 and .uid != null' '$DASH' >/dev/null"
-ds_ok() {
-  jq -e '[.panels[] | (., .panels[]?) | select(.type != "row") | .datasource.uid, (.targets[]?.datasource.uid)]
-         | all(. == "${DS_PROMETHEUS}")' "$DASH" >/dev/null
-}
-check "every panel datasource is \${DS_PROMETHEUS}" ds_ok
+check_dashboard_json "$DASH"
 check "promtool check rules" sh -c "promtool check rules '$RULES' >/dev/null"
 
 "$PFENV" start
@@ -69,69 +64,13 @@ check "exporterd_module_up{module=\"postfix_qshape\"} is 1 in Prometheus" \
   sh -c "curl -sf --get '$API/query' --data-urlencode 'query=exporterd_module_up{module=\"postfix_qshape\"}' |
          jq -e '.data.result[0].value[1] == \"1\"' >/dev/null"
 
-# fill <expr> <queue> <mode>: Grafana's variables, as the dashboard would send them
-# shellcheck disable=SC2016 # the single-quoted words are literal Grafana variables
-fill() {
-  local e=$1
-  e=${e//'${DS_PROMETHEUS}'/}
-  e=${e//'$__rate_interval'/1m}
-  e=${e//'$__interval'/15s}
-  e=${e//'$__range'/5m}
-  e=${e//'${instance}'/.+}
-  e=${e//'$instance'/.+}
-  e=${e//'${queue}'/$2}
-  e=${e//'$queue'/$2}
-  e=${e//'${mode}'/$3}
-  e=${e//'$mode'/$3}
-  printf '%s' "$e"
-}
-# run_expr <title> <promql>: succeeds with a non-empty result
-run_expr() {
-  local out
-  out=$(curl -s --get "$API/query" --data-urlencode "query=$2")
-  if jq -e '.status == "success" and (.data.result | length) > 0' >/dev/null 2>&1 <<<"$out"; then
-    return 0
-  fi
-  echo "  query: $2"
-  echo "  reply: $(head -c 400 <<<"$out")"
-  return 1
-}
-
-# every target of every panel (rows' nested panels too), as "title<TAB>base64(expr)"
-PANEL_EXPRS='.panels[] | (., .panels[]?) | select(has("targets")) | .title as $t
-             | .targets[] | select(has("expr")) | "\($t)\t\(.expr | @base64)"'
-n=$(jq -r "$PANEL_EXPRS" "$DASH" | wc -l)
-check "dashboard has panel queries ($n)" test "$n" -gt 0
-declare -A seen
-while IFS=$'\t' read -r title b64; do
-  raw=$(base64 -d <<<"$b64")
-  for qm in "deferred recipients" "hold senders"; do
-    read -r q m <<<"$qm"
-    e=$(fill "$raw" "$q" "$m")
-    [ -z "${seen[$e]:-}" ] || continue
-    seen[$e]=1
-    label=$title
-    [[ $raw == *'$queue'* || $raw == *'$mode'* ]] && label="$title [queue=$q mode=$m]"
-    check "panel \"$label\" returns data" run_expr "$title" "$e"
-  done
-done < <(jq -r "$PANEL_EXPRS" "$DASH")
-
-# Template variables: label_values(<selector>, <label>)
-while IFS= read -r vq; do
-  [ -n "$vq" ] || continue
-  e=$(fill "$vq" deferred recipients)
-  if [[ $e =~ ^label_values\((.*),[[:space:]]*([A-Za-z_][A-Za-z0-9_]*)\)$ ]]; then
-    sel=${BASH_REMATCH[1]} lab=${BASH_REMATCH[2]}
-    check "variable prom_query $vq has values" sh -c "curl -sf --get '$API/label/$lab/values' \
-      --data-urlencode 'match[]=$sel' | jq -e '(.data | length) > 0' >/dev/null"
-  else
-    check "variable prom_query $vq is label_values(selector, label)" false
-  fi
-done < <(jq -r '.templating.list[] | select(.type == "query") | .query.query // .query' "$DASH")
+# Every panel and variable, for the deferred queue by recipients and the hold queue by senders.
+check_dashboard_queries "$DASH" instance=.+ queue=deferred mode=recipients -- \
+  instance=.+ queue=hold mode=senders
 
 # The qshape table query's TOTAL/T cell is the module's recipient count for the queue
 table_expr=$(jq -r '.panels[] | select(.type == "table") | .targets[0].expr' "$DASH")
-tot=$(prom_query "$(fill "$table_expr" deferred recipients)" |
+tot=$(prom_query "$(dashboard_fill "$table_expr" instance=.+ queue=deferred mode=recipients)" |
   jq -r '.data.result[] | select(.metric.domain == "TOTAL" and .metric.age == "T") | .value[1]')
 rc=$(prom_query 'sum(postfix_queue_recipients{queue="deferred"})' | jq -r '.data.result[0].value[1]')
 check "qshape table TOTAL/T ($tot) = postfix_queue_recipients{queue=\"deferred\"} ($rc)" test "$tot" = "$rc"
