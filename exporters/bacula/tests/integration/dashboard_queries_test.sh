@@ -36,11 +36,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-check "dashboard is valid JSON with schemaVersion, uid and panels" \
-  sh -c "jq -e '.schemaVersion >= 36 and (.panels | length) > 0 and .uid != null' '$DASH' >/dev/null"
-check "every panel datasource is \${DS_PROMETHEUS}" \
-  sh -c "jq -e '[.panels[] | select(.type != \"row\") | .datasource.uid, (.targets[]?.datasource.uid)]
-                | all(. == \"\${DS_PROMETHEUS}\")' '$DASH' >/dev/null"
+check_dashboard_json "$DASH"
 check "promtool check rules" sh -c "promtool check rules '$RULES' >/dev/null"
 
 "$ENV_SH" start
@@ -73,33 +69,7 @@ pending() {
 }
 check "BaculaLastJobFailed pending for BackupFail (E) and BackupNoClient (f) only" pending
 
-fill() {
-  local e=$1
-  e=${e//'$instance'/.+}
-  e=${e//'$job_name'/.+}
-  printf '%s' "$e"
-}
-run_expr() { # run_expr <description> <expr>
-  local out
-  out=$(curl -s --get "$API/query" --data-urlencode "query=$2")
-  if jq -e '.status == "success" and (.data.result | length) > 0' >/dev/null 2>&1 <<<"$out"; then
-    return 0
-  fi
-  echo "  query: $2"
-  echo "  reply: $(head -c 400 <<<"$out")"
-  return 1
-}
-while IFS=$'\t' read -r title expr; do
-  check "panel \"$title\": $expr" run_expr "$title" "$(fill "$expr")"
-done < <(jq -r '.panels[] | select(.type != "row") | .title as $t | .targets[] | [$t, .expr] | @tsv' "$DASH")
-# Template variables: label_values(<selector>, <label>) -> the selector must have the label.
-while IFS=$'\t' read -r name def; do
-  sel=$(sed -E 's/^label_values\((.*), *([a-z_]+)\)$/\1/' <<<"$def")
-  label=$(sed -E 's/^label_values\((.*), *([a-z_]+)\)$/\2/' <<<"$def")
-  check "variable $name: $def" \
-    sh -c "curl -sf --get '$API/query' --data-urlencode 'query=count by ($label) ($(fill "$sel"))' |
-           jq -e '(.data.result | length) > 0 and all(.data.result[]; .metric.$label != null)' >/dev/null"
-done < <(jq -r '.templating.list[] | [.name, .definition] | @tsv' "$DASH")
+check_dashboard_queries "$DASH" instance=.+ job_name=.+
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
