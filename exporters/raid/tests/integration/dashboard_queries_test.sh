@@ -77,11 +77,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-check "dashboard is valid JSON with schemaVersion, uid and panels" \
-  sh -c "jq -e '.schemaVersion >= 36 and (.panels | length) > 0 and .uid != null' '$DASH' >/dev/null"
-check "every panel datasource is \${DS_PROMETHEUS}" \
-  sh -c "jq -e '[.panels[] | (., .panels[]?) | select(.type != \"row\") | .datasource.uid, (.targets[]?.datasource.uid)]
-                | all(. == \"\${DS_PROMETHEUS}\")' '$DASH' >/dev/null"
+check_dashboard_json "$DASH"
 check "every panel target has a non-empty expr" \
   sh -c "jq -e '[.panels[] | (., .panels[]?) | .targets[]? | .expr // \"\" | length > 0] | all' '$DASH' >/dev/null"
 check "promtool check rules" sh -c "promtool check rules '$RULES' >/dev/null"
@@ -203,75 +199,8 @@ check "the tools ran in the module's private directory under \$WORK/tmp" \
 INST=$(curl -sf --get "$API/label/instance/values" --data-urlencode 'match[]=raid_health' | jq -r '.data[0] // empty' || true)
 check "the instance variable offers this exporterd (127.0.0.1:$EP)" test "$INST" = "127.0.0.1:$EP"
 
-# fill <expr> <instance>: Grafana's variables as the dashboard sends them
-# shellcheck disable=SC2016 # the single-quoted words are literal Grafana variables
-fill() {
-  local e=$1
-  e=${e//'${instance}'/$2}
-  e=${e//'$instance'/$2}
-  e=${e//'$__rate_interval'/1m}
-  e=${e//'$__interval'/15s}
-  e=${e//'$__range'/5m}
-  printf '%s' "$e"
-}
-# run_expr <path: query|query_range> <promql>: status success and a non-empty result
-run_expr() {
-  local out now
-  now=$(date +%s)
-  if [ "$1" = query ]; then
-    out=$(curl -s --get "$API/query" --data-urlencode "query=$2")
-  else
-    out=$(curl -s --get "$API/query_range" --data-urlencode "query=$2" \
-      --data-urlencode "start=$((now - 60))" --data-urlencode "end=$now" --data-urlencode "step=1")
-  fi
-  if jq -e '.status == "success" and (.data.result | length) > 0' >/dev/null 2>&1 <<<"$out"; then
-    return 0
-  fi
-  echo "  $1: $2"
-  echo "  reply: $(head -c 400 <<<"$out")"
-  return 1
-}
-
-# every target of every panel (rows' nested panels too): title, instant?, base64(expr)
-# shellcheck disable=SC2016 # jq's $t, not the shell's
-PANEL_EXPRS='.panels[] | (., .panels[]?) | select(has("targets")) | .title as $t | .targets[]
-             | select(has("expr")) | [$t, (if .instant == true then "instant" else "range" end), (.expr | @base64)] | @tsv'
-nq=$(jq -r "$PANEL_EXPRS" "$DASH" | wc -l)
-check "dashboard has panel queries ($nq)" test "$nq" -gt 0
-declare -A seen
-nrun=0
-while IFS=$'\t' read -r title kind b64; do
-  raw=$(base64 -d <<<"$b64")
-  for inst in '.*' "$INST"; do
-    e=$(fill "$raw" "$inst")
-    [ -z "${seen[$e]:-}" ] || continue
-    seen[$e]=1
-    check "panel \"$title\" has no unfilled variable: $e" test "${e//\$/}" = "$e"
-    check "panel \"$title\" returns data: $e" run_expr prom_query "$e"
-    nrun=$((nrun + 1))
-    if [ "$kind" = range ]; then
-      check "panel \"$title\" returns data (range): $e" run_expr query_range "$e"
-      nrun=$((nrun + 1))
-    fi
-  done
-done < <(jq -r "$PANEL_EXPRS" "$DASH")
-
-# Template variables: label_values(<selector>, <label>)
-nvar=0
-while IFS= read -r vq; do
-  [ -n "$vq" ] || continue
-  nvar=$((nvar + 1))
-  e=$(fill "$vq" '.*')
-  if [[ $e =~ ^label_values\((.*),[[:space:]]*([A-Za-z_][A-Za-z0-9_]*)\)$ ]]; then
-    sel=${BASH_REMATCH[1]} lab=${BASH_REMATCH[2]}
-    check "variable prom_query $vq has values" sh -c "curl -sf --get '$API/label/$lab/values' \
-      --data-urlencode 'match[]=$sel' | jq -e '.status == \"success\" and (.data | length) > 0' >/dev/null"
-  else
-    check "variable prom_query $vq is label_values(selector, label)" false
-  fi
-done < <(jq -r '.templating.list[] | select(.type == "query") | .query.query // .query' "$DASH")
-check "dashboard has template variable queries ($nvar)" test "$nvar" -gt 0
-echo "ran $nrun panel queries ($nq panel targets) and $nvar variable queries"
+# Every panel and variable, for "All" and for this exporterd.
+check_dashboard_queries "$DASH" instance='.*' -- "instance=$INST"
 
 # --- values: the dashboard's own queries against what the captures say --------------------------
 # panel <title> [refId]: that target's expr, filled for "All"
@@ -279,7 +208,7 @@ panel() {
   local e
   e=$(jq -r --arg t "$1" --arg r "${2:-A}" '.panels[] | (., .panels[]?) | select(.title == $t)
         | .targets[] | select(.refId == $r) | .expr' "$DASH")
-  fill "$e" '.*'
+  dashboard_fill "$e" 'instance=.*'
 }
 # narrow <selector expr ending in }> <matchers>: the same selector with more label matchers
 narrow() { printf '%s' "${1%\}},$2}"; }
