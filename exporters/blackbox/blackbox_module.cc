@@ -30,6 +30,10 @@ const char kBuiltinBlackboxYml[] = R"(modules:
     prober: icmp
     icmp:
       preferred_ip_protocol: ip4
+  traceroute:
+    prober: traceroute
+    traceroute:
+      preferred_ip_protocol: ip4
 )";
 
 namespace {
@@ -39,7 +43,7 @@ const ConfigMap<ModuleOptions>& Keys() {
       Key("config_file", &ModuleOptions::config_file, std::string(),
           "blackbox_exporter's blackbox.yml, read unchanged (relative to "
           "this file's directory). Empty: the built-in modules http_2xx, "
-          "tcp_connect and icmp."),
+          "tcp_connect, icmp and traceroute."),
       Key("max_probes_in_flight", &ModuleOptions::max_probes_in_flight,
           int64_t{10000},
           "Probes in flight per blackbox.yml module; past it /probe answers "

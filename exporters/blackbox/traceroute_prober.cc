@@ -243,6 +243,7 @@ class TraceRun : public std::enable_shared_from_this<TraceRun> {
   int next_ttl_ = 0;
   bool sending_done_ = false;
   bool done_ = false;
+  bool cut_ = false;  // ended by the deadline
 };
 
 void TraceRun::Start() {
@@ -281,6 +282,7 @@ void TraceRun::Start() {
                                         const boost::system::error_code& ec) {
           if (ec || self->done_) return;
           self->run_->log().Debug("Trace cut short by the probe's deadline");
+          self->cut_ = true;
           self->Done();
         });
         self->next_ttl_ = self->cfg_.first_hop;
@@ -685,7 +687,7 @@ void TraceRun::Done(bool aborted) {
             ? "unreachable from hop " + std::to_string(trace_.unreachable_hop())
             : "no answer within " + std::to_string(cfg_.max_hops) + " hops";
     log.Error("Destination not reached", {{"err", why}});
-    run_->Fail(reason::kConnect);
+    run_->Fail(cut_ ? reason::kTimeout : reason::kConnect);
     return run_->Finish(false);
   }
   log.Debug("Destination reached",

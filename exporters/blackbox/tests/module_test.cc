@@ -20,10 +20,12 @@ TEST(BlackboxModule, BuiltInModulesWithoutConfigFile) {
   auto m = Load<BlackboxModule>("blackbox", "modules:\n  blackbox: {}\n");
   ASSERT_TRUE(m->ok()) << m->errors.ToString();
   const Config& c = m->get()->config();
-  EXPECT_EQ(c.modules.size(), 3u);
+  EXPECT_EQ(c.modules.size(), 4u);
   EXPECT_EQ(c.modules.at("http_2xx").prober, "http");
   EXPECT_EQ(c.modules.at("tcp_connect").prober, "tcp");
   EXPECT_EQ(c.modules.at("icmp").prober, "icmp");
+  EXPECT_EQ(c.modules.at("traceroute").prober, "traceroute");
+  EXPECT_EQ(c.modules.at("traceroute").traceroute.method, TraceMethod::kIcmp);
   // Every built-in module has its prober now.
   EXPECT_NE(m->get()->Debug().find(" icmp (icmp)"), std::string::npos)
       << m->get()->Debug();
