@@ -4,15 +4,20 @@
 // read lines until `expect` matches (Go's bufio.Scanner: lines split on \n,
 // a trailing \r dropped, 64 KiB at most), or `expect_bytes`; send the
 // (expanded) `send` line; `starttls` upgrades the same connection.
+//
+// The engine (StreamRun) works on a generic stream socket: the unix prober
+// (unix_prober.cc) uses it on a unix socket through StartStreamProbe().
 #include <openssl/err.h>
 
 #include "probe.h"
+#include "query_response.h"
 
 namespace exporterd::blackbox {
 namespace {
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
+using StreamSocket = asio::generic::stream_protocol::socket;
 
 constexpr size_t kMaxLine = 64 * 1024;  // bufio.MaxScanTokenSize
 
@@ -28,19 +33,18 @@ std::string OpenSslError() {
   return s;
 }
 
-class TcpRun : public std::enable_shared_from_this<TcpRun> {
+class StreamRun : public std::enable_shared_from_this<StreamRun> {
  public:
-  explicit TcpRun(std::shared_ptr<ProbeRun> run)
-      : run_(std::move(run)), cfg_(run_->module().tcp), sock_(run_->io()) {}
-  ~TcpRun() {
+  StreamRun(std::shared_ptr<ProbeRun> run, StreamProbeOptions opts)
+      : run_(std::move(run)), cfg_(std::move(opts)), sock_(run_->io()) {}
+  ~StreamRun() {
     if (ssl_) SSL_free(ssl_);
   }
 
-  void Start();
+  void Connect(const StreamEndpoint& ep);
 
  private:
-  void Connect(const asio::ip::address& ip);
-  void StartTls(std::function<void()> next);
+  void StartTls(bool initial, std::function<void()> next);
   void HandshakeStep(std::function<void()> next);
   void Step();
   void ReadLine(std::function<void(bool ok, bool eof, std::string line)> cb);
@@ -51,9 +55,8 @@ class TcpRun : public std::enable_shared_from_this<TcpRun> {
   void Done(bool success);
 
   std::shared_ptr<ProbeRun> run_;
-  const TcpProbe& cfg_;
-  tcp::socket sock_;
-  std::string host_, port_;
+  const StreamProbeOptions cfg_;
+  StreamSocket sock_;
   std::shared_ptr<SSL_CTX> ctx_;
   SSL* ssl_ = nullptr;
   BIO* net_bio_ = nullptr;  // our side of the BIO pair (when TLS)
@@ -66,28 +69,40 @@ class TcpRun : public std::enable_shared_from_this<TcpRun> {
   std::vector<prometheus::MetricFamily> tls_metrics_;
 };
 
+class TcpRun : public std::enable_shared_from_this<TcpRun> {
+ public:
+  explicit TcpRun(std::shared_ptr<ProbeRun> run)
+      : run_(std::move(run)), cfg_(run_->module().tcp) {}
+  void Start();
+
+ private:
+  void Connect(const asio::ip::address& ip);
+  void Fail(const char* why) {
+    run_->Fail(why);
+    run_->Finish(false);
+  }
+
+  std::shared_ptr<ProbeRun> run_;
+  const TcpProbe& cfg_;
+  std::string host_, port_;
+};
+
 void TcpRun::Start() {
   if (!SplitHostPort(run_->target(), &host_, &port_)) {
     std::string err = "address " + run_->target() + ": missing port in address";
     run_->log().Error("Error splitting target address and port",
                       {{"err", err}});
     run_->log().Error("Error dialing TCP", {{"err", err}});
-    run_->Fail(reason::kTarget);
-    return Done(false);
+    return Fail(reason::kTarget);
   }
   auto self = shared_from_this();
-  run_->OnAbort([self] {
-    boost::system::error_code ec;
-    self->sock_.close(ec);
-    self->Done(false);
-  });
   ChooseProtocol(run_, host_, cfg_.preferred_ip_protocol,
                  cfg_.ip_protocol_fallback,
                  [self](std::optional<asio::ip::address> ip, double) {
                    if (!ip) {
                      self->run_->log().Error("Error dialing TCP",
                                              {{"err", "resolution failed"}});
-                     return self->Done(false);
+                     return self->run_->Finish(false);
                    }
                    self->Connect(*ip);
                  });
@@ -95,7 +110,6 @@ void TcpRun::Start() {
 
 void TcpRun::Connect(const asio::ip::address& ip) {
   auto& log = run_->log();
-  boost::system::error_code ec;
   uint16_t port = 0;
   try {
     int p = std::stoi(port_);
@@ -104,39 +118,62 @@ void TcpRun::Connect(const asio::ip::address& ip) {
   } catch (...) {
     log.Error("Error dialing TCP",
               {{"err", "dial tcp: address " + port_ + ": invalid port"}});
-    run_->Fail(reason::kTarget);
-    return Done(false);
+    return Fail(reason::kTarget);
   }
-  tcp::endpoint ep(ip, port);
-  sock_.open(ep.protocol(), ec);
-  if (!ec && !cfg_.source_ip_address.empty()) {
+  StreamProbeOptions o;
+  o.proto_name = "TCP";
+  o.query_response = cfg_.query_response;
+  o.tls = cfg_.tls;
+  o.tls_config = cfg_.tls_config;
+  o.tls_server_name = host_;
+  o.starttls_server_name = host_;
+  if (!cfg_.source_ip_address.empty()) {
+    boost::system::error_code ec;
     auto src = asio::ip::make_address(cfg_.source_ip_address, ec);
     if (ec) {
       log.Error("Error parsing source ip address",
                 {{"srcIP", cfg_.source_ip_address}});
-      run_->Fail(reason::kConfig);
-      return Done(false);
+      return Fail(reason::kConfig);
     }
     log.Debug("Using local address", {{"srcIP", src.to_string()}});
-    sock_.bind(tcp::endpoint(src, 0), ec);
+    o.source = StreamEndpoint(tcp::endpoint(src, 0));
   }
+  o.dial_error = [](const boost::system::error_code& ec) {
+    return "dial tcp: " + ec.message();
+  };
+  StartStreamProbe(run_, std::move(o), StreamEndpoint(tcp::endpoint(ip, port)));
+}
+
+void StreamRun::Connect(const StreamEndpoint& ep) {
+  auto& log = run_->log();
+  auto self = shared_from_this();
+  run_->OnAbort([self] {
+    boost::system::error_code ec;
+    self->sock_.close(ec);
+    self->Done(false);
+  });
+  boost::system::error_code ec;
+  sock_.open(ep.protocol(), ec);
+  if (!ec && cfg_.source) sock_.bind(*cfg_.source, ec);
   if (ec) {
-    log.Error("Error dialing TCP", {{"err", ec.message()}});
+    log.Error("Error dialing " + cfg_.proto_name, {{"err", ec.message()}});
     run_->Fail(reason::kConnect);
     return Done(false);
   }
-  log.Debug(cfg_.tls ? "Dialing TCP with TLS" : "Dialing TCP without TLS");
-  auto self = shared_from_this();
+  log.Debug(cfg_.tls ? "Dialing " + cfg_.proto_name + " with TLS"
+                     : "Dialing " + cfg_.proto_name + " without TLS");
   sock_.async_connect(ep, [self](const boost::system::error_code& cec) {
     if (self->run_->finished()) return;
     if (cec) {
-      self->run_->log().Error("Error dialing TCP",
-                              {{"err", "dial tcp: " + cec.message()}});
+      self->run_->log().Error(
+          "Error dialing " + self->cfg_.proto_name,
+          {{"err", self->cfg_.dial_error ? self->cfg_.dial_error(cec)
+                                         : cec.message()}});
       self->run_->Fail(reason::kConnect);
       return self->Done(false);
     }
     if (self->cfg_.tls) {
-      self->StartTls([self] {
+      self->StartTls(true, [self] {
         self->run_->log().Debug("Successfully dialed");
         self->dialed_ = true;
         self->Step();
@@ -151,7 +188,7 @@ void TcpRun::Connect(const asio::ip::address& ip) {
 
 // TLS through a BIO pair, so the same socket carries plain text first and
 // TLS after a STARTTLS step.
-void TcpRun::StartTls(std::function<void()> next) {
+void StreamRun::StartTls(bool initial, std::function<void()> next) {
   std::string err;
   ctx_ = MakeClientContext(cfg_.tls_config, &err);
   if (!ctx_) {
@@ -164,14 +201,15 @@ void TcpRun::StartTls(std::function<void()> next) {
   BIO_new_bio_pair(&internal, 0, &net_bio_, 0);
   SSL_set_bio(ssl_, internal, internal);
   std::string server_name = cfg_.tls_config.server_name;
-  if (server_name.empty()) server_name = host_;
+  if (server_name.empty())
+    server_name = initial ? cfg_.tls_server_name : cfg_.starttls_server_name;
   ConfigureTlsClient(ssl_, cfg_.tls_config, server_name);
   SSL_set_connect_state(ssl_);
   in_.clear();  // upstream starts a fresh scanner on the TLS connection
   HandshakeStep(std::move(next));
 }
 
-void TcpRun::HandshakeStep(std::function<void()> next) {
+void StreamRun::HandshakeStep(std::function<void()> next) {
   int r = SSL_do_handshake(ssl_);
   if (r == 1) {
     run_->log().Debug("TLS Handshake (client) succeeded.");
@@ -189,8 +227,9 @@ void TcpRun::HandshakeStep(std::function<void()> next) {
             X509_verify_cert_error_string(vr);
     else
       err = OpenSslError();
-    run_->log().Error(step_ == 0 && cfg_.tls ? "Error dialing TCP"
-                                             : "TLS Handshake (client) failed",
+    run_->log().Error(step_ == 0 && cfg_.tls
+                          ? "Error dialing " + cfg_.proto_name
+                          : std::string("TLS Handshake (client) failed"),
                       {{"err", err}});
     run_->Fail(reason::kTls);
     return Done(false);
@@ -210,7 +249,7 @@ void TcpRun::HandshakeStep(std::function<void()> next) {
 }
 
 // Sends what OpenSSL queued for the network.
-void TcpRun::Flush(std::function<void()> next) {
+void StreamRun::Flush(std::function<void()> next) {
   if (net_bio_) {
     char buf[16384];
     int n;
@@ -232,7 +271,7 @@ void TcpRun::Flush(std::function<void()> next) {
 
 // Reads from the socket; with TLS, feeds the bytes to OpenSSL and moves the
 // plaintext into in_.
-void TcpRun::ReadMore(
+void StreamRun::ReadMore(
     std::function<void(const boost::system::error_code&)> cb) {
   auto buf = std::make_shared<std::array<char, 16384>>();
   auto self = shared_from_this();
@@ -260,7 +299,7 @@ void TcpRun::ReadMore(
       });
 }
 
-void TcpRun::ReadLine(
+void StreamRun::ReadLine(
     std::function<void(bool ok, bool eof, std::string line)> cb) {
   size_t nl = in_.find('\n');
   if (nl != std::string::npos) {
@@ -298,7 +337,7 @@ void TcpRun::ReadLine(
       });
 }
 
-void TcpRun::Write(std::string data, std::function<void()> next) {
+void StreamRun::Write(std::string data, std::function<void()> next) {
   if (ssl_) {
     SSL_write(ssl_, data.data(), static_cast<int>(data.size()));
     return Flush(std::move(next));
@@ -307,14 +346,14 @@ void TcpRun::Write(std::string data, std::function<void()> next) {
   Flush(std::move(next));
 }
 
-void TcpRun::IoError(const char* what, const boost::system::error_code& ec) {
+void StreamRun::IoError(const char* what, const boost::system::error_code& ec) {
   if (run_->finished()) return;
   run_->log().Error(what, {{"err", ec.message()}});
   run_->Fail(reason::kIo);
   Done(false);
 }
 
-void TcpRun::Step() {
+void StreamRun::Step() {
   if (run_->finished()) return;
   if (step_ >= cfg_.query_response.size()) return Done(true);
   const QueryResponse& qr = cfg_.query_response[step_];
@@ -329,7 +368,7 @@ void TcpRun::Step() {
         ++self->step_;
         return self->Step();
       }
-      self->StartTls([self] {
+      self->StartTls(false, [self] {
         ++self->step_;
         self->Step();
       });
@@ -343,50 +382,54 @@ void TcpRun::Step() {
         std::make_shared<std::function<void(bool, bool, std::string)>>();
     *loop = [self, &qr, loop, after_match](bool ok, bool eof,
                                            std::string line) {
-      if (self->run_->finished()) return;
+      // `*lp = nullptr` below destroys this closure: only locals after it.
+      auto me = self;
+      auto am = after_match;
+      auto lp = loop;
+      const QueryResponse& q = qr;
+      if (me->run_->finished()) return;
       if (!ok) {
-        *loop = nullptr;
-        return self->Done(false);
+        *lp = nullptr;
+        return me->Done(false);
       }
       if (eof) {
-        *loop = nullptr;
-        self->failed_regex_ = true;
-        self->run_->log().Error(
-            "Regexp did not match",
-            {{"regexp", qr.expect.pattern()}, {"line", ""}});
-        self->run_->Fail(reason::kRegex);
-        return self->Done(false);
+        *lp = nullptr;
+        me->failed_regex_ = true;
+        me->run_->log().Error("Regexp did not match",
+                              {{"regexp", q.expect.pattern()}, {"line", ""}});
+        me->run_->Fail(reason::kRegex);
+        return me->Done(false);
       }
-      self->run_->log().Debug("Read line", {{"line", line}});
-      const RE2& re = qr.expect.re();
+      me->run_->log().Debug("Read line", {{"line", line}});
+      const RE2& re = q.expect.re();
       const int ngroups = re.NumberOfCapturingGroups() + 1;
       std::vector<re2::StringPiece> sub(static_cast<size_t>(ngroups));
-      if (!qr.expect.ok() || !re.Match(line, 0, line.size(), RE2::UNANCHORED,
-                                       sub.data(), ngroups)) {
-        return self->ReadLine(*loop);
+      if (!q.expect.ok() || !re.Match(line, 0, line.size(), RE2::UNANCHORED,
+                                      sub.data(), ngroups)) {
+        return me->ReadLine(*lp);
       }
-      *loop = nullptr;
-      self->run_->log().Debug(
-          "Regexp matched", {{"regexp", qr.expect.pattern()}, {"line", line}});
-      self->failed_regex_ = false;
+      *lp = nullptr;
+      me->run_->log().Debug("Regexp matched",
+                            {{"regexp", q.expect.pattern()}, {"line", line}});
+      me->failed_regex_ = false;
       std::vector<std::optional<std::string_view>> groups;
       for (const auto& s : sub)
         groups.push_back(s.data() ? std::optional<std::string_view>(
                                         std::string_view(s.data(), s.size()))
                                   : std::nullopt);
-      std::string send = qr.expect.Expand(qr.send, groups);
-      if (!qr.labels.empty() && !self->expect_info_done_) {
-        self->expect_info_done_ = true;
+      std::string send = q.expect.Expand(q.send, groups);
+      if (!q.labels.empty() && !me->expect_info_done_) {
+        me->expect_info_done_ = true;
         Labels labels;
-        for (const auto& l : qr.labels)
-          labels.push_back({l.name, qr.expect.Expand(l.value, groups)});
+        for (const auto& l : q.labels)
+          labels.push_back({l.name, q.expect.Expand(l.value, groups)});
         std::sort(labels.begin(), labels.end(),
                   [](const auto& a, const auto& b) { return a.name < b.name; });
         Family::Info("probe_expect_info", "Explicit content matched")
             .Add(std::move(labels))
-            .MoveTo(&self->run_->metrics());
+            .MoveTo(&me->run_->metrics());
       }
-      after_match(std::move(send));
+      am(std::move(send));
     };
     return ReadLine(*loop);
   }
@@ -394,46 +437,49 @@ void TcpRun::Step() {
     const size_t want = qr.expect_bytes.size();
     auto check = std::make_shared<std::function<void()>>();
     *check = [self, &qr, want, check, after_match] {
-      if (self->run_->finished()) return;
-      if (self->in_.empty()) {
-        return self->ReadMore(
-            [self, check](const boost::system::error_code& ec) {
-              if (ec) {
-                *check = nullptr;
-                return self->IoError("Error reading from connection", ec);
-              }
-              (*check)();
-            });
+      // `*ck = nullptr` below destroys this closure: only locals after it.
+      auto me = self;
+      auto am = after_match;
+      auto ck = check;
+      const QueryResponse& q = qr;
+      const size_t w = want;
+      if (me->run_->finished()) return;
+      if (me->in_.empty()) {
+        return me->ReadMore([me, ck](const boost::system::error_code& ec) {
+          if (ec) {
+            *ck = nullptr;
+            return me->IoError("Error reading from connection", ec);
+          }
+          (*ck)();
+        });
       }
-      *check = nullptr;
+      *ck = nullptr;
       // One read, as upstream's conn.Read: what arrived so far.
-      std::string data = self->in_.substr(0, std::min(want, self->in_.size()));
-      self->in_.erase(0, data.size());
-      self->run_->log().Debug("Read bytes", {{"bytes", data}});
-      if (data.size() < want) {
-        self->run_->log().Error(
-            "Read less data than expected",
-            {{"expected", qr.expect_bytes}, {"bytes", data}});
-        self->run_->Fail(reason::kBytes);
-        return self->Done(false);
+      std::string data = me->in_.substr(0, std::min(w, me->in_.size()));
+      me->in_.erase(0, data.size());
+      me->run_->log().Debug("Read bytes", {{"bytes", data}});
+      if (data.size() < w) {
+        me->run_->log().Error("Read less data than expected",
+                              {{"expected", q.expect_bytes}, {"bytes", data}});
+        me->run_->Fail(reason::kBytes);
+        return me->Done(false);
       }
-      if (data != qr.expect_bytes) {
-        self->failed_bytes_ = true;
-        self->run_->log().Error(
-            "Bytes did not match",
-            {{"expected", qr.expect_bytes}, {"bytes", data}});
-        self->run_->Fail(reason::kBytes);
-        return self->Done(false);
+      if (data != q.expect_bytes) {
+        me->failed_bytes_ = true;
+        me->run_->log().Error("Bytes did not match",
+                              {{"expected", q.expect_bytes}, {"bytes", data}});
+        me->run_->Fail(reason::kBytes);
+        return me->Done(false);
       }
-      self->run_->log().Debug("Bytes matched", {{"expected", qr.expect_bytes}});
-      after_match(qr.send);
+      me->run_->log().Debug("Bytes matched", {{"expected", q.expect_bytes}});
+      am(q.send);
     };
     return (*check)();
   }
   after_match(qr.send);
 }
 
-void TcpRun::Done(bool success) {
+void StreamRun::Done(bool success) {
   if (run_->finished()) return;
   auto& m = run_->metrics();
   if (dialed_) {
@@ -448,6 +494,15 @@ void TcpRun::Done(bool success) {
   sock_.close(ec);
   run_->Finish(success);
 }
+
+}  // namespace
+
+void StartStreamProbe(std::shared_ptr<ProbeRun> run, StreamProbeOptions opts,
+                      const StreamEndpoint& ep) {
+  std::make_shared<StreamRun>(std::move(run), std::move(opts))->Connect(ep);
+}
+
+namespace {
 
 class TcpProber : public Prober {
  public:
