@@ -106,6 +106,7 @@ class WsRun : public std::enable_shared_from_this<WsRun> {
   int status_ = 0;
   bool upgraded_ = false, failed_regex_ = false;
   std::vector<std::pair<std::string, double>> phases_;
+  std::vector<std::pair<std::string, std::string>> headers_;  // read once
 };
 
 void WsRun::Start() {
@@ -210,7 +211,8 @@ void WsRun::Dial(const asio::ip::address& ip) {
   auto& log = run_->log();
   dial_start_ = ProbeClock::now();
   // gorilla refuses to let these be set by the caller.
-  for (const auto& [name, value] : Headers()) {
+  headers_ = Headers();
+  for (const auto& [name, value] : headers_) {
     for (const char* k : {"Upgrade", "Connection", "Sec-Websocket-Key",
                           "Sec-Websocket-Version", "Sec-Websocket-Extensions"})
       if (ws::EqualFold(name, k))
@@ -308,7 +310,7 @@ void WsRun::Handshake() {
   RAND_bytes(nonce.data(), static_cast<int>(nonce.size()));
   key_ = ws::HandshakeKey(nonce);
   auto self = shared_from_this();
-  Write(ws::HandshakeRequest(url_, key_, Headers()),
+  Write(ws::HandshakeRequest(url_, key_, headers_),
         [self](const boost::system::error_code& ec) {
           if (ec) return self->DialFailed(ec.message(), reason::kIo);
           self->ReadResponse();
