@@ -9,9 +9,14 @@
 // upstream's prober/websocket.go as of the commit the 0.28 fixtures come
 // from (e39d7d4, VERSION 0.28.0, gorilla/websocket's client). The expected
 // series are that code's.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <cmath>
 #include <string>
 
@@ -27,8 +32,32 @@ using exporterd::testing::Sample;
 using exporterd::testing::Sh;
 using exporterd::testing::TempDir;
 
+// A TCP listener on 127.0.0.1 that never accepts or answers (the kernel
+// completes the connect).
+class SilentListener {
+ public:
+  SilentListener() {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    socklen_t len = sizeof a;
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    listen(fd_, 64);
+  }
+  ~SilentListener() { close(fd_); }
+  uint16_t port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  uint16_t port_ = 0;
+};
+
 struct Env {
   TempDir dir;
+  SilentListener silent;
   std::vector<std::string> pids;
   uint16_t ws = 0, wss = 0, http = 0;
   BlackboxPair pair;
@@ -76,7 +105,7 @@ struct Env {
            "          send: 'over tls'\n"
            "        - expect: '^Welcome over tls$'\n"
            "  wss_no_ca:\n" +
-           common;
+           common + "  ws_silent:\n    timeout: 1s\n" + common;
   }
 };
 
@@ -247,6 +276,22 @@ TEST_F(WebsocketIntegration, ConnectionRefusedAndBadTargets) {
       << h.body;
   HttpResult d = Probe("ws_connect", "ws://nonexistent.invalid/");
   EXPECT_EQ(Sample(d.body, "probe_failure_info{reason=\"dns\"}"), 1) << d.body;
+}
+
+TEST_F(WebsocketIntegration, SilentServerEndsAtTheDeadline) {
+  const std::string target =
+      "ws://127.0.0.1:" + std::to_string(e().silent.port()) + "/";
+  const auto t0 = std::chrono::steady_clock::now();
+  HttpResult r = Probe("ws_silent", target);
+  const double took =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+          .count();
+  EXPECT_EQ(Sample(r.body, "probe_success"), 0) << r.body;
+  EXPECT_EQ(Sample(r.body, "probe_failure_info{reason=\"timeout\"}"), 1)
+      << r.body;
+  EXPECT_EQ(Sample(r.body, "probe_websocket_connection_upgraded"), 0) << r.body;
+  EXPECT_EQ(Sample(r.body, "probe_websocket_status_code"), 0) << r.body;
+  EXPECT_LT(took, 5.0);  // the module's 1s, not the daemon's 30s
 }
 
 }  // namespace
