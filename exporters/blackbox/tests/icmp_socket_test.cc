@@ -236,5 +236,63 @@ TEST(IcmpSocket, TruncatedAndForeignBytesAreRefused) {
   EXPECT_FALSE(ParseErrorQueue(false, {}, c.recv));
 }
 
+// The socket itself on an io_context: an echo to loopback and its reply
+// (raw socket as root; a ping socket where ping_group_range allows).
+TEST(IcmpSocketLive, EchoToLoopbackV4AndV6) {
+  for (bool v6 : {false, true}) {
+    SCOPED_TRACE(v6 ? "v6" : "v4");
+    asio::io_context io;
+    IcmpSocket s(io);
+    OpenOptions o;
+    o.v6 = v6;
+    std::string err;
+    if (!s.Open(o, &err)) GTEST_SKIP() << err;
+    const uint16_t id = s.method() == Method::kPing ? s.id() : 0x4243;
+    boost::system::error_code ec;
+    const auto dst = v6 ? asio::ip::make_address("::1")
+                        : asio::ip::make_address("127.0.0.1");
+    ASSERT_TRUE(s.SendEcho(dst, id, 99, kPayload, &ec)) << ec.message();
+    std::optional<Packet> reply;
+    std::function<void()> wait = [&] {
+      s.AsyncWait([&](const boost::system::error_code& wec) {
+        ASSERT_FALSE(wec) << wec.message();
+        while (auto p = s.Receive()) {
+          if (p->kind == Packet::Kind::kEchoReply && p->id == id &&
+              p->seq == 99) {
+            reply = p;
+            return;
+          }
+        }
+        wait();
+      });
+    };
+    wait();
+    io.run_for(std::chrono::seconds(5));
+    ASSERT_TRUE(reply) << MethodName(s.method());
+    EXPECT_EQ(reply->data, kPayload);
+    EXPECT_EQ(reply->from, dst);
+    EXPECT_EQ(reply->hop_limit, 64);  // IP_RECVTTL / IPV6_RECVHOPLIMIT
+    s.Close();
+    EXPECT_FALSE(s.is_open());
+  }
+}
+
+TEST(IcmpSocketLive, RefusedPingSocketNamesPingGroupRange) {
+  asio::io_context io;
+  IcmpSocket s(io);
+  OpenOptions o;
+  o.methods = {Method::kPing};
+  std::string err;
+  if (s.Open(o, &err))
+    GTEST_SKIP() << "ping sockets are allowed here (ping_group_range)";
+  EXPECT_NE(err.find("ping_group_range"), std::string::npos) << err;
+  EXPECT_NE(err.find("covers group"), std::string::npos) << err;
+  // A source of the other family is refused before any socket.
+  o.methods = {Method::kPing, Method::kRaw};
+  o.source = asio::ip::make_address("::1");
+  EXPECT_FALSE(s.Open(o, &err));
+  EXPECT_NE(err.find("address family"), std::string::npos) << err;
+}
+
 }  // namespace
 }  // namespace exporterd::blackbox::icmp
