@@ -286,21 +286,18 @@ void ConfigReader::Missing(const std::string& key, const std::string& message) {
   }
 }
 
-namespace {
-// A YAML scalar's text for messages.
-std::string Show(const YAML::Node& n) {
+std::string DescribeNode(const YAML::Node& n) {
   if (n.IsScalar()) return "\"" + n.Scalar() + "\"";
   if (n.IsSequence()) return "a list";
   if (n.IsMap()) return "a mapping";
   return "nothing";
 }
-}  // namespace
 
 std::string ConfigReader::String(const std::string& key, std::string def) {
   YAML::Node n = Lookup(key);
   if (!n.IsDefined() || n.IsNull()) return def;
   if (!n.IsScalar()) {
-    Error(key, "expected a string, got " + Show(n));
+    Error(key, "expected a string, got " + DescribeNode(n));
     return def;
   }
   return n.Scalar();
@@ -312,7 +309,7 @@ bool ConfigReader::Bool(const std::string& key, bool def) {
   const std::string s = n.IsScalar() ? n.Scalar() : "";
   if (s == "true" || s == "True" || s == "TRUE") return true;
   if (s == "false" || s == "False" || s == "FALSE") return false;
-  Error(key, "expected true or false, got " + Show(n));
+  Error(key, "expected true or false, got " + DescribeNode(n));
   return def;
 }
 
@@ -333,7 +330,7 @@ int64_t ConfigReader::Int(const std::string& key, int64_t def, int64_t min,
     ok = ok && pos == s.size();
   }
   if (!ok) {
-    Error(key, "expected an integer, got " + Show(n));
+    Error(key, "expected an integer, got " + DescribeNode(n));
     return def;
   }
   if (v < min || v > max) {
@@ -366,7 +363,7 @@ double ConfigReader::Float(const std::string& key, double def) {
     ok = ok && pos == s.size() && std::isfinite(v);
   }
   if (!ok) {
-    Error(key, "expected a number, got " + Show(n));
+    Error(key, "expected a number, got " + DescribeNode(n));
     return def;
   }
   return v;
@@ -396,12 +393,13 @@ std::chrono::milliseconds ConfigReader::Duration(
   DurationParse parsed = n.IsScalar() ? ParseDurationImpl(n.Scalar(), &ms)
                                       : DurationParse::kMalformed;
   if (parsed == DurationParse::kMalformed) {
-    Error(key, "expected a duration like 500ms, 4s or 1m, got " + Show(n));
+    Error(key,
+          "expected a duration like 500ms, 4s or 1m, got " + DescribeNode(n));
     return def;
   }
   const std::chrono::milliseconds d(ms);
   if (parsed == DurationParse::kTooLong || d < min || d > max) {
-    Error(key, range + ", got " + Show(n));
+    Error(key, range + ", got " + DescribeNode(n));
     return def;
   }
   return d;
@@ -412,7 +410,7 @@ std::vector<std::string> ConfigReader::StringList(
   YAML::Node n = Lookup(key);
   if (!n.IsDefined() || n.IsNull()) return def;
   if (!n.IsSequence()) {
-    Error(key, "expected a list of strings, got " + Show(n));
+    Error(key, "expected a list of strings, got " + DescribeNode(n));
     return def;
   }
   std::vector<std::string> out;
@@ -420,7 +418,7 @@ std::vector<std::string> ConfigReader::StringList(
     if (!n[i].IsScalar()) {
       errors_->Add(file_, NodeLine(n[i]),
                    KeyPath(key) + "[" + std::to_string(i) + "]",
-                   "expected a string, got " + Show(n[i]));
+                   "expected a string, got " + DescribeNode(n[i]));
       return def;
     }
     out.push_back(n[i].Scalar());
@@ -438,7 +436,7 @@ std::string ConfigReader::Enum(const std::string& key, std::string def,
   }
   std::string list;
   for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-  Error(key, "must be one of " + list + ", got " + Show(n));
+  Error(key, "must be one of " + list + ", got " + DescribeNode(n));
   return def;
 }
 

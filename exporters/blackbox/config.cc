@@ -11,6 +11,8 @@
 #include <limits>
 #include <set>
 
+#include "exporterd/go_compat.h"
+
 namespace exporterd::blackbox {
 
 // ---------------------------------------------------------------------------
@@ -59,12 +61,6 @@ bool GoToRe2(const std::string& in, std::string* out, std::string* error) {
   return true;
 }
 
-bool IsGoNameChar(unsigned char c) {
-  // Go takes Unicode letters and digits; every byte of a multi-byte UTF-8
-  // sequence is >= 0x80, which covers the non-ASCII ones closely enough.
-  return c == '_' || std::isalnum(c) || c >= 0x80;
-}
-
 }  // namespace
 
 Regexp Regexp::Compile(std::string pattern) {
@@ -88,59 +84,9 @@ Regexp Regexp::Compile(std::string pattern) {
 std::string Regexp::Expand(
     std::string_view tmpl,
     const std::vector<std::optional<std::string_view>>& groups) const {
-  std::string out;
-  while (!tmpl.empty()) {
-    size_t dollar = tmpl.find('$');
-    if (dollar == std::string_view::npos) {
-      out.append(tmpl);
-      break;
-    }
-    out.append(tmpl.substr(0, dollar));
-    tmpl.remove_prefix(dollar);
-    if (tmpl.size() > 1 && tmpl[1] == '$') {
-      out.push_back('$');
-      tmpl.remove_prefix(2);
-      continue;
-    }
-    // extract(): $name or ${name}.
-    bool brace = tmpl.size() > 1 && tmpl[1] == '{';
-    size_t i = brace ? 2 : 1;
-    size_t start = i;
-    while (i < tmpl.size() && IsGoNameChar(static_cast<unsigned char>(tmpl[i])))
-      ++i;
-    std::string_view name = tmpl.substr(start, i - start);
-    bool ok = !name.empty();
-    if (ok && brace) {
-      if (i >= tmpl.size() || tmpl[i] != '}')
-        ok = false;
-      else
-        ++i;
-    }
-    if (!ok) {
-      out.push_back('$');
-      tmpl.remove_prefix(1);
-      continue;
-    }
-    tmpl.remove_prefix(i);
-    // A number (no leading zeros, < 1e8) is a group index; else a name.
-    int64_t num = 0;
-    for (char c : name) {
-      if (c < '0' || c > '9' || num >= 100000000) {
-        num = -1;
-        break;
-      }
-      num = num * 10 + (c - '0');
-    }
-    if (name.size() > 1 && name[0] == '0') num = -1;
-    if (num < 0 && re_ != nullptr) {
-      const auto& names = re_->NamedCapturingGroups();
-      auto it = names.find(std::string(name));
-      if (it != names.end()) num = it->second;
-    }
-    if (num >= 0 && static_cast<size_t>(num) < groups.size() && groups[num])
-      out.append(*groups[num]);
-  }
-  return out;
+  static const std::map<std::string, int> kNoNames;
+  return GoExpand(tmpl, groups,
+                  re_ != nullptr ? re_->NamedCapturingGroups() : kNoNames);
 }
 
 // ---------------------------------------------------------------------------
@@ -152,15 +98,6 @@ bool IsQuoted(const YAML::Node& n) { return n.Tag() == "!"; }
 bool IsBinaryTag(const YAML::Node& n) {
   return n.Tag() == "tag:yaml.org,2002:binary" || n.Tag() == "!!binary";
 }
-
-std::string Show(const YAML::Node& n) {
-  if (n.IsScalar()) return "\"" + n.Scalar() + "\"";
-  if (n.IsSequence()) return "a list";
-  if (n.IsMap()) return "a mapping";
-  return "nothing";
-}
-
-bool Absent(const YAML::Node& n) { return !n.IsDefined() || n.IsNull(); }
 
 // Go's base64.StdEncoding.DecodeString: padded, '\r' and '\n' ignored.
 // (yaml-cpp's DecodeBase64 reads out of bounds on bytes >= 0x80.)
@@ -208,7 +145,7 @@ bool DecodeBase64(const std::string& in, std::string* out) {
 // A string field: any scalar (a !!binary one decoded).
 bool ToString(const YAML::Node& n, std::string* out, std::string* err) {
   if (!n.IsScalar()) {
-    *err = "expected a string, got " + Show(n);
+    *err = "expected a string, got " + DescribeNode(n);
     return false;
   }
   if (IsBinaryTag(n)) {
@@ -237,7 +174,7 @@ bool ToBool(const YAML::Node& n, bool* out, std::string* err) {
     if (kTrue.count(s)) return *out = true, true;
     if (kFalse.count(s)) return *out = false, true;
   }
-  *err = "expected true or false, got " + Show(n);
+  *err = "expected true or false, got " + DescribeNode(n);
   return false;
 }
 
@@ -296,7 +233,7 @@ bool YamlStyleFloat(const std::string& s) {
 // An int field: a plain YAML int (0x, 0o, 0b, 0-octal, '_' separators) or a
 // float in range (truncated), as yaml.v3 does.
 bool ToInt(const YAML::Node& n, int64_t* out, std::string* err) {
-  *err = "expected an integer, got " + Show(n);
+  *err = "expected an integer, got " + DescribeNode(n);
   if (!n.IsScalar() || IsQuoted(n) || IsBinaryTag(n)) return false;
   std::string plain;
   for (char c : n.Scalar())
@@ -742,7 +679,7 @@ class Map {
   std::chrono::nanoseconds Duration(const std::string& key,
                                     std::chrono::nanoseconds def) {
     YAML::Node n = Get(key);
-    if (Absent(n)) return def;
+    if (IsAbsent(n)) return def;
     std::string text, err;
     std::optional<std::chrono::nanoseconds> d;
     if (n.IsScalar() && ToString(n, &text, &err)) {
@@ -756,7 +693,7 @@ class Map {
     Error(key,
           "expected a duration like 500ms, 5s, 1m30s or 1h (units ns, us, "
           "ms, s, m, h), got " +
-              Show(n));
+              DescribeNode(n));
     return def;
   }
   // An integer in [lo, hi]; `def` when absent or out of range (an error).
@@ -773,7 +710,7 @@ class Map {
 
   std::string String(const std::string& key, std::string def = "") {
     YAML::Node n = Get(key);
-    if (Absent(n)) return def;
+    if (IsAbsent(n)) return def;
     std::string out, err;
     if (!ToString(n, &out, &err)) {
       Error(key, err);
@@ -785,7 +722,7 @@ class Map {
 
   bool Bool(const std::string& key, bool def) {
     YAML::Node n = Get(key);
-    if (Absent(n)) return def;
+    if (IsAbsent(n)) return def;
     bool out = def;
     std::string err;
     if (!ToBool(n, &out, &err)) {
@@ -797,7 +734,7 @@ class Map {
 
   int64_t Int(const std::string& key, int64_t def) {
     YAML::Node n = Get(key);
-    if (Absent(n)) return def;
+    if (IsAbsent(n)) return def;
     int64_t out = def;
     std::string err;
     if (!ToInt(n, &out, &err)) {
@@ -811,7 +748,7 @@ class Map {
   std::vector<std::string> StringList(const std::string& key,
                                       std::vector<std::string> def = {}) {
     YAML::Node n = Get(key);
-    if (Absent(n)) return def;
+    if (IsAbsent(n)) return def;
     std::vector<std::string> out;
     if (!ListOf(n, Path(key), &out)) return def;
     return out;
@@ -822,12 +759,12 @@ class Map {
               std::vector<std::string>* out) {
     if (!n.IsSequence()) {
       ctx_->errors->Add(ctx_->file, NodeLine(n), path,
-                        "expected a list of strings, got " + Show(n));
+                        "expected a list of strings, got " + DescribeNode(n));
       return false;
     }
     for (size_t i = 0; i < n.size(); ++i) {
       std::string s, err;
-      if (!Absent(n[i]) && !ToString(n[i], &s, &err)) {
+      if (!IsAbsent(n[i]) && !ToString(n[i], &s, &err)) {
         ErrorAt(n[i], path + "[" + std::to_string(i) + "]", err);
         continue;
       }
@@ -838,20 +775,20 @@ class Map {
 
   std::vector<int> IntList(const std::string& key) {
     YAML::Node n = Get(key);
-    if (Absent(n)) return {};
+    if (IsAbsent(n)) return {};
     if (!n.IsSequence()) {
-      Error(key, "expected a list of integers, got " + Show(n));
+      Error(key, "expected a list of integers, got " + DescribeNode(n));
       return {};
     }
     std::vector<int> out;
     for (size_t i = 0; i < n.size(); ++i) {
       int64_t v = 0;
       std::string err;
-      if (Absent(n[i])) {
+      if (IsAbsent(n[i])) {
         out.push_back(0);
       } else if (!ToInt(n[i], &v, &err) || v < INT32_MIN || v > INT32_MAX) {
         ErrorAt(n[i], ItemPath(key, i),
-                err.empty() ? "out of range, got " + Show(n[i]) : err);
+                err.empty() ? "out of range, got " + DescribeNode(n[i]) : err);
       } else {
         out.push_back(static_cast<int>(v));
       }
@@ -864,13 +801,13 @@ class Map {
       const std::string& key) {
     std::vector<std::pair<std::string, std::string>> out;
     YAML::Node n = Get(key);
-    if (Absent(n)) return out;
+    if (IsAbsent(n)) return out;
     // Reports a non-mapping and duplicate names.
     ConfigReader dup(n, ctx_->file, Path(key), ctx_->errors);
     if (!n.IsMap()) return out;
     for (const auto& kv : n) {
       std::string v, err;
-      if (!Absent(kv.second) && !ToString(kv.second, &v, &err)) {
+      if (!IsAbsent(kv.second) && !ToString(kv.second, &v, &err)) {
         ErrorAt(kv.first, Path(key) + "." + kv.first.Scalar(), err);
         continue;
       }
@@ -884,13 +821,13 @@ class Map {
       const std::string& key) {
     std::vector<std::pair<std::string, std::vector<std::string>>> out;
     YAML::Node n = Get(key);
-    if (Absent(n)) return out;
+    if (IsAbsent(n)) return out;
     ConfigReader dup(n, ctx_->file, Path(key), ctx_->errors);
     if (!n.IsMap()) return out;
     for (const auto& kv : n) {
       const std::string name = kv.first.Scalar();
       std::vector<std::string> values;
-      if (!Absent(kv.second))
+      if (!IsAbsent(kv.second))
         ListOf(kv.second, Path(key) + "." + name, &values);
       out.emplace_back(name, std::move(values));
     }
@@ -900,7 +837,7 @@ class Map {
   // One regexp, compiled at load: a bad one is an error here.
   Regexp OneRegexp(const std::string& key) {
     YAML::Node n = Get(key);
-    if (Absent(n)) return Regexp();
+    if (IsAbsent(n)) return Regexp();
     std::string s, err;
     if (!ToString(n, &s, &err)) {
       Error(key, err);
@@ -919,14 +856,15 @@ class Map {
   std::vector<Regexp> RegexpList(const std::string& key, bool deferred) {
     std::vector<Regexp> out;
     YAML::Node n = Get(key);
-    if (Absent(n)) return out;
+    if (IsAbsent(n)) return out;
     if (!n.IsSequence()) {
-      Error(key, "expected a list of regular expressions, got " + Show(n));
+      Error(key,
+            "expected a list of regular expressions, got " + DescribeNode(n));
       return out;
     }
     for (size_t i = 0; i < n.size(); ++i) {
       std::string s, err;
-      if (!Absent(n[i]) && !ToString(n[i], &s, &err)) {
+      if (!IsAbsent(n[i]) && !ToString(n[i], &s, &err)) {
         ErrorAt(n[i], ItemPath(key, i), err);
         continue;
       }
@@ -1024,7 +962,7 @@ TlsVersion ReadTlsVersion(Map& m, const std::string& key) {
 // config.TLSConfig, validated as its UnmarshalYAML does.
 TlsConfig ReadTls(Map& parent, const std::string& key) {
   TlsConfig t;
-  if (Absent(parent.Get(key))) return t;
+  if (IsAbsent(parent.Get(key))) return t;
   Map m = parent.Child(key);
   t.ca = m.String("ca");
   t.cert = m.String("cert");
@@ -1148,7 +1086,7 @@ void ReadProxy(Map& m, ProxyConfig* p) {
 Headers ReadHeaders(Map& parent, const std::string& key, bool scalar_ok) {
   Headers out;
   YAML::Node n = parent.Get(key);
-  if (Absent(n)) return out;
+  if (IsAbsent(n)) return out;
   ConfigReader dup(n, parent.ctx()->file, parent.Path(key),
                    parent.ctx()->errors);
   if (!n.IsMap()) return out;
@@ -1162,7 +1100,7 @@ Headers ReadHeaders(Map& parent, const std::string& key, bool scalar_ok) {
       parent.Warn(key, "header " + name +
                            ": a plain string is read as `values: [...]` "
                            "(blackbox_exporter 0.28 refuses this form)");
-    } else if (!Absent(kv.second)) {
+    } else if (!IsAbsent(kv.second)) {
       Map hm(kv.second, parent.Path(key) + "." + name, parent.ctx());
       h.values = hm.StringList("values");
       for (auto& s : hm.StringList("secrets")) h.secrets.push_back(Secret{s});
@@ -1217,9 +1155,9 @@ OAuth2 ReadOAuth2(Map& parent) {
   o.iss = m.String("iss");
   o.audience = m.String("audience");
   YAML::Node claims = m.Get("claims");
-  if (!Absent(claims)) {
+  if (!IsAbsent(claims)) {
     if (!claims.IsMap())
-      m.Error("claims", "expected a mapping, got " + Show(claims));
+      m.Error("claims", "expected a mapping, got " + DescribeNode(claims));
     else
       o.claims = YAML::Clone(claims);
   }
@@ -1257,7 +1195,7 @@ constexpr char kRefsUnsupported[] =
 // config.HTTPClientConfig's keys in `m` (inline for the http prober, under
 // http_config for websocket), validated as its Validate does.
 void ReadHttpClient(Map& m, HttpClientConfig* c) {
-  if (!Absent(m.Get("basic_auth"))) {
+  if (!IsAbsent(m.Get("basic_auth"))) {
     Map b = m.Child("basic_auth");
     BasicAuth a;
     a.username = b.String("username");
@@ -1284,7 +1222,7 @@ void ReadHttpClient(Map& m, HttpClientConfig* c) {
     c->basic_auth = std::move(a);
   }
   bool authorization_set = false;
-  if (!Absent(m.Get("authorization"))) {
+  if (!IsAbsent(m.Get("authorization"))) {
     authorization_set = true;
     Map am = m.Child("authorization");
     Authorization a;
@@ -1312,14 +1250,14 @@ void ReadHttpClient(Map& m, HttpClientConfig* c) {
                "\"basic_auth\" instead");
     c->authorization = std::move(a);
   }
-  if (!Absent(m.Get("oauth2"))) c->oauth2 = ReadOAuth2(m);
+  if (!IsAbsent(m.Get("oauth2"))) c->oauth2 = ReadOAuth2(m);
   Secret bearer = m.SecretString("bearer_token");
   std::string bearer_file = m.String("bearer_token_file");
   c->tls_config = ReadTls(m, "tls_config");
   c->follow_redirects = m.Bool("follow_redirects", c->follow_redirects);
   c->enable_http2 = m.Bool("enable_http2", c->enable_http2);
   ReadProxy(m, &c->proxy);
-  if (!Absent(m.Get("http_headers"))) {
+  if (!IsAbsent(m.Get("http_headers"))) {
     c->http_headers = ReadHeaders(m, "http_headers", false);
     ValidateHeaderNames(m, "http_headers", *c->http_headers);
   }
@@ -1386,7 +1324,7 @@ void ReadHttpClient(Map& m, HttpClientConfig* c) {
 }
 
 void ReadCel(Map& m, const std::string& key, std::optional<std::string>* out) {
-  if (Absent(m.Get(key))) return;
+  if (IsAbsent(m.Get(key))) return;
   std::string expr = m.String(key);
   bool blank = std::all_of(expr.begin(), expr.end(), [](unsigned char ch) {
     return std::isspace(ch) != 0;
@@ -1401,10 +1339,10 @@ void ReadCel(Map& m, const std::string& key, std::optional<std::string>* out) {
 std::vector<HeaderMatch> ReadHeaderMatches(Map& m, const std::string& key) {
   std::vector<HeaderMatch> out;
   YAML::Node n = m.Get(key);
-  if (Absent(n)) return out;
+  if (IsAbsent(n)) return out;
   if (!n.IsSequence()) {
     m.Error(key, "expected a list of {header, regexp, allow_missing}, got " +
-                     Show(n));
+                     DescribeNode(n));
     return out;
   }
   for (size_t i = 0; i < n.size(); ++i) {
@@ -1430,12 +1368,12 @@ std::vector<QueryResponse> ReadQueryResponses(Map& m) {
   const std::string key = "query_response";
   std::vector<QueryResponse> out;
   YAML::Node n = m.Get(key);
-  if (Absent(n)) return out;
+  if (IsAbsent(n)) return out;
   if (!n.IsSequence()) {
     m.Error(key,
             "expected a list of {expect, expect_bytes, labels, send, "
             "starttls}, got " +
-                Show(n));
+                DescribeNode(n));
     return out;
   }
   for (size_t i = 0; i < n.size(); ++i) {
@@ -1444,10 +1382,10 @@ std::vector<QueryResponse> ReadQueryResponses(Map& m) {
     q.expect = item.OneRegexp("expect");
     q.expect_bytes = item.String("expect_bytes");
     YAML::Node labels = item.Get("labels");
-    if (!Absent(labels)) {
+    if (!IsAbsent(labels)) {
       if (!labels.IsSequence()) {
-        item.Error("labels",
-                   "expected a list of {name, value}, got " + Show(labels));
+        item.Error("labels", "expected a list of {name, value}, got " +
+                                 DescribeNode(labels));
       } else {
         for (size_t j = 0; j < labels.size(); ++j) {
           Map lm(labels[j], item.ItemPath("labels", j), m.ctx());
@@ -1480,7 +1418,7 @@ void ParseHttp(Map& m, Module* mod) {
   ReadIpProtocol(m, &h.preferred_ip_protocol, &h.ip_protocol_fallback);
   h.skip_resolve_phase_with_proxy =
       m.Bool("skip_resolve_phase_with_proxy", false);
-  const bool no_follow_set = !Absent(m.Get("no_follow_redirects"));
+  const bool no_follow_set = !IsAbsent(m.Get("no_follow_redirects"));
   const bool no_follow = m.Bool("no_follow_redirects", false);
   h.fail_if_ssl = m.Bool("fail_if_ssl", false);
   h.fail_if_not_ssl = m.Bool("fail_if_not_ssl", false);
@@ -1525,7 +1463,7 @@ void ParseHttp(Map& m, Module* mod) {
                                    "response fails");
   }
   YAML::Node limit = m.Get("body_size_limit");
-  if (!Absent(limit)) {
+  if (!IsAbsent(limit)) {
     std::optional<int64_t> v =
         limit.IsScalar() ? ParseBase2Bytes(limit.Scalar()) : std::nullopt;
     if (!v) {
@@ -1533,7 +1471,7 @@ void ParseHttp(Map& m, Module* mod) {
               "expected a size with a unit like 512B, 64KB, 10MB or 1GiB "
               "(units B, KB/KiB, MB/MiB, GB/GiB, TB/TiB, PB/PiB, EB/EiB, all "
               "powers of 1024), got " +
-                  Show(limit));
+                  DescribeNode(limit));
     } else {
       h.body_size_limit = *v;
       // Upstream: a negative limit (or the largest) means "no limit" spelled
@@ -1681,7 +1619,7 @@ void ParseTraceroute(Map& m, Module* mod) {
 
 DnsRrValidator ReadRrValidator(Map& parent, const std::string& key) {
   DnsRrValidator v;
-  if (Absent(parent.Get(key))) return v;
+  if (IsAbsent(parent.Get(key))) return v;
   Map m = parent.Child(key);
   v.fail_if_matches_regexp = m.RegexpList("fail_if_matches_regexp", true);
   v.fail_if_all_match_regexp = m.RegexpList("fail_if_all_match_regexp", true);
@@ -1796,7 +1734,7 @@ void ParseWebsocket(Map& m, Module* mod) {
   w = WebsocketProbe{};
   w.http_config.follow_redirects = false;
   w.http_config.enable_http2 = false;
-  if (!Absent(m.Get("http_config"))) {
+  if (!IsAbsent(m.Get("http_config"))) {
     Map hc = m.Child("http_config");
     w.http_config = HttpClientConfig{};  // defaults: follow, http2
     ReadHttpClient(hc, &w.http_config);
@@ -1865,7 +1803,7 @@ Module ParseModule(const std::string& name, const YAML::Node& key,
   for (const auto& p : kProbers) {
     ctx->selected = &p == selected;
     YAML::Node section = m.Get(p.name);
-    if (Absent(section)) {
+    if (IsAbsent(section)) {
       if (p.absent != nullptr) p.absent(&mod);
       continue;
     }
@@ -1911,7 +1849,7 @@ std::optional<Config> ParseConfig(std::string_view yaml,
     Map top(root, "", &ctx);
     YAML::Node modules = top.Get("modules");
     top.Finish();
-    if (!Absent(modules)) {
+    if (!IsAbsent(modules)) {
       ConfigReader dup(modules, file, "modules", errors);  // duplicates
       if (modules.IsMap()) {
         for (const auto& kv : modules) {

@@ -10,6 +10,8 @@
 #include <map>
 #include <optional>
 
+#include "exporterd/go_compat.h"
+
 namespace exporterd::snmp {
 
 namespace {
@@ -1277,63 +1279,13 @@ std::string ExpandTemplate(const re2::RE2& re, std::string_view tmpl,
   if (!re.Match(re2::StringPiece(text.data(), text.size()), 0, text.size(),
                 RE2::UNANCHORED, m.data(), ngroups + 1))
     return "";
-  const auto& names = re.NamedCapturingGroups();
-  auto group = [&](int i) -> std::string_view {
-    if (i < 0 || i > ngroups || m[static_cast<size_t>(i)].data() == nullptr)
-      return {};
-    return {m[static_cast<size_t>(i)].data(), m[static_cast<size_t>(i)].size()};
-  };
-  auto word = [](unsigned char c) {
-    return std::isalnum(c) || c == '_' || c >= 0x80;
-  };
-  std::string out;
-  size_t i = 0;
-  while (i < tmpl.size()) {
-    size_t d = tmpl.find('$', i);
-    if (d == std::string_view::npos) break;
-    out.append(tmpl.substr(i, d - i));
-    i = d + 1;
-    if (i < tmpl.size() && tmpl[i] == '$') {
-      out.push_back('$');
-      ++i;
-      continue;
-    }
-    // extract(): ${name} or $name, name = letters, digits, '_'.
-    size_t k = i;
-    bool brace = k < tmpl.size() && tmpl[k] == '{';
-    if (brace) ++k;
-    size_t ns = k;
-    while (k < tmpl.size() && word(static_cast<unsigned char>(tmpl[k]))) ++k;
-    std::string_view name = tmpl.substr(ns, k - ns);
-    bool ok = !name.empty();
-    if (ok && brace) {
-      if (k >= tmpl.size() || tmpl[k] != '}')
-        ok = false;
-      else
-        ++k;
-    }
-    if (!ok) {
-      out.push_back('$');
-      continue;
-    }
-    i = k;
-    int64_t num = 0;
-    for (char c : name) {
-      if (c < '0' || c > '9' || num >= 100000000) {
-        num = -1;
-        break;
-      }
-      num = num * 10 + (c - '0');
-    }
-    if (name.size() > 1 && name[0] == '0') num = -1;
-    if (num >= 0) {
-      out.append(group(static_cast<int>(std::min<int64_t>(num, INT32_MAX))));
-    } else if (auto it = names.find(std::string(name)); it != names.end()) {
-      out.append(group(it->second));
-    }
-  }
-  if (i < tmpl.size()) out.append(tmpl.substr(i));
-  return out;
+  std::vector<std::optional<std::string_view>> groups;
+  for (const auto& g : m)
+    groups.push_back(g.data() == nullptr
+                         ? std::nullopt
+                         : std::optional<std::string_view>(
+                               std::string_view(g.data(), g.size())));
+  return GoExpand(tmpl, groups, re.NamedCapturingGroups());
 }
 
 bool ParseGoFloat(std::string_view s, double* out) {

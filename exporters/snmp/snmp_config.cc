@@ -54,15 +54,6 @@ std::string AllowedList(bool index_only) {
 
 int Line(const YAML::Node& n) { return NodeLine(n); }
 
-std::string Quote(const YAML::Node& n) {
-  if (n.IsScalar()) return "\"" + n.Scalar() + "\"";
-  if (n.IsSequence()) return "a list";
-  if (n.IsMap()) return "a mapping";
-  return "nothing";
-}
-
-bool IsNullish(const YAML::Node& n) { return !n.IsDefined() || n.IsNull(); }
-
 // Strict integer text (yaml.v2 resolves ints in decimal, 0x, 0o and 0b;
 // generated files only use decimal).
 std::optional<int64_t> ParseInt(const std::string& s) {
@@ -113,7 +104,7 @@ class Parser {
       : file_(file), config_(config), errors_(errors) {}
 
   void Root(const YAML::Node& root) {
-    if (IsNullish(root)) return;
+    if (IsAbsent(root)) return;
     if (!root.IsMap()) {
       errors_->Add(file_, Line(root), "", "expected a mapping");
       return;
@@ -171,9 +162,9 @@ class Parser {
 
   template <typename F>
   void ForEachEntry(const YAML::Node& map, const std::string& path, F f) {
-    if (IsNullish(map)) return;
+    if (IsAbsent(map)) return;
     if (!map.IsMap()) {
-      Error(Line(map), path, "expected a mapping, got " + Quote(map));
+      Error(Line(map), path, "expected a mapping, got " + DescribeNode(map));
       return;
     }
     std::map<std::string, int> seen;
@@ -193,9 +184,9 @@ class Parser {
   // Each element of a list of mappings.
   template <typename F>
   void ForEachItem(const YAML::Node& list, const std::string& path, F f) {
-    if (IsNullish(list)) return;
+    if (IsAbsent(list)) return;
     if (!list.IsSequence()) {
-      Error(Line(list), path, "expected a list, got " + Quote(list));
+      Error(Line(list), path, "expected a list, got " + DescribeNode(list));
       return;
     }
     for (size_t i = 0; i < list.size(); ++i)
@@ -280,9 +271,9 @@ class Parser {
   std::vector<std::string> OidList(ConfigReader& r, const std::string& key) {
     std::vector<std::string> out;
     YAML::Node n = r.Raw(key);
-    if (IsNullish(n)) return out;
+    if (IsAbsent(n)) return out;
     if (!n.IsSequence()) {
-      r.Error(key, "expected a list of OIDs, got " + Quote(n));
+      r.Error(key, "expected a list of OIDs, got " + DescribeNode(n));
       return out;
     }
     for (size_t i = 0; i < n.size(); ++i) {
@@ -290,7 +281,8 @@ class Parser {
           r.path() + "." + key + "[" + std::to_string(i) + "]";
       if (!n[i].IsScalar() || !ParseOid(n[i].Scalar())) {
         Error(Line(n[i]), path,
-              "expected a numeric OID like 1.3.6.1.2.1.2, got " + Quote(n[i]));
+              "expected a numeric OID like 1.3.6.1.2.1.2, got " +
+                  DescribeNode(n[i]));
         continue;
       }
       std::string s = n[i].Scalar();
@@ -303,15 +295,15 @@ class Parser {
   std::optional<Oid> ReadOid(ConfigReader& r, const std::string& key,
                              bool required) {
     YAML::Node n = r.Raw(key);
-    if (IsNullish(n)) {
+    if (IsAbsent(n)) {
       if (required) r.Error(key.empty() ? "" : key, "missing");
       return std::nullopt;
     }
     std::optional<Oid> oid;
     if (n.IsScalar()) oid = ParseOid(n.Scalar());
     if (!oid || oid->empty()) {
-      r.Error(key,
-              "expected a numeric OID like 1.3.6.1.2.1.2, got " + Quote(n));
+      r.Error(key, "expected a numeric OID like 1.3.6.1.2.1.2, got " +
+                       DescribeNode(n));
       return std::nullopt;
     }
     return oid;
@@ -320,10 +312,10 @@ class Parser {
   EnumValues ReadEnumValues(ConfigReader& r) {
     EnumValues out;
     YAML::Node n = r.Raw("enum_values");
-    if (IsNullish(n)) return out;
+    if (IsAbsent(n)) return out;
     if (!n.IsMap()) {
-      r.Error("enum_values",
-              "expected a mapping of integers to names, got " + Quote(n));
+      r.Error("enum_values", "expected a mapping of integers to names, got " +
+                                 DescribeNode(n));
       return out;
     }
     for (const auto& kv : n) {
@@ -341,7 +333,7 @@ class Parser {
         out[*k] = "";
       } else if (!kv.second.IsScalar()) {
         Error(Line(kv.second), path,
-              "expected a string, got " + Quote(kv.second));
+              "expected a string, got " + DescribeNode(kv.second));
       } else {
         out[*k] = kv.second.Scalar();
       }
@@ -352,7 +344,7 @@ class Parser {
   std::optional<MetricType> ReadType(ConfigReader& r, bool index_only,
                                      bool required) {
     YAML::Node n = r.Raw("type");
-    if (IsNullish(n) || (n.IsScalar() && n.Scalar().empty())) {
+    if (IsAbsent(n) || (n.IsScalar() && n.Scalar().empty())) {
       if (required) r.Error("type", "missing");
       return std::nullopt;
     }
@@ -362,7 +354,7 @@ class Parser {
       r.Error(
           "type",
           std::string(index_only ? "invalid index type " : "invalid type ") +
-              Quote(n) + ", expected one of " + AllowedList(index_only));
+              DescribeNode(n) + ", expected one of " + AllowedList(index_only));
       return std::nullopt;
     }
     return t;
@@ -429,7 +421,7 @@ class Parser {
                                  RegexExtract e;
                                  e.value = er.String("value", e.value);
                                  YAML::Node rn = er.Raw("regex");
-                                 if (!IsNullish(rn)) {
+                                 if (!IsAbsent(rn)) {
                                    if (!rn.IsScalar()) {
                                      er.Error("regex", "expected a string");
                                    } else {
@@ -483,7 +475,7 @@ class Parser {
     wp.max_repetitions = static_cast<uint32_t>(
         r.Int("max_repetitions", wp.max_repetitions, 0, UINT32_MAX));
     wp.retries = static_cast<int>(r.Int("retries", wp.retries, 0, INT32_MAX));
-    if (YAML::Node t = r.Raw("timeout"); !IsNullish(t)) {
+    if (YAML::Node t = r.Raw("timeout"); !IsAbsent(t)) {
       std::optional<std::chrono::nanoseconds> d;
       if (t.IsScalar()) {
         if (auto ns = ParseInt(t.Scalar()))  // yaml.v2: an int is in ns
@@ -493,7 +485,7 @@ class Parser {
       }
       if (!d || d->count() < 0)
         r.Error("timeout",
-                "expected a duration like 5s or 500ms, got " + Quote(t));
+                "expected a duration like 5s or 500ms, got " + DescribeNode(t));
       else
         wp.timeout = *d;
     }

@@ -75,6 +75,13 @@ std::string FormatDuration(std::chrono::milliseconds d);
 
 // 1-based line of a node, 0 if it has none.
 int NodeLine(const YAML::Node& n);
+// A node for messages: "\"text\"" (a scalar), "a list", "a mapping" or
+// "nothing".
+std::string DescribeNode(const YAML::Node& n);
+// Undefined or null: as if the key were not there.
+inline bool IsAbsent(const YAML::Node& n) {
+  return !n.IsDefined() || n.IsNull();
+}
 
 class ConfigReader {
  public:
