@@ -6,13 +6,12 @@
 // target and a lossy router.
 //
 // Needs root (network namespaces, nftables): skipped otherwise, and when
-// netpath.sh (NETPATH_SH, default /work/shared/real/netpath.sh) or the
-// tools are missing.
+// netpath.sh (NETPATH_SH, default ../shared/real/netpath.sh beside the
+// checkout) or the tools are missing.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sched.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <cmath>
 #include <map>
@@ -33,7 +32,8 @@ const char kPrefix[] = "trt";  // namespaces trtA..trtD
 
 std::string NetpathScript() {
   const char* e = getenv("NETPATH_SH");
-  return e && *e ? e : "/work/shared/real/netpath.sh";
+  // ../shared beside the checkout, as CI lays it out.
+  return e && *e ? e : BLACKBOX_DIR "/../../../shared/real/netpath.sh";
 }
 
 // Runs `cmd` with /bin/sh; its stdout, and whether it exited 0.
