@@ -120,17 +120,19 @@ struct Env {
 Env* g_env = nullptr;
 
 // Starts `cmd` in its own session (out of Sh()'s process group, which is
-// killed when Sh() returns: so Sh() waits until the server made `sock`);
-// its pid is remembered for TearDown.
-void Background(Env& e, const std::string& cmd, const std::string& sock) {
+// killed when Sh() returns: so Sh() waits, in the same shell, until `ready`
+// (a shell condition) holds); its pid is remembered for TearDown.
+void Background(Env& e, const std::string& cmd, const std::string& ready) {
   e.pids.push_back(Sh("cd " + e.dir.path() + "; setsid " + cmd +
-                      " >/dev/null 2>>server.log </dev/null & pid=$!;" +
-                      (sock.empty() ? std::string()
-                                    : " for i in $(seq 100); do [ -S " + sock +
-                                          " ] && break; sleep 0.05; done;") +
-                      " echo $pid"));
+                      " >/dev/null 2>>server.log </dev/null & pid=$!;"
+                      " for i in $(seq 200); do " +
+                      ready + " && break; sleep 0.05; done; echo $pid"));
   while (!e.pids.back().empty() && e.pids.back().back() == '\n')
     e.pids.back().pop_back();
+}
+
+std::string SocketExists(const std::string& path) {
+  return "[ -S " + path + " ]";
 }
 
 class UnixIntegration : public ::testing::Test {
@@ -150,11 +152,11 @@ class UnixIntegration : public ::testing::Test {
     Background(e,
                "socat UNIX-LISTEN:" + e.Path("greet.sock") +
                    ",fork,mode=0666 EXEC:" + e.Path("greet.sh"),
-               e.Path("greet.sock"));
+               SocketExists(e.Path("greet.sock")));
     Background(e,
                "socat UNIX-LISTEN:" + e.Path("denied.sock") +
                    ",fork,mode=0600 EXEC:" + e.Path("greet.sh"),
-               e.Path("denied.sock"));
+               SocketExists(e.Path("denied.sock")));
     Sh("cd " + e.dir.path() +
        " && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key"
        " -out ca.crt -days 60 -subj '/CN=exporterd unix test CA' 2>/dev/null"
@@ -165,8 +167,7 @@ class UnixIntegration : public ::testing::Test {
        " -CAcreateserial -out server.crt -days 30 -extfile san.ext 2>/dev/null"
        " && date -d \"$(openssl x509 -enddate -noout -in server.crt"
        " | cut -d= -f2)\" +%s > server.enddate");
-    // TLS over a unix socket: socat's OPENSSL-LISTEN is TCP only (and
-    // `openssl s_server -unix` did not come up reliably here), so a socat
+    // TLS over a unix socket: socat's OPENSSL-LISTEN is TCP only, so a socat
     // TLS server on 127.0.0.1 sits behind a socat unix-socket relay: the
     // TLS handshake and records pass through the unix socket unchanged.
     const std::string tls_port = std::to_string(exporterd::testing::FreePort());
@@ -175,13 +176,11 @@ class UnixIntegration : public ::testing::Test {
                    ",bind=127.0.0.1,reuseaddr,fork,cert=server.crt,"
                    "key=server.key,verify=0 EXEC:" +
                    e.Path("greet.sh"),
-               "");
-    Sh("for i in $(seq 100); do ss -ltn | grep -q '127.0.0.1:" + tls_port +
-       " ' && break; sleep 0.05; done");
+               "ss -ltn | grep -q '127.0.0.1:" + tls_port + " '");
     Background(e,
                "socat UNIX-LISTEN:" + e.Path("tls.sock") +
                    ",fork,mode=0666 TCP:127.0.0.1:" + tls_port,
-               e.Path("tls.sock"));
+               SocketExists(e.Path("tls.sock")));
     e.silent = std::make_unique<SilentUnixListener>(e.Path("silent.sock"));
     for (const char* s : {"greet.sock", "denied.sock", "tls.sock"})
       ASSERT_TRUE(WaitForSocket(e.Path(s)))
