@@ -25,7 +25,8 @@ const std::vector<std::string>& FailureReasons() {
       reason::kHttpStatus,    reason::kHttpVersion, reason::kSsl,
       reason::kRegex,         reason::kBytes,       reason::kBodySize,
       reason::kDecompression, reason::kConfig,      reason::kUnsupported,
-      reason::kAuth,          reason::kDnsRcode,    reason::kOther};
+      reason::kAuth,          reason::kGrpcStatus,  reason::kDnsRcode,
+      reason::kOther};
   return r;
 }
 

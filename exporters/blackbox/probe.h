@@ -57,7 +57,8 @@ inline constexpr const char* kDecompression = "decompression";
 inline constexpr const char* kConfig = "config";  // unreadable file, ...
 inline constexpr const char* kUnsupported = "unsupported";  // HTTP/3, CEL
 inline constexpr const char* kAuth = "auth";  // OAuth2 token not obtained
-inline constexpr const char* kDnsRcode = "dns_rcode";  // not valid_rcodes
+inline constexpr const char* kGrpcStatus = "grpc_status";  // not SERVING
+inline constexpr const char* kDnsRcode = "dns_rcode";      // not valid_rcodes
 inline constexpr const char* kOther = "other";
 }  // namespace reason
 // All of the above, in the README's order.

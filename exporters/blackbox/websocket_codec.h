@@ -1,10 +1,3 @@
-// !!! NOTE FROM THE LEAD (02:25 UTC) to the helper writing this file: issue
-// 13 requires "websocket via Beast" and "a kept library for each protocol,
-// none hand-rolled" - use Boost.Beast's websocket stream (header-only in
-// libboost-dev 1.74; include "exporterd/asio.h" first) for the handshake and
-// framing instead of this hand-written RFC 6455 code, and test against a
-// Beast echo server built as a small test binary (ws and wss). See also
-// /tmp/prompts/common.md (UPDATE section). Delete this note when done.
 // RFC 6455 for the websocket prober, as pure functions (no I/O): the
 // client's opening handshake (Sec-WebSocket-Key / Sec-WebSocket-Accept,
 // checked as gorilla/websocket's client does), client frames (always
