@@ -5,10 +5,14 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <future>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "exporterd/asio.h"
 #include "exposition.h"
@@ -495,6 +499,16 @@ int App::Run() {
     logger_->Info("shutting down", {{"signal", strsignal(sig)}});
     break;
   }
+  // Stopping is bounded: a module blocked in a library call (a Ceph client
+  // waiting on its cluster, say) must not keep the daemon alive after
+  // SIGTERM. Past the grace period the process leaves anyway.
+  std::thread([logger = logger_] {
+    std::this_thread::sleep_for(kShutdownGrace);
+    logger->Error("shutdown did not finish in time; exiting",
+                  {{"grace", FormatDuration(kShutdownGrace)}});
+    std::fflush(nullptr);
+    std::_Exit(1);
+  }).detach();
   Stop();
   return 0;
 }

@@ -3,6 +3,7 @@
 #define EXPORTERD_APP_H_
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <map>
@@ -32,6 +33,10 @@ struct Runtime {
   std::vector<std::string> skipped;  // default-config modules not installed
   std::shared_ptr<const HttpSecurity> security;
 };
+
+// How long SIGTERM may take: past it the process exits (status 1) even if a
+// module is still blocked in its Stop() or a collection.
+inline constexpr std::chrono::milliseconds kShutdownGrace{10000};
 
 class App {
  public:
