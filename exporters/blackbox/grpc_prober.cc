@@ -189,12 +189,8 @@ class GrpcRun : public std::enable_shared_from_this<GrpcRun> {
       return Emit(false);
     }
     CURL* e = easy_;
-    if (ec) {  // a name: connect to the address chosen above
-      std::string a = ip.is_v6() ? "[" + ip.to_string() + "]" : ip.to_string();
-      resolve_list_ =
-          curl_slist_append(nullptr, (host + ":" + port + ":" + a).c_str());
-      curl_easy_setopt(e, CURLOPT_RESOLVE, resolve_list_);
-    }
+    resolve_list_ = ResolveTo(host, port, ip);  // the address chosen above
+    if (resolve_list_) curl_easy_setopt(e, CURLOPT_RESOLVE, resolve_list_);
     curl_easy_setopt(e, CURLOPT_URL, url.c_str());
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     // A new connection per probe, as upstream dials one per probe.
@@ -243,12 +239,8 @@ class GrpcRun : public std::enable_shared_from_this<GrpcRun> {
 
   static int OnPrereq(void* ud, char*, char*, int, int) {
     auto* self = static_cast<GrpcRun*>(ud);
-    curl_tlssessioninfo* info = nullptr;
-    if (curl_easy_getinfo(self->easy_, CURLINFO_TLS_SSL_PTR, &info) ==
-            CURLE_OK &&
-        info && info->backend == CURLSSLBACKEND_OPENSSL && info->internals)
-      self->tls_ = ReadTlsFacts(static_cast<SSL*>(info->internals),
-                                !self->cfg_.tls_config.insecure_skip_verify);
+    self->tls_ =
+        CurlTlsFacts(self->easy_, !self->cfg_.tls_config.insecure_skip_verify);
     return CURL_PREREQFUNC_OK;
   }
 

@@ -93,6 +93,23 @@ bool ParseUrl(const std::string& url, UrlParts* p, std::string* err) {
   return true;
 }
 
+curl_slist* ResolveTo(const std::string& host, const std::string& port,
+                      const boost::asio::ip::address& ip) {
+  boost::system::error_code ec;
+  boost::asio::ip::make_address(host, ec);
+  if (!ec) return nullptr;  // an IP literal: nothing to resolve
+  std::string a = ip.is_v6() ? "[" + ip.to_string() + "]" : ip.to_string();
+  return curl_slist_append(nullptr, (host + ":" + port + ":" + a).c_str());
+}
+
+TlsFacts CurlTlsFacts(CURL* e, bool verified) {
+  curl_tlssessioninfo* info = nullptr;
+  if (curl_easy_getinfo(e, CURLINFO_TLS_SSL_PTR, &info) == CURLE_OK && info &&
+      info->backend == CURLSSLBACKEND_OPENSSL && info->internals)
+    return ReadTlsFacts(static_cast<SSL*>(info->internals), verified);
+  return {};
+}
+
 void ApplyProxy(CURL* e, const ProxyConfig& p, curl_slist** headers) {
   // Only what the module says (curl would read *_proxy otherwise).
   if (!p.proxy_url.empty()) {
@@ -298,13 +315,10 @@ class TokenFetch : public std::enable_shared_from_this<TokenFetch> {
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_URL, o_.token_url.c_str());
     if (ip) {
-      std::string a =
-          ip->is_v6() ? "[" + ip->to_string() + "]" : ip->to_string();
       std::string port = !url_.port.empty()              ? url_.port
                          : Lower(url_.scheme) == "https" ? "443"
                                                          : "80";
-      resolve_ = curl_slist_append(nullptr,
-                                   (url_.host + ":" + port + ":" + a).c_str());
+      resolve_ = ResolveTo(url_.host, port, *ip);
       curl_easy_setopt(e, CURLOPT_RESOLVE, resolve_);
     }
     body_ = TokenRequestBody(o_, secret_, secret_in_body);

@@ -31,6 +31,15 @@ struct UrlParts {
 };
 bool ParseUrl(const std::string& url, UrlParts* p, std::string* err);
 
+// A CURLOPT_RESOLVE list pinning host:port to `ip`, the address chosen on
+// the loop (curl then starts no resolver thread); nullptr when `host` is an
+// IP literal. The caller frees it with curl_slist_free_all.
+curl_slist* ResolveTo(const std::string& host, const std::string& port,
+                      const boost::asio::ip::address& ip);
+// The TLS facts of `e`'s connection, read in CURLOPT_PREREQFUNCTION (right
+// after the handshake); empty when there is no OpenSSL session.
+TlsFacts CurlTlsFacts(CURL* e, bool verified);
+
 // tls_config as curl options (CA, client certificate, verification,
 // versions; Go's client minimum TLS 1.2 when unset).
 void ApplyTls(CURL* e, const TlsConfig& t);

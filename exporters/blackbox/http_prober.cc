@@ -196,14 +196,7 @@ void HttpRun::Start() {
 void HttpRun::SetResolve(const std::string& url_host, const std::string& port,
                          const std::optional<boost::asio::ip::address>& ip) {
   curl_slist_free_all(resolve_);
-  resolve_ = nullptr;
-  if (!ip) return;
-  boost::system::error_code ec;
-  boost::asio::ip::make_address(url_host, ec);
-  if (!ec) return;  // an IP literal: nothing to resolve
-  std::string a = ip->is_v6() ? "[" + ip->to_string() + "]" : ip->to_string();
-  std::string entry = url_host + ":" + port + ":" + a;
-  resolve_ = curl_slist_append(resolve_, entry.c_str());
+  resolve_ = ip ? ResolveTo(url_host, port, *ip) : nullptr;
 }
 
 void HttpRun::Request(const std::optional<boost::asio::ip::address>& ip) {
@@ -514,12 +507,9 @@ size_t HttpRun::OnBody(char* p, size_t size, size_t n, void* ud) {
 
 int HttpRun::OnPrereq(void* ud, char*, char*, int, int) {
   auto* self = static_cast<HttpRun*>(ud);
-  curl_tlssessioninfo* info = nullptr;
-  if (curl_easy_getinfo(self->easy_, CURLINFO_TLS_SSL_PTR, &info) == CURLE_OK &&
-      info && info->backend == CURLSSLBACKEND_OPENSSL && info->internals)
-    self->tls_ = ReadTlsFacts(
-        static_cast<SSL*>(info->internals),
-        !self->cfg_.http_client_config.tls_config.insecure_skip_verify);
+  self->tls_ = CurlTlsFacts(
+      self->easy_,
+      !self->cfg_.http_client_config.tls_config.insecure_skip_verify);
   return CURL_PREREQFUNC_OK;
 }
 
