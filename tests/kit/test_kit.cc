@@ -395,6 +395,8 @@ bool DaemonProcess::Start(std::vector<std::string> flags,
     int status = 0;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
+      exit_status_ =
+          WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
       return false;
     }
     int fd = Connect(port_);
@@ -417,6 +419,8 @@ double DaemonProcess::Stop(std::chrono::milliseconds timeout) {
   while (std::chrono::steady_clock::now() - t0 < timeout) {
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
+      exit_status_ =
+          WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
       return std::chrono::duration<double>(std::chrono::steady_clock::now() -
                                            t0)
           .count();
@@ -426,6 +430,7 @@ double DaemonProcess::Stop(std::chrono::milliseconds timeout) {
   kill(pid_, SIGKILL);
   waitpid(pid_, &status, 0);
   pid_ = -1;
+  exit_status_ = -SIGKILL;
   return -1;
 }
 

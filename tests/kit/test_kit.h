@@ -177,6 +177,8 @@ class DaemonProcess {
   // SIGTERM, then waits up to `timeout`; returns the seconds it took
   // (negative: it had to be killed).
   double Stop(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  // After Stop(): the exit status, or -signal when a signal ended it.
+  int exit_status() const { return exit_status_; }
   bool Signal(int sig) const;
   int pid() const { return pid_; }
   uint16_t port() const { return port_; }
@@ -192,6 +194,7 @@ class DaemonProcess {
   TempDir dir_;
   int pid_ = -1;
   uint16_t port_ = 0;
+  int exit_status_ = 0;
 };
 
 // Value of a sample line "name{labels} value" in an exposition; NaN when

@@ -51,6 +51,7 @@ class TestModule : public exporterd::Module {
     m->labels_ = r.Int("labels", 1, 1, 8);
     m->sleep_ = r.Duration("sleep", std::chrono::milliseconds(0));
     m->handle_sleep_ = r.Duration("handle_sleep", std::chrono::milliseconds(0));
+    m->stop_sleep_ = r.Duration("stop_sleep", std::chrono::milliseconds(0));
     m->honor_cancel_ = r.Bool("honor_cancel", false);
     m->fail_ = r.String("fail", "");
     m->throw_ = r.Bool("throw", false);
@@ -69,6 +70,12 @@ class TestModule : public exporterd::Module {
 
   void Start() override {
     if (!start_fail_.empty()) throw std::runtime_error(start_fail_);
+  }
+  // stop_sleep: the module blocks when it is destroyed (at shutdown or a
+  // reload), as a library call that does not return would (a Ceph client
+  // waiting on its cluster).
+  ~TestModule() override {
+    if (stop_sleep_.count() > 0) std::this_thread::sleep_for(stop_sleep_);
   }
   bool HasCollect() const override {
     if (!has_collect_fail_.empty()) throw std::runtime_error(has_collect_fail_);
@@ -208,6 +215,7 @@ class TestModule : public exporterd::Module {
   int64_t labels_ = 1;
   std::chrono::milliseconds sleep_{0};
   std::chrono::milliseconds handle_sleep_{0};
+  std::chrono::milliseconds stop_sleep_{0};
   bool honor_cancel_ = false;
   std::string fail_;
   bool throw_ = false;

@@ -13,8 +13,10 @@ namespace exporterd {
 namespace {
 
 using testing::Curl;
+using testing::DaemonProcess;
 using testing::HttpResult;
 using testing::Sample;
+using testing::TempDir;
 using testing::TestDaemon;
 
 double Seconds(Clock::time_point since) {
@@ -392,6 +394,37 @@ TEST(AppTest, LandingPageStates) {
   page = e.Get("/").body;
   EXPECT_NE(page.find("idle: no queue directory here"), std::string::npos);
   EXPECT_NE(page.find("class=\"up\">up<"), std::string::npos) << page;
+}
+
+// SIGTERM is bounded: a module that blocks while it is destroyed (a library
+// call that does not return) does not keep the process alive; the process
+// says so and exits with status 1 (kShutdownGrace).
+TEST(AppTest, ShutdownIsBoundedWhenAModuleBlocks) {
+  TempDir dir;
+  const std::string cfg =
+      dir.Write("exporterd.yml", "modules:\n  testmod: {stop_sleep: 300s}\n");
+  DaemonProcess d;
+  ASSERT_TRUE(d.Start({"--config.file=" + cfg}));
+  EXPECT_GE(d.Stop(std::chrono::seconds(60)), 0)
+      << "still running 60 s after SIGTERM; log:\n"
+      << d.Log();
+  EXPECT_EQ(d.exit_status(), 1);
+  EXPECT_NE(d.Log().find("shutdown did not finish in time"), std::string::npos)
+      << d.Log();
+}
+
+// A module that takes a moment to stop is waited for: status 0, no forced
+// exit.
+TEST(AppTest, ShutdownWaitsForAModuleThatStopsInTime) {
+  TempDir dir;
+  const std::string cfg =
+      dir.Write("exporterd.yml", "modules:\n  testmod: {stop_sleep: 1s}\n");
+  DaemonProcess d;
+  ASSERT_TRUE(d.Start({"--config.file=" + cfg}));
+  EXPECT_GE(d.Stop(std::chrono::seconds(60)), 0) << d.Log();
+  EXPECT_EQ(d.exit_status(), 0) << d.Log();
+  EXPECT_EQ(d.Log().find("shutdown did not finish in time"), std::string::npos)
+      << d.Log();
 }
 
 }  // namespace
