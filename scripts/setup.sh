@@ -19,7 +19,8 @@ BUILD_PKGS=(
 # Tools the tests drive: real Prometheus/promtool (e2e), htpasswd (bcrypt hashes),
 # openssl (test certificates), curl (HTTP client in integration tests).
 TEST_PKGS=(prometheus apache2-utils openssl curl procps jq iproute2 gzip wrk
-  podman runc debootstrap)            # the container image test
+  podman runc debootstrap             # the container image test
+  yamllint python3-kubernetes python3-yaml)  # deploy/ checked offline
 BENCH_PKGS=(prometheus-pushgateway bc)
 
 want=("${BUILD_PKGS[@]}" "${TEST_PKGS[@]}")
