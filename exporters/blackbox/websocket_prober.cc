@@ -1,16 +1,17 @@
 // The websocket prober: upstream's prober/websocket.go (blackbox_exporter
 // at the 0.28.0 VERSION's main branch, e39d7d4; gorilla/websocket's client)
-// on Asio, with the RFC 6455 handshake and framing of websocket_codec.h.
+// on Boost.Beast's websocket client, on the probe's loop (asynchronous
+// operations only).
 //
-// Target ws://host[:port]/path or wss://. The host is resolved with
-// chooseProtocol (its series), the TLS configuration of http_config is
-// used for wss (no TLS series, as upstream), the opening handshake carries
-// basic_auth / authorization and `headers`. Then each query_response entry:
-// with `expect`, the next data message (text or binary, fragments
-// reassembled, pings answered) must match it (unanchored, the whole
-// message); `send` (expanded from expect's groups) goes out as one text
-// message. expect_bytes, labels and starttls do not apply (upstream ignores
-// them).
+// Target ws://host[:port]/path or wss:// (websocket_url.h). The host is
+// resolved with chooseProtocol (its series), the TLS configuration of
+// http_config is used for wss (no TLS series, as upstream), the opening
+// handshake carries basic_auth / authorization and `headers`. Then each
+// query_response entry: with `expect`, the next data message (text or
+// binary; Beast reassembles fragments and answers pings) must match it
+// (unanchored, the whole message); `send` (expanded from expect's groups)
+// goes out as one text message. expect_bytes, labels and starttls do not
+// apply (upstream ignores them).
 //
 // Series: probe_websocket_status_code (the handshake answer's status, 0
 // without one), probe_websocket_connection_upgraded,
@@ -20,21 +21,36 @@
 // connect (after a TCP connect), processing (TLS + HTTP upgrade: the dial
 // minus connect, always once the dial was tried), transfer (with
 // query_response, once upgraded).
-#include <openssl/rand.h>
+#include <openssl/evp.h>
 
 #include <fstream>
+#include <memory>
 #include <sstream>
+#include <variant>
 
 #include "exporterd/asio_ssl.h"
 #include "probe.h"
-#include "websocket_codec.h"
+#include "websocket_url.h"
+// Beast after Asio (exporterd/asio.h: Asio's statics are the daemon's).
+// clang-format off
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+// clang-format on
 
 namespace exporterd::blackbox {
 namespace {
 
 namespace asio = boost::asio;
-namespace ws = websocket;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace bws = beast::websocket;
 using asio::ip::tcp;
+using websocket::EqualFold;
+using PlainWs = bws::stream<beast::tcp_stream>;
+using TlsWs = bws::stream<beast::ssl_stream<beast::tcp_stream>>;
 
 double Since(ProbeClock::time_point t) {
   return std::chrono::duration<double>(ProbeClock::now() - t).count();
@@ -58,10 +74,45 @@ bool ReadSmallFile(const std::string& path, std::string* out) {
   return true;
 }
 
-std::array<uint8_t, 4> RandomMask() {
-  std::array<uint8_t, 4> m{};
-  RAND_bytes(m.data(), static_cast<int>(m.size()));
-  return m;
+std::string Base64(std::string_view in) {
+  std::string out(4 * ((in.size() + 2) / 3), '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(in.data()),
+                          static_cast<int>(in.size()));
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+
+// gorilla's CloseError text: "websocket: close 1000 (normal): bye" (1005:
+// the close frame had no code).
+std::string CloseErrorText(int code, std::string_view text) {
+  static const std::pair<int, const char*> kNames[] = {
+      {1000, "normal"},
+      {1001, "going away"},
+      {1002, "protocol error"},
+      {1003, "unsupported data"},
+      {1005, "no status"},
+      {1006, "abnormal closure"},
+      {1007, "invalid payload data"},
+      {1008, "policy violation"},
+      {1009, "message too big"},
+      {1010, "mandatory extension missing"},
+      {1011, "internal server error"},
+      {1015, "TLS handshake error"}};
+  std::string s = "websocket: close " + std::to_string(code);
+  for (const auto& [c, name] : kNames)
+    if (c == code) s += std::string(" (") + name + ")";
+  if (!text.empty()) s += ": " + std::string(text);
+  return s;
+}
+
+// Go's words for a connection that ended early.
+std::string ReadError(const boost::system::error_code& ec) {
+  if (ec == asio::error::eof || ec == http::error::end_of_stream ||
+      ec == http::error::partial_message ||
+      ec == asio::ssl::error::stream_truncated)
+    return "unexpected EOF";
+  return ec.message();
 }
 
 class WsRun : public std::enable_shared_from_this<WsRun> {
@@ -74,32 +125,35 @@ class WsRun : public std::enable_shared_from_this<WsRun> {
   void Start();
 
  private:
-  using Handler = std::function<void(const boost::system::error_code&)>;
   std::vector<std::pair<std::string, std::string>> Headers();
   void Dial(const asio::ip::address& ip);
   void Handshake();
-  void ReadResponse();
   void Upgraded();
   void Step();
   void NextMessage(std::function<void(std::string)> got);
-  void Write(std::string data, Handler next);
-  void ReadSome(
-      std::function<void(const boost::system::error_code&, std::string_view)>
-          cb);
   void DialFailed(const std::string& err, const char* why);
   void QueryFailed(const char* msg, const std::string& err, const char* why);
   void Done(bool success);
+  // The TCP socket: sock_ until the websocket stream owns it.
+  tcp::socket& Socket();
+  // Calls f with the websocket stream (plain or TLS) once there is one.
+  template <class F>
+  void WithStream(F&& f) {
+    if (auto* p = std::get_if<std::unique_ptr<PlainWs>>(&ws_)) return f(**p);
+    if (auto* t = std::get_if<std::unique_ptr<TlsWs>>(&ws_)) return f(**t);
+  }
 
   std::shared_ptr<ProbeRun> run_;
   const WebsocketProbe& cfg_;
-  ws::Url url_;
-  tcp::socket sock_;
+  websocket::Url url_;
   std::shared_ptr<SSL_CTX> ctx_;
-  std::unique_ptr<asio::ssl::context> asio_ctx_;
-  std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls_;
-  std::string key_;
-  std::string in_;  // handshake bytes read so far
-  ws::MessageReader reader_;
+  std::unique_ptr<asio::ssl::context> asio_ctx_;  // outlives the stream
+  tcp::socket sock_;                              // connected, then moved
+  std::variant<std::monostate, std::unique_ptr<PlainWs>, std::unique_ptr<TlsWs>>
+      ws_;
+  bws::response_type response_;  // the handshake answer
+  beast::flat_buffer message_;   // the message being read
+  std::string out_;              // the message being sent
   size_t step_ = 0;
   ProbeClock::time_point dial_start_, transfer_start_;
   double connect_seconds_ = 0;
@@ -109,12 +163,20 @@ class WsRun : public std::enable_shared_from_this<WsRun> {
   std::vector<std::pair<std::string, std::string>> headers_;  // read once
 };
 
+tcp::socket& WsRun::Socket() {
+  if (auto* p = std::get_if<std::unique_ptr<PlainWs>>(&ws_))
+    return beast::get_lowest_layer(**p).socket();
+  if (auto* t = std::get_if<std::unique_ptr<TlsWs>>(&ws_))
+    return beast::get_lowest_layer(**t).socket();
+  return sock_;
+}
+
 void WsRun::Start() {
   auto& log = run_->log();
   auto self = shared_from_this();
   run_->OnAbort([self] {
     boost::system::error_code ec;
-    self->sock_.close(ec);
+    self->Socket().close(ec);
     self->Done(false);
   });
   if (!run_->module().unsupported_reason.empty()) {
@@ -124,7 +186,7 @@ void WsRun::Start() {
     return Done(false);
   }
   std::string err;
-  auto u = ws::ParseUrl(run_->target(), &err);
+  auto u = websocket::ParseUrl(run_->target(), &err);
   if (!u) {
     // Go's url.Parse accepts more than ws/wss URLs; gorilla's dialer then
     // refuses them, after the resolution. Both end here.
@@ -175,7 +237,7 @@ std::vector<std::pair<std::string, std::string>> WsRun::Headers() {
         log.Error("Unable to read basic auth password file",
                   {{"file", b.password_file}});
     }
-    h.emplace_back("Authorization", "Basic " + ws::Base64(user + ":" + pass));
+    h.emplace_back("Authorization", "Basic " + Base64(user + ":" + pass));
   }
   if (hc.authorization) {
     const Authorization& a = *hc.authorization;
@@ -215,7 +277,7 @@ void WsRun::Dial(const asio::ip::address& ip) {
   for (const auto& [name, value] : headers_) {
     for (const char* k : {"Upgrade", "Connection", "Sec-Websocket-Key",
                           "Sec-Websocket-Version", "Sec-Websocket-Extensions"})
-      if (ws::EqualFold(name, k))
+      if (EqualFold(name, k))
         return DialFailed("websocket: duplicate header not allowed: " +
                               CanonicalHeaderKey(name),
                           reason::kConfig);
@@ -246,22 +308,26 @@ void WsRun::Dial(const asio::ip::address& ip) {
     }
     self->connect_seconds_ = Since(t0);
     self->phases_.emplace_back("connect", self->connect_seconds_);
-    if (!self->url_.tls) return self->Handshake();
+    if (!self->url_.tls) {
+      self->ws_ = std::make_unique<PlainWs>(std::move(self->sock_));
+      return self->Handshake();
+    }
     SSL_CTX_up_ref(self->ctx_.get());
     self->asio_ctx_ = std::make_unique<asio::ssl::context>(self->ctx_.get());
-    self->tls_ = std::make_unique<asio::ssl::stream<tcp::socket&>>(
-        self->sock_, *self->asio_ctx_);
+    auto tls =
+        std::make_unique<TlsWs>(std::move(self->sock_), *self->asio_ctx_);
+    auto& ssl = tls->next_layer();
+    self->ws_ = std::move(tls);
     const TlsConfig& tc = self->cfg_.http_config.tls_config;
     ConfigureTlsClient(
-        self->tls_->native_handle(), tc,
+        ssl.native_handle(), tc,
         tc.server_name.empty() ? self->url_.host : tc.server_name);
-    self->tls_->async_handshake(
+    ssl.async_handshake(
         asio::ssl::stream_base::client,
-        [self](const boost::system::error_code& hec) {
+        [self, &ssl](const boost::system::error_code& hec) {
           if (self->run_->finished()) return;
           if (hec) {
-            SSL* ssl = self->tls_->native_handle();
-            long vr = SSL_get_verify_result(ssl);
+            long vr = SSL_get_verify_result(ssl.native_handle());
             std::string err =
                 vr != X509_V_OK
                     ? std::string("tls: failed to verify certificate: ") +
@@ -275,81 +341,48 @@ void WsRun::Dial(const asio::ip::address& ip) {
   });
 }
 
-void WsRun::Write(std::string data, Handler next) {
-  auto buf = std::make_shared<std::string>(std::move(data));
-  auto self = shared_from_this();
-  auto done = [self, buf, next = std::move(next)](
-                  const boost::system::error_code& ec, size_t) {
-    if (self->run_->finished()) return;
-    next(ec);
-  };
-  if (tls_)
-    asio::async_write(*tls_, asio::buffer(*buf), std::move(done));
-  else
-    asio::async_write(sock_, asio::buffer(*buf), std::move(done));
-}
-
-void WsRun::ReadSome(
-    std::function<void(const boost::system::error_code&, std::string_view)>
-        cb) {
-  auto buf = std::make_shared<std::array<char, 16384>>();
-  auto self = shared_from_this();
-  auto done = [self, buf, cb = std::move(cb)](
-                  const boost::system::error_code& ec, size_t n) {
-    if (self->run_->finished()) return;
-    cb(ec, std::string_view(buf->data(), n));
-  };
-  if (tls_)
-    tls_->async_read_some(asio::buffer(*buf), std::move(done));
-  else
-    sock_.async_read_some(asio::buffer(*buf), std::move(done));
-}
-
+// The opening handshake: Beast's request (Host, Upgrade, Connection,
+// Sec-WebSocket-Key/-Version) plus gorilla's User-Agent and the configured
+// headers; Beast checks the answer as gorilla does (101, Upgrade,
+// Connection, Sec-WebSocket-Accept) and hands it over even when it is no
+// upgrade.
 void WsRun::Handshake() {
-  std::array<uint8_t, 16> nonce{};
-  RAND_bytes(nonce.data(), static_cast<int>(nonce.size()));
-  key_ = ws::HandshakeKey(nonce);
-  auto self = shared_from_this();
-  Write(ws::HandshakeRequest(url_, key_, headers_),
-        [self](const boost::system::error_code& ec) {
-          if (ec) return self->DialFailed(ec.message(), reason::kIo);
-          self->ReadResponse();
-        });
-}
-
-void WsRun::ReadResponse() {
-  ws::Response r;
-  std::string err;
-  switch (ws::ParseResponse(in_, &r, &err)) {
-    case ws::ParseStatus::kError:
-      return DialFailed(err, reason::kIo);
-    case ws::ParseStatus::kNeedMore: {
-      if (in_.size() > 1 << 20)
-        return DialFailed("net/http: response headers too long", reason::kIo);
-      auto self = shared_from_this();
-      return ReadSome(
-          [self](const boost::system::error_code& ec, std::string_view data) {
-            if (ec)
-              return self->DialFailed(
-                  ec == asio::error::eof ? "unexpected EOF" : ec.message(),
-                  reason::kIo);
-            self->in_.append(data);
-            self->ReadResponse();
-          });
-    }
-    case ws::ParseStatus::kDone:
-      break;
+  std::string host = url_.host_header;
+  bool agent = false;
+  for (const auto& [name, value] : headers_) {
+    if (EqualFold(name, "Host")) host = value;
+    if (EqualFold(name, "User-Agent")) agent = true;
   }
-  status_ = r.status;
-  run_->log().Debug("Handshake answered",
-                    {{"status", std::to_string(r.status)}});
-  std::string bad = ws::CheckUpgrade(r, key_);
-  if (!bad.empty())
-    return DialFailed(bad,
-                      r.status != 101 ? reason::kHttpStatus : reason::kOther);
-  reader_.Feed(std::string_view(in_).substr(r.header_bytes));
-  in_.clear();
-  Upgraded();
+  auto decorate = [headers = headers_, agent](bws::request_type& req) {
+    req.erase(http::field::user_agent);
+    if (!agent) req.set(http::field::user_agent, "Go-http-client/1.1");
+    for (const auto& [name, value] : headers)
+      if (!EqualFold(name, "Host")) req.insert(name, value);
+  };
+  response_.result(0u);  // stays 0 unless an answer is read
+  auto self = shared_from_this();
+  WithStream([&](auto& ws) {
+    // No timers of Beast's own: the probe's deadline bounds every step.
+    ws.set_option(bws::stream_base::timeout{bws::stream_base::none(),
+                                            bws::stream_base::none(), false});
+    ws.set_option(bws::stream_base::decorator(decorate));
+    ws.async_handshake(
+        response_, host, url_.request_uri,
+        [self](const boost::system::error_code& ec) {
+          if (self->run_->finished()) return;
+          self->status_ = static_cast<int>(self->response_.result_int());
+          if (self->status_ != 0)
+            self->run_->log().Debug(
+                "Handshake answered",
+                {{"status", std::to_string(self->status_)}});
+          if (!ec) return self->Upgraded();
+          if (ec == bws::condition::handshake_failed)
+            return self->DialFailed(
+                "websocket: bad handshake",
+                self->status_ != 101 ? reason::kHttpStatus : reason::kOther);
+          self->DialFailed(ReadError(ec), reason::kIo);
+        });
+  });
 }
 
 void WsRun::DialFailed(const std::string& err, const char* why) {
@@ -371,53 +404,27 @@ void WsRun::Upgraded() {
   Step();
 }
 
-// The next data message; pings answered, pongs skipped, a close or a
-// protocol error ends the probe.
+// The next data message (Beast answers pings, skips pongs and reassembles
+// fragments); a close from the server (Beast answers it) or a protocol
+// error ends the probe.
 void WsRun::NextMessage(std::function<void(std::string)> got) {
-  ws::Event e = reader_.Next();
   auto self = shared_from_this();
-  switch (e.kind) {
-    case ws::Event::kMessage:
-      return got(std::move(e.data));
-    case ws::Event::kPong:
-      return NextMessage(std::move(got));
-    case ws::Event::kPing:
-      return Write(ws::EncodeFrame(ws::kPong, e.data, RandomMask()),
-                   [self, got = std::move(got)](
-                       const boost::system::error_code& ec) mutable {
-                     if (ec)
-                       return self->QueryFailed("Error reading message",
-                                                ec.message(), reason::kIo);
-                     self->NextMessage(std::move(got));
-                   });
-    case ws::Event::kClose: {
-      // Answer the close as gorilla's default handler does, then fail.
-      std::string payload;
-      if (e.close_code != 1005) {
-        payload.push_back(static_cast<char>(e.close_code >> 8));
-        payload.push_back(static_cast<char>(e.close_code & 0xFF));
+  message_.clear();
+  WithStream([&](auto& ws) {
+    ws.async_read(message_, [self, &ws, got = std::move(got)](
+                                const boost::system::error_code& ec, size_t) {
+      if (self->run_->finished()) return;
+      if (ec == bws::error::closed) {
+        const bws::close_reason& cr = ws.reason();
+        const int code = cr.code == bws::close_code::none ? 1005 : cr.code;
+        return self->QueryFailed("Error reading message",
+                                 CloseErrorText(code, cr.reason), reason::kIo);
       }
-      std::string err = ws::CloseErrorText(e.close_code, e.data);
-      return Write(ws::EncodeFrame(ws::kClose, payload, RandomMask()),
-                   [self, err](const boost::system::error_code&) {
-                     self->QueryFailed("Error reading message", err,
-                                       reason::kIo);
-                   });
-    }
-    case ws::Event::kError:
-      return QueryFailed("Error reading message", e.data, reason::kIo);
-    case ws::Event::kNeedMore:
-      break;
-  }
-  ReadSome([self, got = std::move(got)](const boost::system::error_code& ec,
-                                        std::string_view data) mutable {
-    if (ec)
-      return self->QueryFailed(
-          "Error reading message",
-          ec == asio::error::eof ? "unexpected EOF" : ec.message(),
-          reason::kIo);
-    self->reader_.Feed(data);
-    self->NextMessage(std::move(got));
+      if (ec)
+        return self->QueryFailed("Error reading message", ReadError(ec),
+                                 reason::kIo);
+      got(beast::buffers_to_string(self->message_.data()));
+    });
   });
 }
 
@@ -436,14 +443,19 @@ void WsRun::Step() {
       return self->Step();
     }
     self->run_->log().Debug("Sending message", {{"message", text}});
-    self->Write(ws::EncodeFrame(ws::kText, text, RandomMask()),
-                [self](const boost::system::error_code& ec) {
-                  if (ec)
-                    return self->QueryFailed("Error sending message",
-                                             ec.message(), reason::kIo);
-                  ++self->step_;
-                  self->Step();
-                });
+    self->out_ = std::move(text);
+    self->WithStream([&](auto& ws) {
+      ws.text(true);
+      ws.async_write(asio::buffer(self->out_),
+                     [self](const boost::system::error_code& ec, size_t) {
+                       if (self->run_->finished()) return;
+                       if (ec)
+                         return self->QueryFailed("Error sending message",
+                                                  ec.message(), reason::kIo);
+                       ++self->step_;
+                       self->Step();
+                     });
+    });
   };
   if (!qr.expect.set()) return send(qr.send);
   NextMessage([self, &qr, send](std::string msg) {
@@ -505,8 +517,9 @@ void WsRun::Done(bool success) {
             "Indicates if probe failed due to regex", failed_regex_ ? 1 : 0);
   AddScalar(&m, "probe_websocket_status_code", "Response HTTP status code",
             status_);
+  // Closed without a close frame, as upstream's connection.Close().
   boost::system::error_code ec;
-  sock_.close(ec);
+  Socket().close(ec);
   run_->Finish(success);
 }
 
