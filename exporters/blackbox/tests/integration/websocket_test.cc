@@ -1,8 +1,8 @@
 // The websocket prober end to end: the real exporterd with
-// exporterd_blackbox.so probing a real WebSocket server (Debian's
-// python3-websockets, websocket_echo_server.py) over ws:// and wss:// (a CA
-// and certificate made now), a plain HTTP server (python3 -m http.server:
-// no upgrade) and a closed port.
+// exporterd_blackbox.so probing a real WebSocket server (Boost.Beast's,
+// websocket_echo_server.cc, built as blackbox_websocket_echo_server) over
+// ws:// and wss:// (a CA and certificate made now), the same server
+// answering plain HTTP without an upgrade (/status/NNN) and a closed port.
 //
 // No parity run: Debian's blackbox_exporter is 0.23, which has no websocket
 // prober, and neither has the 0.28.0 release itself: the prober is
@@ -59,7 +59,7 @@ struct Env {
   TempDir dir;
   SilentListener silent;
   std::vector<std::string> pids;
-  uint16_t ws = 0, wss = 0, http = 0;
+  uint16_t ws = 0, wss = 0;
   BlackboxPair pair;
   std::string Yml() const {
     const std::string common =
@@ -86,6 +86,9 @@ struct Env {
            common +
            "      query_response:\n"
            "        - expect: '^Hello, prober \\(fragmented\\)$'\n"
+           "          send: 'ping answered?'\n"
+           "        - expect: '^Welcome ping answered\\? \\(pong: are you "
+           "there\\)$'\n"
            "  ws_binary:\n" +
            common +
            "      query_response:\n"
@@ -129,7 +132,6 @@ class WebsocketIntegration : public ::testing::Test {
     Env& e = *g_env;
     e.ws = FreePort();
     e.wss = FreePort();
-    e.http = FreePort();
     Sh("cd " + e.dir.path() +
        " && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key"
        " -out ca.crt -days 60 -subj '/CN=exporterd ws test CA' 2>/dev/null"
@@ -138,17 +140,11 @@ class WebsocketIntegration : public ::testing::Test {
        " && printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > san.ext"
        " && openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key"
        " -CAcreateserial -out server.crt -days 30 -extfile san.ext"
-       " 2>/dev/null && mkdir www && echo plain > www/index.html");
-    const std::string server = "/usr/bin/python3 " BLACKBOX_DIR
-                               "/tests/integration/websocket_echo_server.py ";
+       " 2>/dev/null");
+    const std::string server = WEBSOCKET_ECHO_SERVER " ";
     Background(e, server + std::to_string(e.ws), e.ws);
     Background(e, server + std::to_string(e.wss) + " server.crt server.key",
                e.wss);
-    Background(e,
-               "/usr/bin/python3 -m http.server --bind 127.0.0.1 "
-               "--directory www " +
-                   std::to_string(e.http),
-               e.http);
     ASSERT_TRUE(e.pair.Start(e.Yml(), "")) << e.pair.Log();
   }
   static void TearDownTestSuite() {
@@ -247,14 +243,21 @@ TEST_F(WebsocketIntegration, Wss) {
   EXPECT_EQ(Sample(bad.body, "probe_websocket_status_code"), 0) << bad.body;
 }
 
+// The server answers the upgrade request with a plain HTTP status: the
+// status is reported, the probe fails with http_status.
 TEST_F(WebsocketIntegration, PlainHttpIsNotUpgraded) {
-  const std::string target = "ws://127.0.0.1:" + std::to_string(e().http) + "/";
-  HttpResult r = Probe("ws_connect", target);
-  EXPECT_EQ(Sample(r.body, "probe_success"), 0) << r.body;
-  EXPECT_EQ(Sample(r.body, "probe_websocket_status_code"), 200) << r.body;
-  EXPECT_EQ(Sample(r.body, "probe_websocket_connection_upgraded"), 0) << r.body;
-  EXPECT_EQ(Sample(r.body, "probe_failure_info{reason=\"http_status\"}"), 1)
-      << r.body;
+  for (int status : {200, 403}) {
+    const std::string target = Ws("/status/" + std::to_string(status));
+    HttpResult r = Probe("ws_connect", target);
+    EXPECT_EQ(Sample(r.body, "probe_success"), 0) << r.body;
+    EXPECT_EQ(Sample(r.body, "probe_websocket_status_code"), status) << r.body;
+    EXPECT_EQ(Sample(r.body, "probe_websocket_connection_upgraded"), 0)
+        << r.body;
+    EXPECT_EQ(Sample(r.body, "probe_failure_info{reason=\"http_status\"}"), 1)
+        << r.body;
+    std::string dbg = Debug("ws_connect", target);
+    EXPECT_NE(dbg.find("websocket: bad handshake"), std::string::npos) << dbg;
+  }
 }
 
 TEST_F(WebsocketIntegration, ConnectionRefusedAndBadTargets) {
