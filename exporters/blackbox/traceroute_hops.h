@@ -206,24 +206,38 @@ inline void AddTraceMetrics(const Trace& trace,
   Family loss = Family::Gauge(
       "probe_traceroute_hop_loss_ratio",
       "Share of the probes of each hop (TTL) that got no answer in time");
-  Family rtt = Family::Gauge(
-      "probe_traceroute_hop_rtt_seconds",
-      "Round-trip time of the answered probes of each hop (TTL): the last, "
-      "min, avg, max and (sample) stddev");
+  // One gauge per statistic, as the icmp prober's probe_icmp_rtt_*_seconds:
+  // a {stat} label would make sum() or avg() over it meaningless.
+  Family last = Family::Gauge(
+      "probe_traceroute_hop_rtt_last_seconds",
+      "Round-trip time of the last answered probe of each hop (TTL)");
+  Family min = Family::Gauge(
+      "probe_traceroute_hop_rtt_min_seconds",
+      "Shortest round-trip time of the answered probes of each hop (TTL)");
+  Family avg = Family::Gauge(
+      "probe_traceroute_hop_rtt_avg_seconds",
+      "Mean round-trip time of the answered probes of each hop (TTL)");
+  Family max = Family::Gauge(
+      "probe_traceroute_hop_rtt_max_seconds",
+      "Longest round-trip time of the answered probes of each hop (TTL)");
+  Family stddev = Family::Gauge(
+      "probe_traceroute_hop_rtt_stddev_seconds",
+      "Sample standard deviation of the round-trip times of the answered "
+      "probes of each hop (TTL)");
   for (const auto& h : hops) {
     const std::string hop = std::to_string(h.ttl);
     info.Add({{"address", h.Address()}, {"hop", hop}});
     loss.Add({{"hop", hop}}, h.Loss());
     if (h.received == 0) continue;
-    rtt.Add({{"hop", hop}, {"stat", "avg"}}, h.Avg());
-    rtt.Add({{"hop", hop}, {"stat", "last"}}, h.last);
-    rtt.Add({{"hop", hop}, {"stat", "max"}}, h.worst);
-    rtt.Add({{"hop", hop}, {"stat", "min"}}, h.best);
-    rtt.Add({{"hop", hop}, {"stat", "stddev"}}, h.StdDev());
+    last.Add({{"hop", hop}}, h.last);
+    min.Add({{"hop", hop}}, h.best);
+    avg.Add({{"hop", hop}}, h.Avg());
+    max.Add({{"hop", hop}}, h.worst);
+    stddev.Add({{"hop", hop}}, h.StdDev());
   }
   info.MoveTo(out);
   loss.MoveTo(out);
-  rtt.MoveTo(out);
+  for (Family* f : {&last, &min, &avg, &max, &stddev}) f->MoveTo(out);
   AddScalar(out, "probe_traceroute_hops",
             "Hops to the destination; where the path ended, or max_hops, when "
             "it was not reached",

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <sstream>
 
 #include "test_kit.h"
@@ -216,13 +217,54 @@ TEST(TracerouteHops, Series) {
             1);
   EXPECT_EQ(Sample(text, "probe_traceroute_hop_loss_ratio{hop=\"2\"}"), 1);
   EXPECT_EQ(Sample(text, "probe_traceroute_hop_loss_ratio{hop=\"3\"}"), 0);
-  EXPECT_EQ(
-      Sample(text, "probe_traceroute_hop_rtt_seconds{hop=\"3\",stat=\"max\"}"),
-      0.003);
+  EXPECT_EQ(Sample(text, "probe_traceroute_hop_rtt_max_seconds{hop=\"3\"}"),
+            0.003);
   // A silent hop has no round-trip times.
-  EXPECT_TRUE(std::isnan(Sample(
-      text, "probe_traceroute_hop_rtt_seconds{hop=\"2\",stat=\"avg\"}")));
+  EXPECT_TRUE(std::isnan(
+      Sample(text, "probe_traceroute_hop_rtt_avg_seconds{hop=\"2\"}")));
   EXPECT_EQ(exporterd::testing::PromtoolCheckMetrics(text), "") << text;
+}
+
+// One gauge family per statistic (as probe_icmp_rtt_*_seconds), each
+// labelled by hop only: sum() or avg() over any of their labels means
+// something.
+TEST(TracerouteHops, OneGaugePerRttStatistic) {
+  Trace t(1, 30);
+  for (double rtt : {0.002, 0.004, 0.003})
+    t.Answered(1, "10.0.0.1", rtt, false, false);
+  t.Lost(1);
+  t.Answered(2, "10.0.0.2", 0.005, true, false);
+  std::vector<prometheus::MetricFamily> m;
+  AddTraceMetrics(t, &m);
+  const std::string text = exporterd::testing::Serialize(m);
+  using exporterd::testing::Sample;
+  const std::map<std::string, double> hop1 = {{"last", 0.003},
+                                              {"min", 0.002},
+                                              {"avg", 0.003},
+                                              {"max", 0.004},
+                                              {"stddev", 0.001}};
+  for (const auto& [stat, want] : hop1) {
+    const std::string name = "probe_traceroute_hop_rtt_" + stat + "_seconds";
+    EXPECT_NEAR(Sample(text, name + "{hop=\"1\"}"), want, 1e-12) << name;
+    EXPECT_NEAR(Sample(text, name + "{hop=\"2\"}"),
+                stat == "stddev" ? 0.0 : 0.005, 1e-12)
+        << name;
+    bool found = false;
+    for (const auto& f : m) {
+      if (f.name != name) continue;
+      found = true;
+      EXPECT_EQ(f.type, prometheus::MetricType::Gauge) << name;
+      ASSERT_EQ(f.metric.size(), 2u) << name;
+      for (const auto& s : f.metric) {
+        ASSERT_EQ(s.label.size(), 1u) << name;
+        EXPECT_EQ(s.label[0].name, "hop") << name;
+      }
+    }
+    EXPECT_TRUE(found) << name;
+  }
+  // No family with a stat label is left.
+  EXPECT_EQ(text.find("stat=\""), std::string::npos) << text;
+  EXPECT_EQ(text.find("probe_traceroute_hop_rtt_seconds"), std::string::npos);
 }
 
 }  // namespace

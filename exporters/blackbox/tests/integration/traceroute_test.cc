@@ -163,6 +163,31 @@ std::vector<std::string> MtrHops(const std::string& flags,
   return hops;
 }
 
+// Every hop 1..hops answered: its five round-trip gauges (one family per
+// statistic, labelled by hop alone) are there and consistent: 0 < min <=
+// last, avg <= max < probe_timeout (1 s), stddev >= 0.
+void ExpectHopRtts(const Trace& t, int hops) {
+  for (int hop = 1; hop <= hops; ++hop) {
+    SCOPED_TRACE("hop " + std::to_string(hop));
+    auto rtt = [&](const char* stat) {
+      return Sample(t.text, std::string("probe_traceroute_hop_rtt_") + stat +
+                                "_seconds{hop=\"" + std::to_string(hop) +
+                                "\"}");
+    };
+    const double mn = rtt("min"), avg = rtt("avg"), mx = rtt("max"),
+                 last = rtt("last"), sd = rtt("stddev");
+    EXPECT_GT(mn, 0) << t.text;
+    EXPECT_LE(mn, avg) << t.text;
+    EXPECT_LE(avg, mx) << t.text;
+    EXPECT_LE(mn, last) << t.text;
+    EXPECT_LE(last, mx) << t.text;
+    EXPECT_LT(mx, 1.0) << t.text;
+    EXPECT_GE(sd, 0) << t.text;
+    EXPECT_LE(sd, mx - mn) << t.text;
+  }
+  EXPECT_EQ(t.text.find("stat=\""), std::string::npos) << t.text;
+}
+
 class TracerouteTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -257,6 +282,7 @@ TEST_F(TracerouteTest, HopsAsTracerouteAndMtrSeeThem) {
       EXPECT_EQ(t.hop_count, 3) << t.text;
       EXPECT_EQ(Sample(t.text, "probe_traceroute_hop_loss_ratio{hop=\"3\"}"), 0)
           << t.text;
+      ExpectHopRtts(t, 3);
       auto theirs = TracerouteHops(family + " " + c.traceroute_flags, target);
       EXPECT_EQ(t.Addresses(), theirs) << t.text;
       ASSERT_EQ(t.hops.size(), 3u) << t.text;
