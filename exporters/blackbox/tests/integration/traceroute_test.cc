@@ -3,7 +3,9 @@
 // D target; v4 and v6), the daemon started inside A. The hops it reports
 // are compared with what `traceroute -n` and `mtr --report -n` show for
 // the same path; then a route change, a silent router, an unreachable
-// target and a lossy router.
+// target, and loss in router C: which hops show it (B never; C only when
+// its own answers meet the drops; D always), within a binomial band, and
+// the same loss seen by a 100-packet ping.
 //
 // Needs root (network namespaces, nftables): skipped otherwise, and when
 // netpath.sh (NETPATH_SH, default ../shared/real/netpath.sh beside the
@@ -14,6 +16,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <sstream>
 #include <string>
@@ -93,7 +96,11 @@ const char kYml[] = R"(modules:
   tr_loss:
     prober: traceroute
     timeout: 10s
-    traceroute: {method: icmp, first_hop: 3, max_hops: 3, probes_per_hop: 60, probe_timeout: 1s, interval: 10ms}
+    traceroute: {method: icmp, max_hops: 3, probes_per_hop: 100, probe_timeout: 1s, interval: 10ms}
+  ping_loss:
+    prober: icmp
+    timeout: 5s
+    icmp: {preferred_ip_protocol: ip4, packets: 100, interval: 10ms}
 )";
 
 struct Trace {
@@ -408,18 +415,110 @@ TEST_F(TracerouteTest, UnreachableDestination) {
   EXPECT_LT(Sample(t.text, "probe_duration_seconds"), 5.0);
 }
 
-TEST_F(TracerouteTest, LossOnALossyRouter) {
-  // C drops 30% of what it forwards, both ways: an echo to D and its reply
-  // both cross C, so about 1 - 0.7^2 = 51% of them are lost.
+// Loss that nftables injects in router C, and which hops show it.
+//
+// Each probe crossing a 30% drop rule is lost with probability 0.3, on its
+// own (nft's numgen random): one crossing loses 30%, a probe and its answer
+// both crossing lose 1 - 0.7^2 = 51%. The count lost of n = 100 probes is
+// then Binomial(100, 0.51): it falls outside 30..72 with probability below
+// 1.3e-5 (exact binomial tails: 6.6e-6 below 30, 5.9e-6 above 72). Four
+// such checks below (loss ratios 0.30..0.72): a false failure is below
+// 1e-4 per run. A hop whose probes and answers never meet a drop rule must
+// lose none: its band is exactly 0 (nothing else drops here: the routers'
+// ICMP rate limits are off, 100 answers a second per router are far below
+// the kernel's global 1000/s, and probe_timeout is 1 s for sub-millisecond
+// round trips).
+constexpr double kLossLo = 0.30, kLossHi = 0.72;
+
+// The hop's Snt column in the debug page's mtr-style report; -1 if absent.
+int SentOfHop(const std::string& debug_page, int hop) {
+  std::istringstream in(debug_page);
+  const std::string pfx = std::to_string(hop) + ".|--";
+  for (std::string l; std::getline(in, l);) {
+    std::istringstream f(l);
+    std::string n, a, loss, sent;
+    if (f >> n >> a >> loss >> sent && n == pfx) return std::stoi(sent);
+  }
+  return -1;
+}
+
+TEST_F(TracerouteTest, ForwardedLossShowsOnlyAtTheDestination) {
+  // netpath.sh loss 30: C drops 30% of what it *forwards* (nft hook
+  // forward), both ways. Hop 1 (B): probe and time-exceeded never reach
+  // C. Hop 2 (C): the kernel checks the TTL before the forward hook
+  // (ip_forward / ip6_forward), and C's time-exceeded is its own output,
+  // not forwarded: neither crosses the rule, so C shows no loss although
+  // it is the router that drops. Hop 3 (D): the echo and its reply are both
+  // forwarded by C: 51%. (mtr --report shows the same: 0%, 0%, ~51%.)
   std::string out;
   ASSERT_TRUE(Shell(env_ + " loss 30", &out)) << out;
-  Trace t = Probe("tr_loss", "10.201.3.2");
+  Trace t = Probe("tr_loss", "10.201.3.2", /*debug=*/true);
+  auto ping = pair_->Ours("ping_loss", "10.201.3.2");
   Shell(env_ + " loss 0");
-  const double loss =
-      Sample(t.text, "probe_traceroute_hop_loss_ratio{hop=\"3\"}");
-  EXPECT_GT(loss, 0.25) << t.text;
-  EXPECT_LT(loss, 0.77) << t.text;
-  EXPECT_EQ(t.hops.begin()->first, 3) << t.text;
+  ASSERT_EQ(t.reached, 1) << t.text;
+  ASSERT_EQ(t.Addresses(), (std::vector<std::string>{"10.201.1.1", "10.201.2.2",
+                                                     "10.201.3.2"}))
+      << t.text;
+  auto loss = [&](int hop) {
+    return Sample(t.text, "probe_traceroute_hop_loss_ratio{hop=\"" +
+                              std::to_string(hop) + "\"}");
+  };
+  for (int hop = 1; hop <= 3; ++hop)
+    EXPECT_EQ(SentOfHop(t.text, hop), 100) << "hop " << hop << t.text;
+  std::printf("[ loss ] forwarded 30%%: hop loss B %.2f, C %.2f, D %.2f\n",
+              loss(1), loss(2), loss(3));
+  EXPECT_EQ(loss(1), 0) << t.text;
+  EXPECT_EQ(loss(2), 0) << t.text;
+  EXPECT_GE(loss(3), kLossLo) << t.text;
+  EXPECT_LE(loss(3), kLossHi) << t.text;
+  // The 100-packet ping to D: the same 51%.
+  const std::string& b = ping.body;
+  const double sent = Sample(b, "probe_icmp_packets_sent");
+  const double got = Sample(b, "probe_icmp_packets_received");
+  const double ratio = Sample(b, "probe_icmp_packet_loss_ratio");
+  std::printf(
+      "[ loss ] forwarded 30%%: ping sent %.0f received %.0f loss %.2f\n", sent,
+      got, ratio);
+  EXPECT_EQ(sent, 100) << b;
+  EXPECT_DOUBLE_EQ(ratio, 1 - got / sent) << b;
+  EXPECT_GE(ratio, kLossLo) << b;
+  EXPECT_LE(ratio, kLossHi) << b;
+}
+
+TEST_F(TracerouteTest, LossyLinkIntoCShowsAtCAndD) {
+  // The B-C link loses 30% each way at C's end (c0: what C receives from
+  // B, prerouting; what C sends to B, postrouting, its own time-exceeded
+  // included). Hop 1 (B): never crosses c0: no loss. Hop 2 (C): the probe
+  // in and C's answer out: 51%. Hop 3 (D): the echo in and the reply out
+  // through c0: 51%.
+  const std::string nft =
+      "nft -f - <<'EOF'\n"
+      "table inet trlink {\n"
+      "  chain in { type filter hook prerouting priority 0; policy accept;\n"
+      "    iifname \"c0\" numgen random mod 100 < 30 drop; }\n"
+      "  chain out { type filter hook postrouting priority 0; policy "
+      "accept;\n"
+      "    oifname \"c0\" numgen random mod 100 < 30 drop; }\n"
+      "}\n"
+      "EOF";
+  std::string out;
+  ASSERT_TRUE(Shell(InNs("C", nft), &out)) << out;
+  Trace t = Probe("tr_loss", "10.201.3.2", /*debug=*/true);
+  Shell(InNs("C", "nft delete table inet trlink"));
+  ASSERT_EQ(t.reached, 1) << t.text;
+  auto loss = [&](int hop) {
+    return Sample(t.text, "probe_traceroute_hop_loss_ratio{hop=\"" +
+                              std::to_string(hop) + "\"}");
+  };
+  for (int hop = 1; hop <= 3; ++hop)
+    EXPECT_EQ(SentOfHop(t.text, hop), 100) << "hop " << hop << t.text;
+  std::printf("[ loss ] lossy link B-C: hop loss B %.2f, C %.2f, D %.2f\n",
+              loss(1), loss(2), loss(3));
+  EXPECT_EQ(loss(1), 0) << t.text;
+  for (int hop : {2, 3}) {
+    EXPECT_GE(loss(hop), kLossLo) << "hop " << hop << t.text;
+    EXPECT_LE(loss(hop), kLossHi) << "hop " << hop << t.text;
+  }
 }
 
 }  // namespace
