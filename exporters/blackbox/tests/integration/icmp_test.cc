@@ -4,7 +4,8 @@
 // a router), exporterd's multi-packet ping (loopback; a lossy path:
 // nftables drops in the router), many probes at once, and the permissions:
 // as nobody with ping sockets allowed, and refused with a message naming
-// both ways.
+// both ways; the traceroute prober as nobody too (icmp on a ping socket,
+// udp, tcp), and what still works when ping sockets are refused.
 //
 // The namespaces come from icmp_netpath.sh (prefix "ic<pid>"), removed at
 // the end. Needs root (raw sockets, ip netns): skipped otherwise.
@@ -17,7 +18,10 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <map>
+#include <sstream>
 #include <thread>
+#include <vector>
 
 #include "blackbox_pair.h"
 #include "test_kit.h"
@@ -452,6 +456,101 @@ TEST_F(IcmpPath, SendRefusedByTheKernel) {
   EXPECT_EQ(Sample(a, "probe_failure_info{reason=\"connect\"}"), 1) << a;
   EXPECT_TRUE(std::isnan(Sample(a, "probe_icmp_packets_sent"))) << a;
   EXPECT_LT(Sample(a, "probe_duration_seconds"), 1.5) << a;
+}
+
+// Traceroute without privileges: the modules of the three methods, v4 and
+// v6 by the target's address.
+std::string TraceYml() {
+  std::string y = "modules:\n";
+  for (std::string m : {"icmp", "udp", "tcp"})
+    y += "  tr_" + m + ":\n    prober: traceroute\n    timeout: 5s\n" +
+         "    traceroute: {method: " + m +
+         ", max_hops: 5, probes_per_hop: 2, probe_timeout: 1s, interval: "
+         "50ms}\n";
+  return y;
+}
+
+// "hop=address" for each probe_traceroute_hop_info series, in hop order.
+std::vector<std::string> TraceHops(const std::string& body) {
+  std::map<int, std::string> hops;
+  std::istringstream in(body);
+  const std::string pfx = "probe_traceroute_hop_info{address=\"";
+  for (std::string l; std::getline(in, l);) {
+    if (l.rfind(pfx, 0) != 0) continue;
+    const size_t q = l.find('"', pfx.size());
+    const size_t h = l.find("hop=\"", q);
+    if (q == std::string::npos || h == std::string::npos) continue;
+    hops[std::stoi(l.substr(h + 5))] = l.substr(pfx.size(), q - pfx.size());
+  }
+  std::vector<std::string> out;
+  for (const auto& [hop, addr] : hops)
+    out.push_back(std::to_string(hop) + "=" + addr);
+  return out;
+}
+
+TEST_F(IcmpPath, TracerouteUnprivileged) {
+  // The router and the target answer every probe (no ICMP rate limit): the
+  // same probes run twice here.
+  for (const char* n : {"R", "D"})
+    Sh("ip netns exec " + Ns(n) +
+       " sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv6.icmp.ratelimit=0");
+  const std::map<std::string, std::vector<std::string>> want = {
+      {"10.202.2.2", {"1=10.202.1.1", "2=10.202.2.2"}},
+      {"fd21:2::2", {"1=fd21:1::1", "2=fd21:2::2"}}};
+  auto trace_all = [&](const char* who) {
+    std::map<std::string, std::vector<std::string>> got;
+    for (const char* m : {"icmp", "udp", "tcp"})
+      for (const auto& [target, hops] : want) {
+        const std::string q =
+            std::string("module=tr_") + m + "&target=" + target;
+        SCOPED_TRACE(std::string(who) + " " + q);
+        std::string a = Ours(q);
+        EXPECT_EQ(Sample(a, "probe_success"), 1) << a << Logs();
+        EXPECT_EQ(TraceHops(a), hops) << a;
+        got[q] = TraceHops(a);
+      }
+    return got;
+  };
+  // As root first (ping socket: A's ping_group_range is open to all).
+  ASSERT_TRUE(StartOurs(Ns("A"), TraceYml(), false)) << Logs();
+  const auto privileged = trace_all("root");
+  ours_.reset();
+  // Then as nobody, no capabilities.
+  ASSERT_TRUE(StartOurs(Ns("A"), TraceYml(), true)) << Logs();
+  EXPECT_NE(ReadFile("/proc/" + std::to_string(ours_->pid()) + "/status")
+                .find("Uid:\t65534\t65534"),
+            std::string::npos);
+  EXPECT_NE(ReadFile("/proc/" + std::to_string(ours_->pid()) + "/status")
+                .find("CapEff:\t0000000000000000"),
+            std::string::npos);
+  EXPECT_EQ(trace_all("nobody"), privileged);
+  // The icmp method on a ping socket (IP_RECVERR gives the routers'
+  // time-exceeded), v4 and v6.
+  for (const auto& [target, hops] : want) {
+    std::string d =
+        ProbeLogOf(Ours("module=tr_icmp&target=" + target + "&debug=true"));
+    EXPECT_NE(d.find("socket=\"ping socket\""), std::string::npos) << d;
+  }
+  // ping_group_range closed in A: nobody can open no ICMP socket; the icmp
+  // method fails (reason config) saying why, udp and tcp still trace.
+  Sh("ip netns exec " + Ns("A") +
+     " sysctl -qw net.ipv4.ping_group_range='1 0'");
+  for (const auto& [target, hops] : want) {
+    SCOPED_TRACE(target);
+    std::string a = Ours("module=tr_icmp&target=" + target);
+    EXPECT_EQ(Sample(a, "probe_success"), 0) << a;
+    EXPECT_EQ(Sample(a, "probe_failure_info{reason=\"config\"}"), 1) << a;
+    std::string d =
+        ProbeLogOf(Ours("module=tr_icmp&target=" + target + "&debug=true"));
+    EXPECT_NE(d.find("ping_group_range"), std::string::npos) << d;
+    EXPECT_NE(d.find("1 0"), std::string::npos) << d;
+    EXPECT_NE(d.find("CAP_NET_RAW"), std::string::npos) << d;
+    for (const char* m : {"udp", "tcp"}) {
+      std::string b = Ours(std::string("module=tr_") + m + "&target=" + target);
+      EXPECT_EQ(Sample(b, "probe_success"), 1) << m << b;
+      EXPECT_EQ(TraceHops(b), hops) << m << b;
+    }
+  }
 }
 
 }  // namespace
