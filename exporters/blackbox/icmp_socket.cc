@@ -69,6 +69,8 @@ void ParseQuoted(bool v6, std::span<const uint8_t> inner, Packet* p) {
   p->data.assign(icmp.begin() + 8, icmp.end());
 }
 
+}  // namespace
+
 std::optional<asio::ip::address> FromSockaddr(const sockaddr_storage& ss,
                                               socklen_t len) {
   if (ss.ss_family == AF_INET && len >= sizeof(sockaddr_in)) {
@@ -83,6 +85,8 @@ std::optional<asio::ip::address> FromSockaddr(const sockaddr_storage& ss,
   }
   return std::nullopt;
 }
+
+namespace {
 
 socklen_t ToSockaddr(const asio::ip::address& a, sockaddr_storage* ss) {
   std::memset(ss, 0, sizeof *ss);
@@ -252,7 +256,54 @@ const char* MethodName(Method m) {
   return m == Method::kPing ? "ping socket" : "raw socket";
 }
 
-IcmpSocket::IcmpSocket(asio::io_context& io) : sd_(io), buf_(65536) {}
+IcmpSocket::IcmpSocket(asio::io_context& io) : sd_(io) {}
+
+namespace {
+// Where every socket of a loop thread reads into: packets are parsed (and
+// copied out) before the next read, and a thread runs one read at a time.
+// One 64 KiB buffer per socket cost 64 KiB per probe in flight.
+std::span<uint8_t> ReceiveBuffer() {
+  thread_local std::vector<uint8_t> buf(65536);
+  return buf;
+}
+}  // namespace
+
+int PortOf(const sockaddr_storage& ss) {
+  if (ss.ss_family == AF_INET)
+    return ntohs(reinterpret_cast<const sockaddr_in*>(&ss)->sin_port);
+  if (ss.ss_family == AF_INET6)
+    return ntohs(reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_port);
+  return -1;
+}
+
+std::optional<Packet> ReadErrorQueue(int fd, bool v6, int* dst_port) {
+  alignas(cmsghdr) std::array<uint8_t, 512> control;
+  for (int tries = 0; tries < 64; ++tries) {
+    sockaddr_storage ss{};
+    std::span<uint8_t> buf = ReceiveBuffer();
+    iovec iov{buf.data(), buf.size()};
+    msghdr m{};
+    m.msg_name = &ss;
+    m.msg_namelen = sizeof ss;
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    m.msg_control = control.data();
+    m.msg_controllen = control.size();
+    ssize_t n = recvmsg(fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return std::nullopt;  // EAGAIN: the queue is empty
+    }
+    auto p = ParseErrorQueue(
+        v6, ControlMessages(&m),
+        std::span<const uint8_t>(buf.data(), static_cast<size_t>(n)));
+    if (!p) continue;
+    if (auto dst = FromSockaddr(ss, m.msg_namelen)) p->quoted_dst = *dst;
+    if (dst_port) *dst_port = PortOf(ss);
+    return p;
+  }
+  return std::nullopt;
+}
 
 IcmpSocket::~IcmpSocket() { Close(); }
 
@@ -406,30 +457,7 @@ std::optional<Packet> IcmpSocket::Receive() {
 
 std::optional<Packet> IcmpSocket::ReceiveErrorQueue() {
   if (!sd_.is_open()) return std::nullopt;
-  alignas(cmsghdr) std::array<uint8_t, 512> control;
-  for (int tries = 0; tries < 64; ++tries) {
-    sockaddr_storage ss{};
-    iovec iov{buf_.data(), buf_.size()};
-    msghdr m{};
-    m.msg_name = &ss;
-    m.msg_namelen = sizeof ss;
-    m.msg_iov = &iov;
-    m.msg_iovlen = 1;
-    m.msg_control = control.data();
-    m.msg_controllen = control.size();
-    ssize_t n = recvmsg(sd_.native_handle(), &m, MSG_ERRQUEUE | MSG_DONTWAIT);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return std::nullopt;  // EAGAIN: the queue is empty
-    }
-    auto cm = ControlMessages(&m);
-    auto p = ParseErrorQueue(
-        v6_, cm, std::span<const uint8_t>(buf_.data(), static_cast<size_t>(n)));
-    if (!p) continue;
-    if (auto dst = FromSockaddr(ss, m.msg_namelen)) p->quoted_dst = *dst;
-    return p;
-  }
-  return std::nullopt;
+  return ReadErrorQueue(sd_.native_handle(), v6_);
 }
 
 std::optional<Packet> IcmpSocket::ReceiveNormal() {
@@ -438,7 +466,8 @@ std::optional<Packet> IcmpSocket::ReceiveNormal() {
   // set by a queued ICMP error) are skipped.
   for (int tries = 0; tries < 256; ++tries) {
     sockaddr_storage ss{};
-    iovec iov{buf_.data(), buf_.size()};
+    std::span<uint8_t> buf = ReceiveBuffer();
+    iovec iov{buf.data(), buf.size()};
     msghdr m{};
     m.msg_name = &ss;
     m.msg_namelen = sizeof ss;
@@ -453,7 +482,7 @@ std::optional<Packet> IcmpSocket::ReceiveNormal() {
       continue;
     }
     auto p = ParseIcmp(
-        v6_, std::span<const uint8_t>(buf_.data(), static_cast<size_t>(n)),
+        v6_, std::span<const uint8_t>(buf.data(), static_cast<size_t>(n)),
         method_ == Method::kRaw && !v6_);
     if (!p) continue;
     if (auto from = FromSockaddr(ss, m.msg_namelen)) p->from = *from;

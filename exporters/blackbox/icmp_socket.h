@@ -20,6 +20,8 @@
 #ifndef EXPORTERD_BLACKBOX_ICMP_SOCKET_H_
 #define EXPORTERD_BLACKBOX_ICMP_SOCKET_H_
 
+#include <sys/socket.h>
+
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -116,6 +118,20 @@ std::optional<Packet> ParseErrorQueue(bool v6,
                                       const std::vector<ControlMessage>& cmsgs,
                                       std::span<const uint8_t> payload);
 
+// The address of a sockaddr the kernel filled in (`len` bytes); nullopt
+// for another family or a short one.
+std::optional<boost::asio::ip::address> FromSockaddr(const sockaddr_storage& ss,
+                                                     socklen_t len);
+// Its port (a UDP/TCP destination or sender); -1 for another family.
+int PortOf(const sockaddr_storage& ss);
+
+// One ICMP error from the error queue of `fd` (a socket with IP_RECVERR /
+// IPV6_RECVERR: ping, raw, UDP or TCP), as ParseErrorQueue gives it, with
+// quoted_dst set and *dst_port (when given) the port the failed packet was
+// sent to; nullopt once the queue is empty. Entries that are no ICMP error
+// are skipped.
+std::optional<Packet> ReadErrorQueue(int fd, bool v6, int* dst_port = nullptr);
+
 // How an IcmpSocket got its socket.
 enum class Method {
   kPing,  // SOCK_DGRAM, IPPROTO_ICMP(V6): unprivileged where allowed
@@ -190,7 +206,6 @@ class IcmpSocket {
   bool v6_ = false;
   uint16_t id_ = 0;
   std::vector<Packet> pending_;  // errors drained before a send
-  std::vector<uint8_t> buf_;
 };
 
 }  // namespace exporterd::blackbox::icmp

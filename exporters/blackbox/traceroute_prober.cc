@@ -67,86 +67,6 @@ socklen_t ToSockaddr(const address& a, uint16_t port, sockaddr_storage* ss) {
   return sizeof(sockaddr_in6);
 }
 
-// The port of a sockaddr the kernel filled in (the probe's destination on
-// an error-queue entry, the sender on a datagram); -1 when unknown.
-int PortOf(const sockaddr_storage& ss) {
-  if (ss.ss_family == AF_INET)
-    return ntohs(reinterpret_cast<const sockaddr_in*>(&ss)->sin_port);
-  if (ss.ss_family == AF_INET6)
-    return ntohs(reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_port);
-  return -1;
-}
-
-std::optional<address> AddressOf(const sockaddr_storage& ss) {
-  if (ss.ss_family == AF_INET) {
-    asio::ip::address_v4::bytes_type b;
-    std::memcpy(b.data(), &reinterpret_cast<const sockaddr_in*>(&ss)->sin_addr,
-                b.size());
-    return address(asio::ip::address_v4(b));
-  }
-  if (ss.ss_family == AF_INET6) {
-    asio::ip::address_v6::bytes_type b;
-    std::memcpy(b.data(),
-                &reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_addr,
-                b.size());
-    return address(asio::ip::address_v6(b));
-  }
-  return std::nullopt;
-}
-
-std::vector<icmp::ControlMessage> Cmsgs(msghdr* m) {
-  std::vector<icmp::ControlMessage> out;
-  for (cmsghdr* c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
-    icmp::ControlMessage cm;
-    cm.level = c->cmsg_level;
-    cm.type = c->cmsg_type;
-    const auto* d = reinterpret_cast<const uint8_t*>(CMSG_DATA(c));
-    size_t n = c->cmsg_len - CMSG_LEN(0);
-    cm.data.assign(d, d + n);
-    out.push_back(std::move(cm));
-  }
-  return out;
-}
-
-// One entry of a UDP/TCP socket's error queue: the ICMP error (type, code,
-// offender) and the address:port the failed packet was sent to.
-struct QueuedError {
-  icmp::Packet packet;
-  std::optional<address> dst;
-  int dst_port = -1;
-};
-
-std::optional<QueuedError> ReadErrorQueue(int fd, bool v6) {
-  std::array<uint8_t, 2048> buf;
-  alignas(cmsghdr) std::array<uint8_t, 512> control;
-  for (int tries = 0; tries < 64; ++tries) {
-    sockaddr_storage ss{};
-    iovec iov{buf.data(), buf.size()};
-    msghdr m{};
-    m.msg_name = &ss;
-    m.msg_namelen = sizeof ss;
-    m.msg_iov = &iov;
-    m.msg_iovlen = 1;
-    m.msg_control = control.data();
-    m.msg_controllen = control.size();
-    ssize_t n = recvmsg(fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return std::nullopt;  // empty
-    }
-    auto p = icmp::ParseErrorQueue(
-        v6, Cmsgs(&m),
-        std::span<const uint8_t>(buf.data(), static_cast<size_t>(n)));
-    if (!p) continue;
-    QueuedError e;
-    e.packet = std::move(*p);
-    e.dst = AddressOf(ss);
-    e.dst_port = PortOf(ss);
-    return e;
-  }
-  return std::nullopt;
-}
-
 bool SetIntOpt(int fd, int level, int name, int value,
                boost::system::error_code* ec) {
   if (setsockopt(fd, level, name, &value, sizeof value) == 0) return true;
@@ -487,8 +407,8 @@ bool TraceRun::SendTcp(Probe& p, size_t index) {
           boost::system::error_code ignored;
           pr.tcp->set_option(asio::socket_base::linger(true, 0), ignored);
           self->Answer(index, self->target_, false);
-        } else if (auto e = ReadErrorQueue(fd, self->v6_)) {
-          self->OnIcmpError(index, e->packet);
+        } else if (auto e = icmp::ReadErrorQueue(fd, self->v6_)) {
+          self->OnIcmpError(index, *e);
         } else {
           self->run_->log().Debug(
               "TCP probe failed without an ICMP error",
@@ -521,12 +441,13 @@ void TraceRun::WaitUdp() {
 void TraceRun::DrainUdp() {
   if (!udp_.is_open()) return;
   const int fd = udp_.native_handle();
-  while (auto e = ReadErrorQueue(fd, v6_)) {
-    if (e->packet.kind != icmp::Packet::Kind::kError) continue;
-    if (!e->dst || *e->dst != target_) continue;
+  int dst_port = -1;
+  while (auto e = icmp::ReadErrorQueue(fd, v6_, &dst_port)) {
+    if (e->kind != icmp::Packet::Kind::kError) continue;
+    if (!e->quoted_dst || *e->quoted_dst != target_) continue;
     for (size_t i = probes_.size(); i-- > 0;)
-      if (probes_[i].port == e->dst_port && !probes_[i].done) {
-        OnIcmpError(i, e->packet);
+      if (probes_[i].port == dst_port && !probes_[i].done) {
+        OnIcmpError(i, *e);
         break;
       }
   }
@@ -543,8 +464,8 @@ void TraceRun::DrainUdp() {
       if (errno == EAGAIN || errno == EWOULDBLOCK) break;
       continue;
     }
-    auto from = AddressOf(ss);
-    const int port = PortOf(ss);
+    auto from = icmp::FromSockaddr(ss, len);
+    const int port = icmp::PortOf(ss);
     if (!from || *from != target_) continue;
     for (size_t i = probes_.size(); i-- > 0;)
       if (probes_[i].port == port && !probes_[i].done) {
