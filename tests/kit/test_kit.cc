@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -346,6 +347,32 @@ std::vector<int> ConcurrentGets(uint16_t port, const std::string& path,
   for (int fd : fds)
     if (fd >= 0) close(fd);
   return status;
+}
+
+SilentSocket::SilentSocket(Kind kind) {
+  fd_ = socket(AF_INET, kind == kTcp ? SOCK_STREAM : SOCK_DGRAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (fd_ < 0 || bind(fd_, reinterpret_cast<sockaddr*>(&a), len) != 0 ||
+      getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0 ||
+      (kind == kTcp && listen(fd_, 4096) != 0))
+    ADD_FAILURE() << "silent socket: " << std::strerror(errno);
+  port_ = ntohs(a.sin_port);
+}
+
+SilentSocket::~SilentSocket() {
+  if (fd_ >= 0) close(fd_);
+}
+
+std::string SilentSocket::address() const {
+  return "127.0.0.1:" + std::to_string(port_);
+}
+
+uint16_t ClosedUdpPort() {
+  SilentSocket s(SilentSocket::kUdp);
+  return s.port();
 }
 
 uint16_t FreePort() {

@@ -164,6 +164,29 @@ std::vector<int> ConcurrentGets(uint16_t port, const std::string& path,
 // range (so client connections never take it meanwhile).
 uint16_t FreePort();
 
+// A socket on 127.0.0.1 that never answers, for timeouts: kTcp listens (the
+// kernel completes connects) and never accepts or reads; kUdp is bound and
+// never read (datagrams get no answer and no ICMP error). Closed when
+// destroyed.
+class SilentSocket {
+ public:
+  enum Kind { kTcp, kUdp };
+  explicit SilentSocket(Kind kind);
+  ~SilentSocket();
+  SilentSocket(const SilentSocket&) = delete;
+  SilentSocket& operator=(const SilentSocket&) = delete;
+  uint16_t port() const { return port_; }
+  std::string address() const;  // "127.0.0.1:<port>"
+
+ private:
+  int fd_ = -1;
+  uint16_t port_ = 0;
+};
+
+// A UDP port on 127.0.0.1 nothing listens on (bound a moment ago, then
+// closed): the kernel answers datagrams with ICMP port unreachable.
+uint16_t ClosedUdpPort();
+
 // The real exporterd binary (EXPORTERD_BINARY) as a child process listening
 // on 127.0.0.1:port(); stderr goes to log(). Stopped with SIGTERM.
 class DaemonProcess {

@@ -385,41 +385,21 @@ TEST_F(SnmpModuleTest, Ipv6AndTcpTargets) {
   }
 }
 
-// A UDP port that takes datagrams and never answers (no ICMP either): an
-// agent that is down behind a firewall.
-class SilentAgent {
- public:
-  SilentAgent() {
-    fd_ = socket(AF_INET, SOCK_DGRAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-    socklen_t len = sizeof(a);
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
-  }
-  ~SilentAgent() { close(fd_); }
-  std::string target() const { return "127.0.0.1:" + std::to_string(port_); }
-
- private:
-  int fd_ = -1;
-  int port_ = 0;
-};
-
 TEST_F(SnmpModuleTest, DeadTargetAnswersWithinTheDeadlineSayingWhich) {
   // Nothing answers: the scrape deadline (2s header, less the 0.5s offset)
   // ends it long before 5s x 4 tries, and says what was waited for.
-  SilentAgent dead;
+  // Takes datagrams, never answers (no ICMP either): an agent that is down
+  // behind a firewall.
+  exporterd::testing::SilentSocket dead(exporterd::testing::SilentSocket::kUdp);
   auto t0 = SteadyClock::now();
   HttpResult r =
-      daemon_->Snmp("target=" + dead.target() + "&module=slow_walk",
+      daemon_->Snmp("target=" + dead.address() + "&module=slow_walk",
                     {"-H", "X-Prometheus-Scrape-Timeout-Seconds: 2"});
   const double took = SecondsSince(t0);
   EXPECT_EQ(r.status, 504) << r.body;
   EXPECT_LT(took, 2.0);
   EXPECT_GT(took, 1.2);
-  EXPECT_NE(r.body.find("target " + dead.target()), std::string::npos)
+  EXPECT_NE(r.body.find("target " + dead.address()), std::string::npos)
       << r.body;
   EXPECT_NE(r.body.find("walk 1.3.6.1.2.1.2.2.1.2 (no answer for"),
             std::string::npos)
@@ -427,7 +407,7 @@ TEST_F(SnmpModuleTest, DeadTargetAnswersWithinTheDeadlineSayingWhich) {
   EXPECT_NE(r.body.find("auth public_v2"), std::string::npos) << r.body;
   HttpResult m = daemon_->d().Get("/metrics");
   EXPECT_GE(Sample(m.body, "snmp_scrape_failures_total{target=\"" +
-                               dead.target() + "\",reason=\"deadline\"}"),
+                               dead.address() + "\",reason=\"deadline\"}"),
             1)
       << m.body;
   // A port nobody listens on: refused at once (connected UDP socket).

@@ -23,41 +23,14 @@
 namespace exporterd::blackbox {
 namespace {
 
+using exporterd::testing::ClosedUdpPort;
 using exporterd::testing::FreePort;
 using exporterd::testing::HttpResult;
 using exporterd::testing::ReadFile;
 using exporterd::testing::Sample;
+using exporterd::testing::SilentSocket;
 using exporterd::testing::TempDir;
 using SteadyClock = std::chrono::steady_clock;
-
-// A UDP socket on 127.0.0.1 that is never read: queries sent to it get no
-// answer (and no ICMP error).
-class SilentUdp {
- public:
-  SilentUdp() {
-    fd_ = socket(AF_INET, SOCK_DGRAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
-  }
-  ~SilentUdp() { close(fd_); }
-  uint16_t port() const { return port_; }
-
- private:
-  int fd_ = -1;
-  uint16_t port_ = 0;
-};
-
-// A UDP port nothing listens on (bound a moment ago, then closed): the
-// kernel answers with ICMP port unreachable.
-uint16_t ClosedUdpPort() {
-  SilentUdp s;
-  return s.port();
-}
 
 // A child process in its own process group, stopped (the group) with
 // SIGTERM.
@@ -110,7 +83,7 @@ struct Env {
   BlackboxPair pair;
   const TempDir& dir = pair.dir();
   uint16_t dns = 0, dot = 0, closed_udp = 0;
-  std::unique_ptr<SilentUdp> silent;
+  std::unique_ptr<SilentSocket> silent;
   Child dnsmasq, socat;
 
   std::string Yml() const {
@@ -281,7 +254,7 @@ class DnsIntegration : public ::testing::Test {
     e.dns = FreePort();
     e.dot = FreePort();
     e.closed_udp = ClosedUdpPort();
-    e.silent = std::make_unique<SilentUdp>();
+    e.silent = std::make_unique<SilentSocket>(SilentSocket::kUdp);
     const std::string d = e.dir.path();
     ASSERT_TRUE(
         e.dnsmasq.Start("mkdir -p " + d + "/dnsmasq && exec bash " +
@@ -347,7 +320,7 @@ TEST_F(DnsIntegration, ParityWithDebianBlackboxExporter) {
       {"dns_a", "127.0.0.1:" + std::to_string(e().closed_udp)},
       {"dns_tcp", "127.0.0.1:1"},
       {"dns_a", "nohost.invalid"},
-      {"dns_short", "127.0.0.1:" + std::to_string(e().silent->port())},
+      {"dns_short", e().silent->address()},
   };
   int successes = 0;
   for (const auto& [module, target] : cases) {
@@ -421,8 +394,7 @@ TEST_F(DnsIntegration, FailuresSayWhy) {
       {"dns_tcp", "127.0.0.1:1", "connect"},
       {"dns_dot_unknown_ca", dot, "tls"},
       {"dns_dot_wrong_name", dot, "tls"},
-      {"dns_short", "127.0.0.1:" + std::to_string(e().silent->port()),
-       "timeout"},
+      {"dns_short", e().silent->address(), "timeout"},
       {"dns_bad_transport", dns, "config"},
       {"dns_dot_udp", dns, "config"},
       {"dns_bad_regexp", dns, "config"},
@@ -440,7 +412,7 @@ TEST_F(DnsIntegration, FailuresSayWhy) {
 }
 
 TEST_F(DnsIntegration, TimeoutWithinTheDeadline) {
-  const std::string silent = "127.0.0.1:" + std::to_string(e().silent->port());
+  const std::string silent = e().silent->address();
   auto t0 = SteadyClock::now();
   HttpResult r =
       Probe("dns_a", silent, {"-H", "X-Prometheus-Scrape-Timeout-Seconds: 2"});

@@ -31,38 +31,15 @@ using exporterd::testing::HttpResult;
 using exporterd::testing::ReadFile;
 using exporterd::testing::Sample;
 using exporterd::testing::Sh;
+using exporterd::testing::SilentSocket;
 using exporterd::testing::TempDir;
 using SteadyClock = std::chrono::steady_clock;
-
-// A listener that accepts (the kernel does) and never answers.
-class SilentListener {
- public:
-  SilentListener() {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
-    listen(fd_, 4096);
-  }
-  ~SilentListener() { close(fd_); }
-  uint16_t port() const { return port_; }
-
- private:
-  int fd_ = -1;
-  uint16_t port_ = 0;
-};
 
 struct Env {
   BlackboxPair pair;
   const TempDir& dir = pair.dir();
   uint16_t http = 0, https = 0, mtls = 0;
-  std::unique_ptr<SilentListener> silent;
+  std::unique_ptr<SilentSocket> silent;
   std::string Yml() const {
     const std::string ca = dir.path() + "/nginx/ca.crt";
     return "modules:\n"
@@ -155,7 +132,7 @@ class BlackboxIntegration : public ::testing::Test {
     const std::string labels =
         "        labels: [{name: status, value: '${1}'}]\n";
     peer_yml.erase(peer_yml.find(labels), labels.size());
-    e.silent = std::make_unique<SilentListener>();
+    e.silent = std::make_unique<SilentSocket>(SilentSocket::kTcp);
     ASSERT_TRUE(e.pair.Start(e.Yml() + kHttp3Yml, peer_yml)) << e.pair.Log();
   }
   void SetUp() override {

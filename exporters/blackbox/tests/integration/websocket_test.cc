@@ -30,34 +30,12 @@ using exporterd::testing::FreePort;
 using exporterd::testing::HttpResult;
 using exporterd::testing::Sample;
 using exporterd::testing::Sh;
+using exporterd::testing::SilentSocket;
 using exporterd::testing::TempDir;
-
-// A TCP listener on 127.0.0.1 that never accepts or answers (the kernel
-// completes the connect).
-class SilentListener {
- public:
-  SilentListener() {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
-    listen(fd_, 64);
-  }
-  ~SilentListener() { close(fd_); }
-  uint16_t port() const { return port_; }
-
- private:
-  int fd_ = -1;
-  uint16_t port_ = 0;
-};
 
 struct Env {
   TempDir dir;
-  SilentListener silent;
+  SilentSocket silent{SilentSocket::kTcp};
   std::vector<std::string> pids;
   uint16_t ws = 0, wss = 0;
   BlackboxPair pair;
