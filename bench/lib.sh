@@ -8,15 +8,21 @@ BUILD_DIR=${BUILD_DIR:-build-bench}
 # bench_build: configure and build in $BUILD_DIR (RelWithDebInfo) the daemon,
 # the test module and every module under exporters/ (exporterd_add_module),
 # not the tests: they may be mid-edit and are not needed here.
-# BUILD=0: use what is in $BUILD_DIR as it is.
+# bench_build MODULE...: only the daemon and those modules.
+# BUILD=0: use what is in $BUILD_DIR as it is. JOBS: parallel build jobs (2).
 bench_build() {
   [[ ${BUILD:-1} == 0 ]] && return 0
   cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-  local targets=(exporterd exporterd_testmod) m
-  for m in $(sed -n 's/^ *exporterd_add_module(\([a-z0-9_]*\).*/\1/p' exporters/*/CMakeLists.txt); do
-    targets+=("exporterd_$m")
-  done
-  cmake --build "$BUILD_DIR" -j2 --target "${targets[@]}" >/dev/null
+  local targets=(exporterd) m
+  if (($#)); then
+    for m in "$@"; do targets+=("exporterd_$m"); done
+  else
+    targets+=(exporterd_testmod)
+    for m in $(sed -n 's/^ *exporterd_add_module(\([a-z0-9_]*\).*/\1/p' exporters/*/CMakeLists.txt); do
+      targets+=("exporterd_$m")
+    done
+  fi
+  cmake --build "$BUILD_DIR" -j"${JOBS:-2}" --target "${targets[@]}" >/dev/null
 }
 
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }

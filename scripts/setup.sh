@@ -21,7 +21,9 @@ BUILD_PKGS=(
 TEST_PKGS=(prometheus apache2-utils openssl curl procps jq iproute2 gzip wrk
   podman runc debootstrap             # the container image test
   yamllint python3-kubernetes python3-yaml)  # deploy/ checked offline
-BENCH_PKGS=(prometheus-pushgateway bc)
+# Benchmarks (--bench). bench/blackbox.sh also needs nginx-light and
+# prometheus-blackbox-exporter (the blackbox module's packages.txt) and wrk.
+BENCH_PKGS=(prometheus-pushgateway bc python3)
 
 want=("${BUILD_PKGS[@]}" "${TEST_PKGS[@]}")
 # Each module lists the Debian packages its build and tests need in
