@@ -210,9 +210,9 @@ stop_server $BPID
 
 # The in-flight row: a fresh server per run, idle RSS, then wrk -cINFLIGHT;
 # during the plateau (3 s after wrk starts to 1 s before it ends) RSS every
-# 0.25 s (maximum kept) and, at mid-run, the probe connections to the
-# listener (ss) = probes in flight.
-echo "name run rss_idle rss_max hwm inflight_conns" >"$WORK/inflight"
+# 0.25 s (maximum kept) and, every second, the probe connections to the
+# listener (ss) = probes in flight (median and minimum kept).
+echo "name run rss_idle rss_max hwm conns_median conns_min" >"$WORK/inflight"
 for ((r = 1; r <= RUNS; r++)); do
   for s in exporterd blackbox_exporter; do
     start_server "$s"
@@ -224,18 +224,18 @@ for ((r = 1; r <= RUNS; r++)); do
     opid=$!
     sleep 3
     plateau_end=$((t0 / 1000000 + (ISECS - 1) * 1000))
-    rss_max=0; conns=0; mid=0
+    rss_max=0; i=0
+    : >"$WORK/conns"
     while (($(date +%s%N) / 1000000 < plateau_end)); do
       v=$(rss_kib $PID); ((v > rss_max)) && rss_max=$v
-      if ((!mid && $(date +%s%N) - t0 > ISECS * 500000000)); then
-        conns=$(ss -Htn state established "dport = :$SP" | wc -l)
-        mid=1
-      fi
+      ((i++ % 4)) || ss -Htn state established "dport = :$SP" | wc -l >>"$WORK/conns"
       sleep 0.25
     done
     wait $opid
-    echo "$s $r $rss0 $rss_max $(hwm_kib $PID) $conns" >>"$WORK/inflight"
-    echo "  silent $s: RSS idle $rss0 KiB, plateau max $rss_max KiB, $conns probe connections at mid-run" >&2
+    c_med=$(median <"$WORK/conns"); c_min=$(sort -n "$WORK/conns" | head -1)
+    echo "$s $r $rss0 $rss_max $(hwm_kib $PID) $c_med $c_min" >>"$WORK/inflight"
+    echo "  silent $s: RSS idle $rss0 KiB, plateau max $rss_max KiB, probe connections median $c_med" \
+      "min $c_min ($(wc -l <"$WORK/conns") samples)" >&2
     stop_server $PID
   done
 done
@@ -323,15 +323,18 @@ new=$WORK/blackbox.md
   echo
   echo "$INFLIGHT probes in flight (medians over $RUNS runs; target: exporterd below blackbox_exporter):"
   echo
-  echo "| server | RSS idle | RSS at the plateau (max) | VmHWM | probe connections at mid-run |"
+  echo "| server | RSS idle | RSS at the plateau (max) | VmHWM | probes in flight in the plateau: median (lowest) |"
   echo "|---|---|---|---|---|"
   for s in exporterd blackbox_exporter; do
-    echo "| $s | $(mib "$(icol $s 3)") MiB | $(mib "$(icol $s 4)") MiB | $(mib "$(icol $s 5)") MiB | $(icol $s 6) |"
+    echo "| $s | $(mib "$(icol $s 3)") MiB | $(mib "$(icol $s 4)") MiB | $(mib "$(icol $s 5)") MiB | $(icol $s 6) ($(icol $s 7)) |"
   done
   echo
   echo "RSS at the plateau, exporterd / blackbox_exporter: $(ratio "$(icol exporterd 4)" "$(icol blackbox_exporter 4)")."
-  echo "Idle is after one http probe, 1 s before wrk starts; probe connections = established"
-  echo "sockets to the listener's port (\`ss\`) at mid-run."
+  echo "Idle is after one http probe, 1 s before wrk starts. Probes in flight = established"
+  echo "connections to the listener's port (\`ss\`), sampled every second of the plateau: the"
+  echo "median and the lowest sample of each run, then the median over the runs. A sample below"
+  echo "$INFLIGHT falls between two rounds: probes that ended and whose successors have not connected"
+  echo "yet (answers still to be sent, or new requests still to be started)."
   echo
   echo "| memory, throughput rows (VmRSS) | exporterd | blackbox_exporter |"
   echo "|---|---|---|"
