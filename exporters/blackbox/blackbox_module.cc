@@ -394,24 +394,31 @@ void BlackboxModule::HandleAsync(std::shared_ptr<TargetCall> call) {
   std::string decoded;
   if (QueryUnescape(target, &decoded)) target = decoded;
 
-  blackbox::Module module = it->second;  // per request: hostname= may change it
+  // The loaded module, shared by its probes (it lives as long as they do,
+  // across a reload); a request that changes it (hostname=) gets a copy.
+  std::shared_ptr<const blackbox::Module> module(config_, &it->second);
   const std::string hostname = req.Param("hostname");
-  if (module.prober == "http" && !hostname.empty()) {
-    for (const auto& [k, v] : module.http.headers)
+  if (module->prober == "http" && !hostname.empty()) {
+    for (const auto& [k, v] : module->http.headers)
       if (CanonicalHeaderKey(k) == "Host" && v != hostname)
         return call->Reply(
             {400,
              "host header defined both in module configuration (" + v +
                  ") and with URL-parameter 'hostname' (" + hostname + ")\n",
              {}});
-    std::erase_if(module.http.headers, [](const auto& h) {
+    auto copy = std::make_shared<blackbox::Module>(*module);
+    std::erase_if(copy->http.headers, [](const auto& h) {
       return CanonicalHeaderKey(h.first) == "Host";
     });
-    module.http.headers.emplace_back("Host", hostname);
+    copy->http.headers.emplace_back("Host", hostname);
+    module = std::move(copy);
   }
-  if (module.prober == "tcp" && !hostname.empty() &&
-      module.tcp.tls_config.server_name.empty())
-    module.tcp.tls_config.server_name = hostname;
+  if (module->prober == "tcp" && !hostname.empty() &&
+      module->tcp.tls_config.server_name.empty()) {
+    auto copy = std::make_shared<blackbox::Module>(*module);
+    copy->tcp.tls_config.server_name = hostname;
+    module = std::move(copy);
+  }
 
   bool defer_check = false;
   if (!rules_.empty()) {
@@ -448,7 +455,7 @@ void BlackboxModule::HandleAsync(std::shared_ptr<TargetCall> call) {
   double timeout =
       std::chrono::duration<double>(req.deadline - kReplyMargin - now).count();
   const double module_timeout =
-      std::chrono::duration<double>(module.timeout).count();
+      std::chrono::duration<double>(module->timeout).count();
   if ((module_timeout > 0 && module_timeout < timeout) || timeout < 0)
     timeout = module_timeout;
   if (timeout < 0) timeout = 0;
@@ -456,14 +463,15 @@ void BlackboxModule::HandleAsync(std::shared_ptr<TargetCall> call) {
                                   std::chrono::duration<double>(timeout));
 
   const bool debug = req.debug;
-  std::string yaml = module_yaml_.count(module_name)
+  // Only debug=true shows it.
+  std::string yaml = debug && module_yaml_.count(module_name)
                          ? module_yaml_.at(module_name)
                          : std::string();
-  std::string prober_name = module.prober;
+  std::string prober_name = module->prober;
   Logger* logger = logger_;
   asio::io_context& loop = loops_->Next();
   auto run = std::make_shared<ProbeRun>(
-      loop, module, target, deadline, timeout,
+      loop, std::move(module), target, deadline, timeout,
       [call, debug, yaml, counters, logger](ProbeRun& r) {
         --counters->in_flight;
         if (!r.success()) ++counters->failures;

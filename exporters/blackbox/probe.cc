@@ -98,17 +98,17 @@ void ProbeLog::Add(std::string_view level, std::string_view msg,
   }
 }
 
-ProbeRun::ProbeRun(asio::io_context& io, const Module& module,
+ProbeRun::ProbeRun(asio::io_context& io, std::shared_ptr<const Module> module,
                    std::string target, ProbeClock::time_point deadline,
                    double timeout_seconds, Done done)
     : io_(io),
-      module_(module),
+      module_(std::move(module)),
       target_(std::move(target)),
       start_(ProbeClock::now()),
       deadline_(deadline),
       timeout_seconds_(timeout_seconds),
       done_(std::move(done)),
-      log_(module.name, target_),
+      log_(module_->name, target_),
       timer_(io) {}
 
 ProbeRun::~ProbeRun() = default;

@@ -92,15 +92,16 @@ class ProbeLog {
 class ProbeRun : public std::enable_shared_from_this<ProbeRun> {
  public:
   using Done = std::function<void(ProbeRun&)>;
-  ProbeRun(boost::asio::io_context& io, const Module& module,
+  // `module` is shared, not copied (a Module is several KiB): the loaded
+  // configuration's, or the request's own copy when it changes it
+  // (upstream's Handler does for hostname=).
+  ProbeRun(boost::asio::io_context& io, std::shared_ptr<const Module> module,
            std::string target, ProbeClock::time_point deadline,
            double timeout_seconds, Done done);
   ~ProbeRun();
 
   boost::asio::io_context& io() { return io_; }
-  const Module& module() const { return module_; }
-  // Upstream's Handler may change the module per request (hostname=).
-  Module& mutable_module() { return module_; }
+  const Module& module() const { return *module_; }
   const std::string& target() const { return target_; }
   ProbeClock::time_point deadline() const { return deadline_; }
   double timeout_seconds() const { return timeout_seconds_; }
@@ -138,7 +139,7 @@ class ProbeRun : public std::enable_shared_from_this<ProbeRun> {
 
  private:
   boost::asio::io_context& io_;
-  Module module_;
+  std::shared_ptr<const Module> module_;
   std::string target_;
   ProbeClock::time_point start_;
   ProbeClock::time_point deadline_;
