@@ -349,5 +349,5 @@ new=$WORK/blackbox.md
   echo "| peak (VmHWM) | $(mib "$e_hwm") MiB | $(mib "$b_hwm") MiB |"
   echo "| threads after | $e_threads | $b_threads |"
 } >"$new"
-splice_doc docs/benchmarks.md "Module blackbox" "$new"
+splice_doc docs/benchmarks.md "Module blackbox: /probe" "$new"
 awk '/^## / {p = index($0, "## Module blackbox") == 1} p' docs/benchmarks.md
