@@ -320,7 +320,10 @@ bool IcmpSocket::Open(const OpenOptions& o, std::string* error) {
              " is not of the target's address family";
     return false;
   }
-  std::string tried;
+  // Why each method failed; the text (which reads ping_group_range) is
+  // made only when none opens: as root, every probe tries the ping socket
+  // first and opens a raw one.
+  std::vector<std::pair<Method, int>> failed;
   int fd = -1;
   for (Method m : o.methods) {
     int type = m == Method::kPing ? SOCK_DGRAM : SOCK_RAW;
@@ -329,21 +332,23 @@ bool IcmpSocket::Open(const OpenOptions& o, std::string* error) {
       method_ = m;
       break;
     }
-    int e = errno;
-    if (!tried.empty()) tried += "; ";
-    tried += std::string(MethodName(m)) + " (" +
-             (o.v6 ? "SOCK_DGRAM/IPPROTO_ICMPV6" : "SOCK_DGRAM/IPPROTO_ICMP");
-    if (m == Method::kRaw)
-      tried.replace(tried.rfind("SOCK_DGRAM"), 10, "SOCK_RAW");
-    tried += "): " + std::string(std::strerror(e));
-    if (m == Method::kPing && (e == EACCES || e == EPERM))
-      tried += " (allowed when net.ipv4.ping_group_range, now \"" +
-               PingGroupRange() + "\", covers group " +
-               std::to_string(getegid()) + ")";
-    if (m == Method::kRaw && (e == EPERM || e == EACCES))
-      tried += " (needs CAP_NET_RAW)";
+    failed.emplace_back(m, errno);
   }
   if (fd < 0) {
+    std::string tried;
+    for (const auto& [m, e] : failed) {
+      if (!tried.empty()) tried += "; ";
+      tried += std::string(MethodName(m)) + " (" +
+               (m == Method::kPing ? "SOCK_DGRAM" : "SOCK_RAW") +
+               (o.v6 ? "/IPPROTO_ICMPV6" : "/IPPROTO_ICMP") +
+               "): " + std::strerror(e);
+      if (m == Method::kPing && (e == EACCES || e == EPERM))
+        tried += " (allowed when net.ipv4.ping_group_range, now \"" +
+                 PingGroupRange() + "\", covers group " +
+                 std::to_string(getegid()) + ")";
+      if (m == Method::kRaw && (e == EPERM || e == EACCES))
+        tried += " (needs CAP_NET_RAW)";
+    }
     *error = "cannot open an ICMP socket: " + tried;
     return false;
   }

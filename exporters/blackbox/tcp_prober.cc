@@ -270,21 +270,28 @@ void StreamRun::Flush(std::function<void()> next) {
 }
 
 // Reads from the socket; with TLS, feeds the bytes to OpenSSL and moves the
-// plaintext into in_.
+// plaintext into in_. Waits for readability first and reads into the stack
+// then: a probe waiting on a silent peer holds no read buffer.
 void StreamRun::ReadMore(
     std::function<void(const boost::system::error_code&)> cb) {
-  auto buf = std::make_shared<std::array<char, 16384>>();
   auto self = shared_from_this();
-  sock_.async_read_some(
-      asio::buffer(*buf), [self, buf, cb = std::move(cb)](
-                              const boost::system::error_code& ec, size_t n) {
+  sock_.async_wait(
+      StreamSocket::wait_read,
+      [self, cb = std::move(cb)](const boost::system::error_code& wec) mutable {
         if (self->run_->finished()) return;
+        if (wec) return cb(wec);
+        std::array<char, 16384> buf;
+        boost::system::error_code ec;
+        self->sock_.non_blocking(true, ec);
+        const size_t n = self->sock_.read_some(asio::buffer(buf), ec);
+        if (ec == asio::error::would_block || ec == asio::error::try_again)
+          return self->ReadMore(std::move(cb));  // a spurious wake-up
         if (ec) return cb(ec);
         if (!self->ssl_) {
-          self->in_.append(buf->data(), n);
+          self->in_.append(buf.data(), n);
           return cb({});
         }
-        BIO_write(self->net_bio_, buf->data(), static_cast<int>(n));
+        BIO_write(self->net_bio_, buf.data(), static_cast<int>(n));
         if (!SSL_is_init_finished(self->ssl_)) return cb({});
         char out[16384];
         int r;
