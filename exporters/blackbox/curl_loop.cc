@@ -128,4 +128,17 @@ void CurlLoop::Drain() {
   }
 }
 
+void CurlTransfer::Reset() {
+  if (easy) {
+    if (added) CurlLoop::For(*io).Remove(easy);
+    added = false;
+    curl_easy_cleanup(easy);
+    easy = nullptr;
+  }
+  for (curl_slist** l : {&headers, &proxy_headers, &resolve}) {
+    curl_slist_free_all(*l);
+    *l = nullptr;
+  }
+}
+
 }  // namespace exporterd::blackbox

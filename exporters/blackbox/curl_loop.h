@@ -49,6 +49,25 @@ class CurlLoop {
   std::unordered_map<CURL*, std::function<void(CURLcode)>> pending_;
 };
 
+// What one transfer on a loop owns: its easy handle and the lists set on it
+// (they must live as long as the handle may use them). Reset(), and the
+// destructor, stop a running transfer (its completion is not called) and
+// free them all.
+struct CurlTransfer {
+  explicit CurlTransfer(boost::asio::io_context& loop) : io(&loop) {}
+  ~CurlTransfer() { Reset(); }
+  CurlTransfer(const CurlTransfer&) = delete;
+  CurlTransfer& operator=(const CurlTransfer&) = delete;
+  void Reset();
+
+  boost::asio::io_context* io;
+  CURL* easy = nullptr;
+  bool added = false;  // handed to CurlLoop::Add, not finished yet
+  curl_slist* headers = nullptr;
+  curl_slist* proxy_headers = nullptr;
+  curl_slist* resolve = nullptr;  // CURLOPT_RESOLVE
+};
+
 }  // namespace exporterd::blackbox
 
 #endif  // EXPORTERD_BLACKBOX_CURL_LOOP_H_

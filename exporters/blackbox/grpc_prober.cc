@@ -131,7 +131,7 @@ int GrpcCodeForHttp(long http) {
 class GrpcRun : public std::enable_shared_from_this<GrpcRun> {
  public:
   explicit GrpcRun(std::shared_ptr<ProbeRun> run)
-      : run_(std::move(run)), cfg_(run_->module().grpc) {}
+      : run_(std::move(run)), cfg_(run_->module().grpc), x_(run_->io()) {}
   ~GrpcRun() { Cleanup(); }
 
   void Start() {
@@ -183,14 +183,14 @@ class GrpcRun : public std::enable_shared_from_this<GrpcRun> {
                             url_host + ":" + port +
                             "/grpc.health.v1.Health/Check";
     log.Debug(cfg_.tls ? "Dialing GRPC with TLS" : "Dialing GRPC without TLS");
-    easy_ = curl_easy_init();
-    if (!easy_) {
+    x_.easy = curl_easy_init();
+    if (!x_.easy) {
       run_->Fail(reason::kOther);
       return Emit(false);
     }
-    CURL* e = easy_;
-    resolve_list_ = ResolveTo(host, port, ip);  // the address chosen above
-    if (resolve_list_) curl_easy_setopt(e, CURLOPT_RESOLVE, resolve_list_);
+    CURL* e = x_.easy;
+    x_.resolve = ResolveTo(host, port, ip);  // the address chosen above
+    if (x_.resolve) curl_easy_setopt(e, CURLOPT_RESOLVE, x_.resolve);
     curl_easy_setopt(e, CURLOPT_URL, url.c_str());
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     // A new connection per probe, as upstream dials one per probe.
@@ -210,15 +210,17 @@ class GrpcRun : public std::enable_shared_from_this<GrpcRun> {
     curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
                      static_cast<curl_off_t>(request_.size()));
     curl_easy_setopt(e, CURLOPT_POSTFIELDS, request_.data());
-    headers_ = curl_slist_append(headers_, "Content-Type: application/grpc");
-    headers_ = curl_slist_append(headers_, "TE: trailers");
-    headers_ = curl_slist_append(headers_, "Accept:");
-    headers_ = curl_slist_append(headers_, "Expect:");
-    headers_ = curl_slist_append(headers_, "User-Agent: grpc-exporterd");
+    x_.headers =
+        curl_slist_append(x_.headers, "Content-Type: application/grpc");
+    x_.headers = curl_slist_append(x_.headers, "TE: trailers");
+    x_.headers = curl_slist_append(x_.headers, "Accept:");
+    x_.headers = curl_slist_append(x_.headers, "Expect:");
+    x_.headers = curl_slist_append(x_.headers, "User-Agent: grpc-exporterd");
     for (const auto& [key, values] : cfg_.metadata)
       for (const auto& v : values)
-        headers_ = curl_slist_append(headers_, (Lower(key) + ": " + v).c_str());
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers_);
+        x_.headers =
+            curl_slist_append(x_.headers, (Lower(key) + ": " + v).c_str());
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, x_.headers);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &GrpcRun::OnHeader);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, this);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &GrpcRun::OnBody);
@@ -229,9 +231,9 @@ class GrpcRun : public std::enable_shared_from_this<GrpcRun> {
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
                      static_cast<long>(std::max<int64_t>(left, 1) + 1000));
     auto self = shared_from_this();
-    added_ = true;
+    x_.added = true;
     CurlLoop::For(run_->io()).Add(e, [self](CURLcode rc) {
-      self->added_ = false;
+      self->x_.added = false;
       if (self->run_->finished()) return;
       self->Done(rc);
     });
@@ -239,8 +241,8 @@ class GrpcRun : public std::enable_shared_from_this<GrpcRun> {
 
   static int OnPrereq(void* ud, char*, char*, int, int) {
     auto* self = static_cast<GrpcRun*>(ud);
-    self->tls_ =
-        CurlTlsFacts(self->easy_, !self->cfg_.tls_config.insecure_skip_verify);
+    self->tls_ = CurlTlsFacts(self->x_.easy,
+                              !self->cfg_.tls_config.insecure_skip_verify);
     return CURL_PREREQFUNC_OK;
   }
 
@@ -281,7 +283,7 @@ class GrpcRun : public std::enable_shared_from_this<GrpcRun> {
     }
     peer_ = true;
     long http = 0;
-    curl_easy_getinfo(easy_, CURLINFO_RESPONSE_CODE, &http);
+    curl_easy_getinfo(x_.easy, CURLINFO_RESPONSE_CODE, &http);
     status_code_ = grpc_status_ >= 0 ? grpc_status_
                    : http == 200     ? 2  // no status: Unknown
                                      : GrpcCodeForHttp(http);
@@ -312,18 +314,7 @@ class GrpcRun : public std::enable_shared_from_this<GrpcRun> {
     Emit(true);
   }
 
-  void Cleanup() {
-    if (easy_) {
-      if (added_) CurlLoop::For(run_->io()).Remove(easy_);
-      added_ = false;
-      curl_easy_cleanup(easy_);
-      easy_ = nullptr;
-    }
-    curl_slist_free_all(headers_);
-    headers_ = nullptr;
-    curl_slist_free_all(resolve_list_);
-    resolve_list_ = nullptr;
-  }
+  void Cleanup() { x_.Reset(); }
 
   void Emit(bool success) {
     if (run_->finished()) return;
@@ -368,10 +359,7 @@ class GrpcRun : public std::enable_shared_from_this<GrpcRun> {
   std::shared_ptr<ProbeRun> run_;
   const GrpcProbe& cfg_;
   UrlParts url_;
-  CURL* easy_ = nullptr;
-  bool added_ = false;
-  curl_slist* headers_ = nullptr;
-  curl_slist* resolve_list_ = nullptr;
+  CurlTransfer x_;
   std::string request_, body_, grpc_message_, serving_;
   int grpc_status_ = -1;
   int status_code_ = 0;

@@ -239,7 +239,7 @@ constexpr size_t kMaxTokenBody = 1 << 20;  // x/oauth2 reads at most 1 MiB
 class TokenFetch : public std::enable_shared_from_this<TokenFetch> {
  public:
   TokenFetch(std::shared_ptr<ProbeRun> run, const OAuth2& o, TokenDone done)
-      : run_(std::move(run)), o_(o), done_(std::move(done)) {}
+      : run_(std::move(run)), o_(o), done_(std::move(done)), x_(run_->io()) {}
   ~TokenFetch() { Stop(); }
 
   void Start(IpProtocol preferred, bool fallback) {
@@ -274,20 +274,7 @@ class TokenFetch : public std::enable_shared_from_this<TokenFetch> {
                    });
   }
 
-  void Stop() {
-    if (easy_) {
-      if (added_) CurlLoop::For(run_->io()).Remove(easy_);
-      added_ = false;
-      curl_easy_cleanup(easy_);
-      easy_ = nullptr;
-    }
-    curl_slist_free_all(headers_);
-    headers_ = nullptr;
-    curl_slist_free_all(proxy_headers_);
-    proxy_headers_ = nullptr;
-    curl_slist_free_all(resolve_);
-    resolve_ = nullptr;
-  }
+  void Stop() { x_.Reset(); }
   // Stops and drops `done` (and what it holds).
   void Cancel() {
     Stop();
@@ -308,9 +295,9 @@ class TokenFetch : public std::enable_shared_from_this<TokenFetch> {
     Stop();
     ip_ = ip;
     in_body_ = secret_in_body;
-    easy_ = curl_easy_init();
-    if (!easy_) return Fail("oauth2: curl_easy_init failed", reason::kOther);
-    CURL* e = easy_;
+    x_.easy = curl_easy_init();
+    if (!x_.easy) return Fail("oauth2: curl_easy_init failed", reason::kOther);
+    CURL* e = x_.easy;
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_URL, o_.token_url.c_str());
@@ -318,17 +305,17 @@ class TokenFetch : public std::enable_shared_from_this<TokenFetch> {
       std::string port = !url_.port.empty()              ? url_.port
                          : Lower(url_.scheme) == "https" ? "443"
                                                          : "80";
-      resolve_ = ResolveTo(url_.host, port, *ip);
-      curl_easy_setopt(e, CURLOPT_RESOLVE, resolve_);
+      x_.resolve = ResolveTo(url_.host, port, *ip);
+      curl_easy_setopt(e, CURLOPT_RESOLVE, x_.resolve);
     }
     body_ = TokenRequestBody(o_, secret_, secret_in_body);
     curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
                      static_cast<curl_off_t>(body_.size()));
     curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, body_.c_str());
-    headers_ = curl_slist_append(
-        headers_, "Content-Type: application/x-www-form-urlencoded");
-    headers_ = curl_slist_append(headers_, "Expect:");
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers_);
+    x_.headers = curl_slist_append(
+        x_.headers, "Content-Type: application/x-www-form-urlencoded");
+    x_.headers = curl_slist_append(x_.headers, "Expect:");
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, x_.headers);
     if (!secret_in_body) {
       curl_easy_setopt(e, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
       std::string user = QueryEscape(o_.client_id);
@@ -336,7 +323,7 @@ class TokenFetch : public std::enable_shared_from_this<TokenFetch> {
       curl_easy_setopt(e, CURLOPT_USERNAME, user.c_str());
       curl_easy_setopt(e, CURLOPT_PASSWORD, pass.c_str());
     }
-    ApplyProxy(e, o_.proxy, &proxy_headers_);
+    ApplyProxy(e, o_.proxy, &x_.proxy_headers);
     ApplyTls(e, o_.tls_config);
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
                     run_->deadline() - ProbeClock::now())
@@ -347,9 +334,9 @@ class TokenFetch : public std::enable_shared_from_this<TokenFetch> {
     curl_easy_setopt(e, CURLOPT_WRITEDATA, this);
     response_.clear();
     auto self = shared_from_this();
-    added_ = true;
+    x_.added = true;
     CurlLoop::For(run_->io()).Add(e, [self](CURLcode rc) {
-      self->added_ = false;
+      self->x_.added = false;
       if (self->run_->finished()) return self->Cancel();
       self->OnDone(rc);
     });
@@ -371,9 +358,9 @@ class TokenFetch : public std::enable_shared_from_this<TokenFetch> {
       why = ReasonFor(rc);
     } else {
       long status = 0;
-      curl_easy_getinfo(easy_, CURLINFO_RESPONSE_CODE, &status);
+      curl_easy_getinfo(x_.easy, CURLINFO_RESPONSE_CODE, &status);
       char* ct = nullptr;
-      curl_easy_getinfo(easy_, CURLINFO_CONTENT_TYPE, &ct);
+      curl_easy_getinfo(x_.easy, CURLINFO_CONTENT_TYPE, &ct);
       if (status < 200 || status > 299) {
         err = "oauth2: cannot fetch token: " + std::to_string(status) +
               "\nResponse: " + response_;
@@ -398,11 +385,7 @@ class TokenFetch : public std::enable_shared_from_this<TokenFetch> {
   UrlParts url_;
   std::optional<boost::asio::ip::address> ip_;
   bool in_body_ = false;
-  CURL* easy_ = nullptr;
-  bool added_ = false;
-  curl_slist* headers_ = nullptr;
-  curl_slist* proxy_headers_ = nullptr;
-  curl_slist* resolve_ = nullptr;
+  CurlTransfer x_;
   std::string body_, response_;
 };
 

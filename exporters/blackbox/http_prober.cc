@@ -90,16 +90,7 @@ bool IsRedirect(long status) {
 class HttpRun : public std::enable_shared_from_this<HttpRun> {
  public:
   explicit HttpRun(std::shared_ptr<ProbeRun> run)
-      : run_(std::move(run)), cfg_(run_->module().http) {}
-  ~HttpRun() {
-    if (easy_) {
-      if (added_) CurlLoop::For(run_->io()).Remove(easy_);
-      curl_easy_cleanup(easy_);
-    }
-    curl_slist_free_all(headers_);
-    curl_slist_free_all(resolve_);
-    curl_slist_free_all(proxy_headers_);
-  }
+      : run_(std::move(run)), cfg_(run_->module().http), x_(run_->io()) {}
 
   void Start();
 
@@ -120,11 +111,7 @@ class HttpRun : public std::enable_shared_from_this<HttpRun> {
 
   std::shared_ptr<ProbeRun> run_;
   const HttpProbe& cfg_;
-  CURL* easy_ = nullptr;
-  bool added_ = false;
-  curl_slist* headers_ = nullptr;
-  curl_slist* resolve_ = nullptr;
-  curl_slist* proxy_headers_ = nullptr;
+  CurlTransfer x_;
   char errbuf_[CURL_ERROR_SIZE] = {};
 
   std::string url_;          // as curl is asked (host maybe rewritten)
@@ -195,8 +182,8 @@ void HttpRun::Start() {
 
 void HttpRun::SetResolve(const std::string& url_host, const std::string& port,
                          const std::optional<boost::asio::ip::address>& ip) {
-  curl_slist_free_all(resolve_);
-  resolve_ = ip ? ResolveTo(url_host, port, *ip) : nullptr;
+  curl_slist_free_all(x_.resolve);
+  x_.resolve = ip ? ResolveTo(url_host, port, *ip) : nullptr;
 }
 
 void HttpRun::Request(const std::optional<boost::asio::ip::address>& ip) {
@@ -299,12 +286,12 @@ void HttpRun::Request(const std::optional<boost::asio::ip::address>& ip) {
 bool HttpRun::Setup() {
   auto& log = run_->log();
   const auto& hc = cfg_.http_client_config;
-  easy_ = curl_easy_init();
-  if (!easy_) {
+  x_.easy = curl_easy_init();
+  if (!x_.easy) {
     log.Error("Error generating HTTP client", {{"err", "curl_easy_init"}});
     return false;
   }
-  CURL* e = easy_;
+  CURL* e = x_.easy;
   curl_easy_setopt(e, CURLOPT_PRIVATE, this);
   curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf_);
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
@@ -328,7 +315,7 @@ bool HttpRun::Setup() {
   curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
                    static_cast<long>(std::max<int64_t>(left, 1) + 1000));
   // Proxy (only what the module says) and TLS.
-  ApplyProxy(e, hc.proxy, &proxy_headers_);
+  ApplyProxy(e, hc.proxy, &x_.proxy_headers);
   ApplyTls(e, hc.tls_config);
   // Auth.
   if (hc.basic_auth) {
@@ -366,7 +353,7 @@ bool HttpRun::Setup() {
     has_accept = has_accept || canon == "Accept";
     has_content_type = has_content_type || canon == "Content-Type";
     std::string line = value.empty() ? name + ";" : name + ": " + value;
-    headers_ = curl_slist_append(headers_, line.c_str());
+    x_.headers = curl_slist_append(x_.headers, line.c_str());
   };
   if (!authorization_.empty()) add("Authorization", authorization_);
   if (hc.authorization) {
@@ -402,10 +389,11 @@ bool HttpRun::Setup() {
   }
   for (const auto& [k, v] : cfg_.headers) add(k, v);
   if (!host_header_.empty())
-    headers_ = curl_slist_append(headers_, ("Host: " + host_header_).c_str());
+    x_.headers =
+        curl_slist_append(x_.headers, ("Host: " + host_header_).c_str());
   if (!has_ua) add("User-Agent", kUserAgent);
-  if (!has_accept) headers_ = curl_slist_append(headers_, "Accept:");
-  headers_ = curl_slist_append(headers_, "Expect:");
+  if (!has_accept) x_.headers = curl_slist_append(x_.headers, "Accept:");
+  x_.headers = curl_slist_append(x_.headers, "Expect:");
   if (!cfg_.compression.empty() && !has_accept_encoding &&
       cfg_.compression_kind != Compression::kUnsupported) {
     add("Accept-Encoding", Lower(cfg_.compression));
@@ -416,8 +404,8 @@ bool HttpRun::Setup() {
     transparent_gzip_ = true;
   }
   if (has_body_ && !has_content_type)
-    headers_ = curl_slist_append(headers_, "Content-Type:");
-  curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers_);
+    x_.headers = curl_slist_append(x_.headers, "Content-Type:");
+  curl_easy_setopt(e, CURLOPT_HTTPHEADER, x_.headers);
   keep_body_ = !cfg_.fail_if_body_matches_regexp.empty() ||
                !cfg_.fail_if_body_not_matches_regexp.empty() ||
                !cfg_.compression.empty();
@@ -425,9 +413,9 @@ bool HttpRun::Setup() {
 }
 
 void HttpRun::Go() {
-  CURL* e = easy_;
+  CURL* e = x_.easy;
   curl_easy_setopt(e, CURLOPT_URL, url_.c_str());
-  curl_easy_setopt(e, CURLOPT_RESOLVE, resolve_);
+  curl_easy_setopt(e, CURLOPT_RESOLVE, x_.resolve);
   if (method_ == "HEAD") {
     curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
     curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, nullptr);
@@ -453,17 +441,17 @@ void HttpRun::Go() {
   errbuf_[0] = 0;
   auto self = shared_from_this();
   run_->OnAbort([self] {
-    if (self->added_) {
-      CurlLoop::For(self->run_->io()).Remove(self->easy_);
-      self->added_ = false;
+    if (self->x_.added) {
+      CurlLoop::For(self->run_->io()).Remove(self->x_.easy);
+      self->x_.added = false;
     }
     // The phases of the hop cut short still count.
     self->AddHopTimes(false);
     self->EmitAndFinish(false);
   });
-  added_ = true;
-  CurlLoop::For(run_->io()).Add(easy_, [self](CURLcode rc) {
-    self->added_ = false;
+  x_.added = true;
+  CurlLoop::For(run_->io()).Add(x_.easy, [self](CURLcode rc) {
+    self->x_.added = false;
     if (self->run_->finished()) return;
     self->OnDone(rc);
   });
@@ -508,20 +496,20 @@ size_t HttpRun::OnBody(char* p, size_t size, size_t n, void* ud) {
 int HttpRun::OnPrereq(void* ud, char*, char*, int, int) {
   auto* self = static_cast<HttpRun*>(ud);
   self->tls_ = CurlTlsFacts(
-      self->easy_,
+      self->x_.easy,
       !self->cfg_.http_client_config.tls_config.insecure_skip_verify);
   return CURL_PREREQFUNC_OK;
 }
 
 void HttpRun::AddHopTimes(bool final_hop) {
-  if (!easy_) return;
+  if (!x_.easy) return;
   curl_off_t lookup = 0, connect = 0, app = 0, pre = 0, start = 0, total = 0;
-  curl_easy_getinfo(easy_, CURLINFO_NAMELOOKUP_TIME_T, &lookup);
-  curl_easy_getinfo(easy_, CURLINFO_CONNECT_TIME_T, &connect);
-  curl_easy_getinfo(easy_, CURLINFO_APPCONNECT_TIME_T, &app);
-  curl_easy_getinfo(easy_, CURLINFO_PRETRANSFER_TIME_T, &pre);
-  curl_easy_getinfo(easy_, CURLINFO_STARTTRANSFER_TIME_T, &start);
-  curl_easy_getinfo(easy_, CURLINFO_TOTAL_TIME_T, &total);
+  curl_easy_getinfo(x_.easy, CURLINFO_NAMELOOKUP_TIME_T, &lookup);
+  curl_easy_getinfo(x_.easy, CURLINFO_CONNECT_TIME_T, &connect);
+  curl_easy_getinfo(x_.easy, CURLINFO_APPCONNECT_TIME_T, &app);
+  curl_easy_getinfo(x_.easy, CURLINFO_PRETRANSFER_TIME_T, &pre);
+  curl_easy_getinfo(x_.easy, CURLINFO_STARTTRANSFER_TIME_T, &start);
+  curl_easy_getinfo(x_.easy, CURLINFO_TOTAL_TIME_T, &total);
   auto s = [](curl_off_t us) { return static_cast<double>(us) / 1e6; };
   if (connect == 0 || pre == 0) return;  // never got a connection
   connect_ += s(connect - lookup);
@@ -534,7 +522,7 @@ void HttpRun::AddHopTimes(bool final_hop) {
 void HttpRun::OnDone(CURLcode rc) {
   auto& log = run_->log();
   long status = 0;
-  curl_easy_getinfo(easy_, CURLINFO_RESPONSE_CODE, &status);
+  curl_easy_getinfo(x_.easy, CURLINFO_RESPONSE_CODE, &status);
   std::string location;
   for (const auto& [k, v] : resp_headers_)
     if (k == "Location") location = v;
@@ -550,7 +538,7 @@ void HttpRun::OnDone(CURLcode rc) {
       return Conclude(rc, true, true);
     }
     char* next = nullptr;
-    curl_easy_getinfo(easy_, CURLINFO_REDIRECT_URL, &next);
+    curl_easy_getinfo(x_.easy, CURLINFO_REDIRECT_URL, &next);
     UrlParts np;
     std::string err;
     if (!next || !ParseUrl(next, &np, &err)) {
@@ -569,19 +557,19 @@ void HttpRun::OnDone(CURLcode rc) {
         ((status == 301 || status == 302) && method_ == "POST")) {
       method_ = "GET";
       has_body_ = false;
-      curl_easy_setopt(easy_, CURLOPT_POSTFIELDS, nullptr);
-      curl_easy_setopt(easy_, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t{-1});
+      curl_easy_setopt(x_.easy, CURLOPT_POSTFIELDS, nullptr);
+      curl_easy_setopt(x_.easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t{-1});
     }
     // A custom Host only for the original host.
     if (np.host != target_.host && !host_header_.empty()) {
       host_header_.clear();
       curl_slist* kept = nullptr;
-      for (curl_slist* h = headers_; h; h = h->next)
+      for (curl_slist* h = x_.headers; h; h = h->next)
         if (std::string(h->data).rfind("Host:", 0) != 0)
           kept = curl_slist_append(kept, h->data);
-      curl_slist_free_all(headers_);
-      headers_ = kept;
-      curl_easy_setopt(easy_, CURLOPT_HTTPHEADER, headers_);
+      curl_slist_free_all(x_.headers);
+      x_.headers = kept;
+      curl_easy_setopt(x_.easy, CURLOPT_HTTPHEADER, x_.headers);
     }
     url_ = next_url;
     if (!resolve_locally_) {
@@ -622,7 +610,7 @@ void HttpRun::Conclude(CURLcode rc, bool have_response, bool request_errored) {
     run_->Fail(ReasonFor(rc));
     return EmitAndFinish(false);
   }
-  curl_easy_getinfo(easy_, CURLINFO_RESPONSE_CODE, &status_);
+  curl_easy_getinfo(x_.easy, CURLINFO_RESPONSE_CODE, &status_);
   log.Debug("Received HTTP response",
             {{"status_code", std::to_string(status_)}});
   if (!cfg_.valid_status_codes.empty()) {
@@ -780,7 +768,7 @@ void HttpRun::Conclude(CURLcode rc, bool have_response, bool request_errored) {
     break;
   }
   long hv = 0;
-  curl_easy_getinfo(easy_, CURLINFO_HTTP_VERSION, &hv);
+  curl_easy_getinfo(x_.easy, CURLINFO_HTTP_VERSION, &hv);
   std::string proto;
   switch (hv) {
     case CURL_HTTP_VERSION_1_0:
@@ -808,7 +796,7 @@ void HttpRun::Conclude(CURLcode rc, bool have_response, bool request_errored) {
     run_->Fail(reason::kHttpVersion);
   }
   curl_off_t cl = -1;
-  curl_easy_getinfo(easy_, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
+  curl_easy_getinfo(x_.easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
   content_length_ = static_cast<double>(cl);
   if (transparent_gzip_)
     for (const auto& v : header_values("Content-Encoding"))
