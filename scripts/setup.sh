@@ -19,7 +19,8 @@ BUILD_PKGS=(
 # Tools the tests drive: real Prometheus/promtool (e2e), htpasswd (bcrypt hashes),
 # openssl (test certificates), curl (HTTP client in integration tests).
 TEST_PKGS=(prometheus apache2-utils openssl curl procps jq iproute2 gzip wrk
-  podman runc debootstrap             # the container image test
+  podman runc debootstrap             # the container image and install tests
+  lintian                             # the packages checked against Debian policy
   yamllint python3-kubernetes python3-yaml)  # deploy/ checked offline
 # Benchmarks (--bench). bench/blackbox.sh also needs nginx-light and
 # prometheus-blackbox-exporter (the blackbox module's packages.txt) and wrk.

@@ -6,7 +6,13 @@
 #  - unpacked under a scratch root, the packaged binary finds the packaged modules on its own
 #    (no --module.dir), serves /metrics with every module's exporterd_module_up, and accepts
 #    the packaged example config; the packaged alert rules pass promtool; the unit file passes
-#    systemd-analyze verify; the maintainer scripts parse.
+#    systemd-analyze verify (with the module packages' drop-ins); the maintainer scripts parse;
+#  - lintian clean (overrides shipped with a reason), copyright and changelog in every package;
+#  - exporterd-snmp and exporterd-blackbox depend on exactly their libraries, the daemon on none
+#    of a module's;
+#  - the daemon's unit grants no capability, the blackbox and postfix-qshape drop-ins add
+#    CAP_NET_RAW and CAP_DAC_READ_SEARCH, merged; systemd-analyze security --offline scores the
+#    unit <= 2.0 ("OK") with and without them.
 # usage: deb_test.sh <build dir for the packages>
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -65,6 +71,54 @@ for m in "${modules[@]}"; do
     check "$p ships its dashboard" grep -qxF "./usr/share/exporterd/dashboards/$m.json" <<<"$mc"
   fi
 done
+# Each module's package adds its own libraries to the daemon's and no others; the daemon pulls
+# none of them. The expected sets are exact: a new library must be added here on purpose.
+libs() { depends "$1" | tr ',' '\n' | sed 's/^ *//; s/ .*//' | grep -vx exporterd | sort; }
+added() { comm -23 <(libs "$1") <(libs exporterd) | tr '\n' ' ' | sed 's/ $//'; }
+# snmp: net-snmp, RE2 (regex_extracts); blackbox: curl, ldns (dns), RE2, brotli (libssl3,
+# libyaml-cpp and zlib are the daemon's too). Both link prometheus-cpp-core for their
+# exposition (exporters/{snmp,blackbox}/CMakeLists.txt), the daemon does not.
+declare -A want_libs=(
+  [exporterd-snmp]="libprometheus-cpp-core1.0 libre2-9 libsnmp40"
+  [exporterd-blackbox]="libbrotli1 libcurl4 libldns3 libprometheus-cpp-core1.0 libre2-9"
+)
+for p in "${!want_libs[@]}"; do
+  [ -f "$(deb "$p")" ] || continue
+  echo "$p depends on: $(libs "$p" | tr '\n' ' ')"
+  check "$p adds exactly ${want_libs[$p]} to the daemon's libraries (adds: $(added "$p"))" \
+    [ "$(added "$p")" = "${want_libs[$p]}" ]
+done
+daemon_libs=$(libs exporterd | tr '\n' ' ')
+echo "exporterd depends on: $daemon_libs"
+check "exporterd pulls no module's library" bash -c "! grep -qE \
+  'libsnmp|libcurl|libre2|libldns|libbrotli|librados|libsimdjson|libpq|libmariadb|libsqlite' <<<'$daemon_libs'"
+
+# Debian policy: lintian (Debian 12's) has nothing to say at its default level (errors,
+# warnings); every override is shipped in its package with its reason (deploy/debian/lintian/).
+if command -v lintian >/dev/null; then
+  # (--tag-display-limit 0 is 2.116's spelling of --no-tag-display-limit; stderr has only its
+  # notes, such as running as root.)
+  lrc=0
+  lintian --tag-display-limit 0 "$PKG_DIR"/*.deb >"$WORK/lintian.txt" 2>"$WORK/lintian.err" || lrc=$?
+  [ "$lrc" -ge 2 ] && cat "$WORK/lintian.err"
+  check "lintian ran (status $lrc) on $(ls "$PKG_DIR"/*.deb | wc -l) packages: $(wc -l <"$WORK/lintian.txt") tags" \
+    bash -c "[ $lrc -lt 2 ] && [ ! -s '$WORK/lintian.txt' ]"
+  [ -s "$WORK/lintian.txt" ] && cat "$WORK/lintian.txt"
+else
+  check "lintian installed (scripts/setup.sh)" false
+fi
+for f in "$PKG_DIR"/*.deb; do
+  p=$(dpkg-deb -f "$f" Package)
+  pc=$(dpkg-deb -c "$f" | awk '{print $6}')
+  check "$p ships copyright and changelog.gz" bash -c "grep -qxF './usr/share/doc/$p/copyright' <<<'$pc' &&
+    grep -qxF './usr/share/doc/$p/changelog.gz' <<<'$pc'"
+  if grep -qxF "./usr/share/lintian/overrides/$p" <<<"$pc"; then
+    dpkg-deb --fsys-tarfile "$f" | tar -xO "./usr/share/lintian/overrides/$p" >"$WORK/overrides"
+    check "$p: each shipped lintian override has its reason on the line above" \
+      awk '/^[^#]/ && prev !~ /^#/ {bad=1} {prev=$0} END {exit bad}' "$WORK/overrides"
+  fi
+done
+
 check "/etc/default/exporterd is a conffile" \
   bash -c "dpkg-deb --ctrl-tarfile '$(deb exporterd)' | tar -xO ./conffiles | grep -qx /etc/default/exporterd"
 
@@ -98,5 +152,56 @@ for s in postinst prerm postrm; do
   check "maintainer script $s parses" \
     bash -c "dpkg-deb --ctrl-tarfile '$(deb exporterd)' | tar -xO ./$s | sh -n"
 done
+for m in "${modules[@]}"; do
+  p=exporterd-${m//_/-}
+  for s in postinst postrm; do
+    check "$p's $s is there and parses" \
+      bash -c "dpkg-deb --ctrl-tarfile '$(deb "$p")' | tar -xO ./$s | sh -n"
+  done
+done
+
+# The unit: the daemon alone has no capability; exporterd-blackbox's and
+# exporterd-postfix-qshape's drop-ins add theirs, merged by systemd. systemd-analyze security
+# (offline, on the unpacked root) scores it with and without them: both "OK" (<= 2.0).
+U=$R/usr/lib/systemd/system
+D=$U/exporterd.service.d
+check "the daemon's unit grants no capability" \
+  bash -c "grep -qx 'CapabilityBoundingSet=' '$U/exporterd.service' &&
+    ! grep -E '^(AmbientCapabilities|CapabilityBoundingSet)=.' '$U/exporterd.service'"
+declare -A dropin=([blackbox]=CAP_NET_RAW [postfix_qshape]=CAP_DAC_READ_SEARCH)
+for m in "${!dropin[@]}"; do
+  grep -qx "$m" <<<"$(printf '%s\n' "${modules[@]}")" || continue
+  p=exporterd-${m//_/-}
+  check "$p ships the drop-in ${m//_/-}.conf" grep -qxF \
+    "./usr/lib/systemd/system/exporterd.service.d/${m//_/-}.conf" <<<"$(dpkg-deb -c "$(deb "$p")" | awk '{print $6}')"
+  check "${m//_/-}.conf adds ${dropin[$m]} (ambient and bounding)" bash -c \
+    "grep -qx 'AmbientCapabilities=${dropin[$m]}' '$D/${m//_/-}.conf' && grep -qx 'CapabilityBoundingSet=${dropin[$m]}' '$D/${m//_/-}.conf'"
+done
+security() { systemd-analyze security --offline=true --root="$1" exporterd.service 2>&1; }
+score() { sed -n 's/.*Overall exposure level for exporterd.service: \([0-9.]*\) \([A-Z]*\).*/\1 \2/p' <<<"$1"; }
+R0=$WORK/unit-only
+mkdir -p "$R0/usr/lib/systemd/system" "$R0/usr/bin"
+cp "$U/exporterd.service" "$R0/usr/lib/systemd/system/"
+cp "$R/usr/bin/exporterd" "$R0/usr/bin/"
+security "$R0" >"$WORK/security.unit"
+security "$R" >"$WORK/security.dropins"
+read -r s0 l0 <<<"$(score "$(cat "$WORK/security.unit")")"
+read -r s1 l1 <<<"$(score "$(cat "$WORK/security.dropins")")"
+check "exposure of the daemon's unit alone: ${s0:-?} ${l0:-?} (<= 2.0)" \
+  awk -v s="${s0:-99}" 'BEGIN {exit !(s <= 2.0)}'
+check "exposure with every module's drop-in: ${s1:-?} ${l1:-?} (<= 2.0)" \
+  awk -v s="${s1:-99}" 'BEGIN {exit !(s <= 2.0)}'
+check "alone: no capability flagged" bash -c "! grep -E '✗ (CapabilityBoundingSet|AmbientCapabilities)' '$WORK/security.unit'"
+if [ -f "$D/blackbox.conf" ]; then
+  check "drop-ins merged: CAP_NET_RAW in the bounding set" \
+    grep -qF '✗ CapabilityBoundingSet=~CAP_NET_(BIND_SERVICE|BROADCAST|RAW)' "$WORK/security.dropins"
+fi
+if [ -f "$D/postfix-qshape.conf" ]; then
+  check "drop-ins merged: CAP_DAC_READ_SEARCH in the bounding set" \
+    grep -qF '✗ CapabilityBoundingSet=~CAP_(DAC_*|FOWNER|IPC_OWNER)' "$WORK/security.dropins"
+fi
+n_dropins=$(find "$D" -name '*.conf' 2>/dev/null | wc -l)
+check "drop-ins merged: $n_dropins capability groups flagged, nothing else (CAP_SYS_ADMIN, CAP_SETUID, ... off)" \
+  bash -c "[ \$(grep -c '✗ CapabilityBoundingSet' '$WORK/security.dropins') = $n_dropins ]"
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
