@@ -20,6 +20,7 @@ BUILD_PKGS=(
 # openssl (test certificates), curl (HTTP client in integration tests).
 TEST_PKGS=(prometheus apache2-utils openssl curl procps jq iproute2 gzip wrk
   podman runc debootstrap             # the container image and install tests
+  systemd-container                   # the unit test: systemd-nspawn boots Debian 12
   lintian                             # the packages checked against Debian policy
   yamllint python3-kubernetes python3-yaml)  # deploy/ checked offline
 # Benchmarks (--bench). bench/blackbox.sh also needs nginx-light and
