@@ -1,7 +1,5 @@
 #include "blackbox_module.h"
 
-#include <prometheus/text_serializer.h>
-
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -11,6 +9,7 @@
 
 #include "exporterd/config_map.h"
 #include "exporterd/metrics.h"
+#include "exporterd/text_format.h"
 #include "probe.h"
 
 namespace exporterd::blackbox {
@@ -119,12 +118,6 @@ std::map<std::string, std::string> ModuleYaml(const std::string& text) {
   } catch (...) {
   }
   return out;
-}
-
-std::string Serialize(const std::vector<prometheus::MetricFamily>& f) {
-  std::ostringstream os;
-  prometheus::TextSerializer().Serialize(os, f);
-  return os.str();
 }
 
 bool LabelsLess(const prometheus::ClientMetric& a,

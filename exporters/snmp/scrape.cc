@@ -1,6 +1,5 @@
 #include "scrape.h"
 
-#include <prometheus/text_serializer.h>
 #include <pthread.h>
 
 #include <algorithm>
@@ -15,6 +14,7 @@
 
 #include "exporterd/asio.h"
 #include "exporterd/metrics.h"
+#include "exporterd/text_format.h"
 #include "plan.h"
 
 namespace exporterd::snmp {
@@ -520,7 +520,7 @@ class Job : public std::enable_shared_from_this<Job> {
       s << ":\n"
         << (why.empty() ? "" : why + "\n") << "\n"
         << ExchangesLocked() << "\nMetrics that would have been returned:\n"
-        << prometheus::TextSerializer().Serialize(families);
+        << Serialize(families);
       for (const auto& e : render_errors) s << "render error: " << e << "\n";
       r.text = s.str();
     }

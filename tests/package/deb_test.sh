@@ -76,11 +76,11 @@ done
 libs() { depends "$1" | tr ',' '\n' | sed 's/^ *//; s/ .*//' | grep -vx exporterd | sort; }
 added() { comm -23 <(libs "$1") <(libs exporterd) | tr '\n' ' ' | sed 's/ $//'; }
 # snmp: net-snmp, RE2 (regex_extracts); blackbox: curl, ldns (dns), RE2, brotli (libssl3,
-# libyaml-cpp and zlib are the daemon's too). Both link prometheus-cpp-core for their
-# exposition (exporters/{snmp,blackbox}/CMakeLists.txt), the daemon does not.
+# libyaml-cpp and zlib are the daemon's too). Their debug pages print series with the SDK's
+# text format (exporterd/text_format.h), so neither needs prometheus-cpp's library.
 declare -A want_libs=(
-  [exporterd-snmp]="libprometheus-cpp-core1.0 libre2-9 libsnmp40"
-  [exporterd-blackbox]="libbrotli1 libcurl4 libldns3 libprometheus-cpp-core1.0 libre2-9"
+  [exporterd-snmp]="libre2-9 libsnmp40"
+  [exporterd-blackbox]="libbrotli1 libcurl4 libldns3 libre2-9"
 )
 for p in "${!want_libs[@]}"; do
   [ -f "$(deb "$p")" ] || continue

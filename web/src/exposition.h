@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "exporterd/text_format.h"  // Serialize
+
 namespace exporterd {
 
 inline constexpr char kExpositionContentType[] =
@@ -30,11 +32,6 @@ struct MergedFamilies {
 MergedFamilies MergeFamilies(
     const std::vector<const std::vector<prometheus::MetricFamily>*>& sources,
     std::vector<std::string>* problems);
-
-// The text format (version 0.0.4).
-std::string Serialize(
-    const std::vector<const prometheus::MetricFamily*>& families);
-std::string Serialize(const std::vector<prometheus::MetricFamily>& families);
 
 // True if an Accept-Encoding header value allows gzip (q > 0).
 bool AcceptsGzip(std::string_view accept_encoding);
