@@ -259,13 +259,36 @@ const char* MethodName(Method m) {
 IcmpSocket::IcmpSocket(asio::io_context& io) : sd_(io) {}
 
 namespace {
-// Where every socket of a loop thread reads into: packets are parsed (and
-// copied out) before the next read, and a thread runs one read at a time.
-// One 64 KiB buffer per socket cost 64 KiB per probe in flight.
-std::span<uint8_t> ReceiveBuffer() {
-  thread_local std::vector<uint8_t> buf(65536);
-  return buf;
-}
+// One recvmsg into the loop thread's receive buffer: packets are parsed (and
+// copied out) before the next read, and a thread runs one read at a time
+// (a 64 KiB buffer per socket cost 64 KiB per probe in flight). `addr` is
+// the sender (on the error queue: where the failed packet went), `m` holds
+// the ancillary data for ControlMessages().
+struct Datagram {
+  sockaddr_storage addr{};
+  alignas(cmsghdr) std::array<uint8_t, 512> control;
+  msghdr m{};
+  std::span<const uint8_t> data;
+
+  // False, with errno set, when recvmsg failed.
+  bool Read(int fd, int flags) {
+    thread_local std::vector<uint8_t> buf(65536);
+    iovec iov{buf.data(), buf.size()};
+    m = msghdr{};
+    m.msg_name = &addr;
+    m.msg_namelen = sizeof addr;
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    m.msg_control = control.data();
+    m.msg_controllen = control.size();
+    const ssize_t n = recvmsg(fd, &m, flags);
+    m.msg_iov = nullptr;  // iov was local
+    m.msg_iovlen = 0;
+    if (n < 0) return false;
+    data = std::span<const uint8_t>(buf.data(), static_cast<size_t>(n));
+    return true;
+  }
+};
 }  // namespace
 
 int PortOf(const sockaddr_storage& ss) {
@@ -277,29 +300,16 @@ int PortOf(const sockaddr_storage& ss) {
 }
 
 std::optional<Packet> ReadErrorQueue(int fd, bool v6, int* dst_port) {
-  alignas(cmsghdr) std::array<uint8_t, 512> control;
   for (int tries = 0; tries < 64; ++tries) {
-    sockaddr_storage ss{};
-    std::span<uint8_t> buf = ReceiveBuffer();
-    iovec iov{buf.data(), buf.size()};
-    msghdr m{};
-    m.msg_name = &ss;
-    m.msg_namelen = sizeof ss;
-    m.msg_iov = &iov;
-    m.msg_iovlen = 1;
-    m.msg_control = control.data();
-    m.msg_controllen = control.size();
-    ssize_t n = recvmsg(fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT);
-    if (n < 0) {
+    Datagram d;
+    if (!d.Read(fd, MSG_ERRQUEUE | MSG_DONTWAIT)) {
       if (errno == EINTR) continue;
       return std::nullopt;  // EAGAIN: the queue is empty
     }
-    auto p = ParseErrorQueue(
-        v6, ControlMessages(&m),
-        std::span<const uint8_t>(buf.data(), static_cast<size_t>(n)));
+    auto p = ParseErrorQueue(v6, ControlMessages(&d.m), d.data);
     if (!p) continue;
-    if (auto dst = FromSockaddr(ss, m.msg_namelen)) p->quoted_dst = *dst;
-    if (dst_port) *dst_port = PortOf(ss);
+    if (auto dst = FromSockaddr(d.addr, d.m.msg_namelen)) p->quoted_dst = *dst;
+    if (dst_port) *dst_port = PortOf(d.addr);
     return p;
   }
   return std::nullopt;
@@ -466,32 +476,19 @@ std::optional<Packet> IcmpSocket::ReceiveErrorQueue() {
 }
 
 std::optional<Packet> IcmpSocket::ReceiveNormal() {
-  alignas(cmsghdr) std::array<uint8_t, 256> control;
   // Bounded: unparsable packets and one-shot socket errors (sk_err, also
   // set by a queued ICMP error) are skipped.
   for (int tries = 0; tries < 256; ++tries) {
-    sockaddr_storage ss{};
-    std::span<uint8_t> buf = ReceiveBuffer();
-    iovec iov{buf.data(), buf.size()};
-    msghdr m{};
-    m.msg_name = &ss;
-    m.msg_namelen = sizeof ss;
-    m.msg_iov = &iov;
-    m.msg_iovlen = 1;
-    m.msg_control = control.data();
-    m.msg_controllen = control.size();
-    ssize_t n = recvmsg(sd_.native_handle(), &m, MSG_DONTWAIT);
-    if (n < 0) {
+    Datagram d;
+    if (!d.Read(sd_.native_handle(), MSG_DONTWAIT)) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) return std::nullopt;
       if (auto p = ReceiveErrorQueue()) return p;
       continue;
     }
-    auto p = ParseIcmp(
-        v6_, std::span<const uint8_t>(buf.data(), static_cast<size_t>(n)),
-        method_ == Method::kRaw && !v6_);
+    auto p = ParseIcmp(v6_, d.data, method_ == Method::kRaw && !v6_);
     if (!p) continue;
-    if (auto from = FromSockaddr(ss, m.msg_namelen)) p->from = *from;
-    int hl = HopLimitFrom(v6_, ControlMessages(&m));
+    if (auto from = FromSockaddr(d.addr, d.m.msg_namelen)) p->from = *from;
+    int hl = HopLimitFrom(v6_, ControlMessages(&d.m));
     if (hl >= 0) p->hop_limit = hl;
     return p;
   }
