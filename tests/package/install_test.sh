@@ -19,6 +19,7 @@ export LC_ALL=C
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT_DIR=$(cd "$HERE/../.." && pwd)
 . "$HERE/../lib/common.sh" # check, free_port, wait_http
+. "$HERE/debian_base.sh"   # debian_root
 PKG_DIR=$(realpath "$1")
 for tool in debootstrap chroot curl findmnt; do
   command -v "$tool" >/dev/null || { echo "FAIL: missing $tool (scripts/setup.sh)"; exit 1; }
@@ -56,22 +57,7 @@ apt_in_root() { in_root apt-get "$@" >>"$WORK/apt.log" 2>&1 || { tail -30 "$WORK
 in_root() { chroot "$R" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
   LC_ALL=C "$@"; }
 
-# The base: debootstrap once per package dir (shared with scripts/container.sh).
-tarball=$PKG_DIR/debian-bookworm-minbase.tar
-if [[ ! -s $tarball ]]; then
-  debootstrap --variant=minbase bookworm "$WORK/base" http://deb.debian.org/debian \
-    >"$WORK/debootstrap.log" 2>&1 || { tail -20 "$WORK/debootstrap.log"; echo "FAIL: debootstrap"; exit 1; }
-  tar -C "$WORK/base" -cf "$tarball.tmp" . && mv "$tarball.tmp" "$tarball"
-  rm -rf --one-file-system "$WORK/base"
-fi
-mkdir -p "$R"
-tar -C "$R" -xf "$tarball"
-# This machine's apt sources (the packages were built against its libraries' versions).
-rm -f "$R/etc/apt/sources.list" "$R"/etc/apt/sources.list.d/*
-for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
-  [ -f "$f" ] && cp "$f" "$R$f"
-done
-cp -L /etc/resolv.conf "$R/etc/resolv.conf"
+debian_root "$PKG_DIR" "$R" "$WORK" || exit 1
 mnt -t proc proc "$R/proc"
 mnt --bind /dev "$R/dev"
 # Downloaded .debs are kept beside the packages for the next run (not in the file lists).

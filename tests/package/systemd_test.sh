@@ -14,6 +14,7 @@ set -euo pipefail
 export LC_ALL=C
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh" # check, free_port, wait_http
+. "$HERE/debian_base.sh"   # debian_root
 PKG_DIR=$(realpath "$1")
 for tool in systemd-nspawn nsenter debootstrap curl; do
   command -v "$tool" >/dev/null || { echo "FAIL: missing $tool (scripts/setup.sh)"; exit 1; }
@@ -51,20 +52,7 @@ trap cleanup EXIT
 trap "exit 143" TERM
 trap "exit 130" INT
 
-tarball=$PKG_DIR/debian-bookworm-minbase.tar
-if [[ ! -s $tarball ]]; then
-  debootstrap --variant=minbase bookworm "$WORK/base" http://deb.debian.org/debian \
-    >"$WORK/debootstrap.log" 2>&1 || { tail -20 "$WORK/debootstrap.log"; echo "FAIL: debootstrap"; exit 1; }
-  tar -C "$WORK/base" -cf "$tarball.tmp" . && mv "$tarball.tmp" "$tarball"
-  rm -rf --one-file-system "$WORK/base"
-fi
-mkdir -p "$D"
-tar -C "$D" -xf "$tarball"
-rm -f "$D/etc/apt/sources.list" "$D"/etc/apt/sources.list.d/*
-for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
-  [ -f "$f" ] && cp "$f" "$D$f"
-done
-cp -L /etc/resolv.conf "$D/etc/resolv.conf"
+debian_root "$PKG_DIR" "$D" "$WORK" || exit 1
 mkdir -p "$D/root/debs" "$PKG_DIR/apt-archives/partial" # nspawn mounts a tmpfs on /tmp
 cp "$PKG_DIR"/*.deb "$D/root/debs/"
 nspawn=(systemd-nspawn -q --register=no --keep-unit --machine="$MACHINE" -D "$D")
