@@ -1,11 +1,9 @@
 #!/usr/bin/env bash
 # Opt-in fuzzing of the parsers and of the core's HTTP request and
-# configuration paths with libFuzzer (clang): builds every *_fuzz target in
-# build-fuzz/ and runs them one after another, each on a scratch corpus seeded
-# from the module's fuzz/seeds/ or tests/fixtures/ (core_*:
-# core/fuzz/seeds/<name>/). Exits
+# configuration paths with libFuzzer (clang): builds every *_fuzz target and
+# runs them, each on a corpus seeded from its seed directory (below). Exits
 # non-zero if any target crashed (libFuzzer leaves <target>-crash-* files in
-# build-fuzz/crashes/, full output in build-fuzz/logs/<target>.log).
+# <build>/crashes/, full output in <build>/logs/<target>.log).
 #
 #   scripts/fuzz.sh                        all targets, 30 s each
 #   scripts/fuzz.sh raid_md_fuzz           one target
@@ -13,11 +11,28 @@
 #   FUZZ_RUNS=10000000 scripts/fuzz.sh     a number of executions per target
 #   FUZZ_RUNS=10000000 FUZZ_SECONDS=360 scripts/fuzz.sh
 #                                          whichever comes first
+#   FUZZ_PARALLEL=2                        targets run at once (default 1)
+#   FUZZ_SANITIZERS=undefined              what the targets are built with
+#                                          (default address,undefined, in
+#                                          build-fuzz/; another set builds in
+#                                          build-fuzz-<set>/)
+#   FUZZ_CORPUS=build-fuzz/corpus          keep each target's corpus in
+#                                          $FUZZ_CORPUS/<target>/ (seeded when
+#                                          new) instead of a scratch one
 #   FUZZ_JOBS=1                            build parallelism (default 2)
 #   FUZZ_RSS_MB=4096                       libFuzzer's -rss_limit_mb (default
 #                                          4096: ASan's quarantine keeps
 #                                          core_config_fuzz near 1 GiB in
 #                                          minutes, more over hours)
+#
+# Seeds of <module>_<name>_fuzz: the first of <module>/fuzz/seeds/<name>/,
+# <module>/tests/fixtures/<name>/, <module>/fuzz/seeds/,
+# <module>/tests/fixtures/ that exists (core_<name>_fuzz:
+# core/fuzz/seeds/<name>/).
+# ASAN_OPTIONS defaults to malloc_context_size=0: ASan records no stack per
+# allocation (a third of the time of the allocation-heavy targets). A
+# crash's report then lacks the allocation and free stacks; replaying the
+# artifact (`<build>/<target> <artifact>`, ASAN_OPTIONS unset) gives them.
 #
 # Prints per target: executions, exec/s, wall time, crashes; then a table.
 set -euo pipefail
@@ -38,56 +53,84 @@ if [[ -n "${FUZZ_RUNS:-}" ]]; then
 else
   bound+=(-max_total_time="${FUZZ_SECONDS:-30}")
 fi
-CXX=clang++ cmake -S . -B build-fuzz -DEXPORTERD_BUILD_TESTS=OFF \
-  -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-targets=$(cmake --build build-fuzz --target help | sed -n 's/^\.\.\. \(.*_fuzz\)$/\1/p')
+sanitizers=${FUZZ_SANITIZERS-address,undefined}
+build=build-fuzz
+[[ $sanitizers == address,undefined ]] || build=build-fuzz-${sanitizers//,/-}
+export ASAN_OPTIONS=${ASAN_OPTIONS-malloc_context_size=0}
+CXX=clang++ cmake -S . -B "$build" -DEXPORTERD_BUILD_TESTS=OFF \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DEXPORTERD_FUZZ_SANITIZERS="$sanitizers" >/dev/null
+targets=$(cmake --build "$build" --target help | sed -n 's/^\.\.\. \(.*_fuzz\)$/\1/p')
 [[ $# -gt 0 ]] && targets="$*"
 [[ -n "$targets" ]] || { echo "fuzz: no *_fuzz targets (is the compiler clang?)"; exit 1; }
-cmake --build build-fuzz -j"${FUZZ_JOBS:-2}" --target $targets
+cmake --build "$build" -j"${FUZZ_JOBS:-2}" --target $targets
 
-mkdir -p build-fuzz/crashes build-fuzz/logs
-status=0
-table=()
-for t in $targets; do
-  bin=$(find build-fuzz -type f -name "$t" -perm -u+x | head -1)
-  extra=()
-  # Seeds: core/fuzz/seeds/<name>/ for core_<name>_fuzz; for a module's
-  # <module>_*_fuzz its fuzz/seeds/ when it has one, else its tests/fixtures/.
-  seeds=$(dirname "$(dirname "$bin")")
+seeds_of() {  # target -> its seed directory
+  local t=$1 d m name
   if [[ $t == core_* ]]; then
-    seeds=core/fuzz/seeds/${t#core_}; seeds=${seeds%_fuzz}
-  else
-    for d in exporters/*/; do
-      m=$(basename "$d")
-      [[ $t == "${m}"_* ]] || continue
-      seeds=${d}tests/fixtures
-      [[ -d ${d}fuzz/seeds ]] && seeds=${d}fuzz/seeds
-    done
+    name=${t#core_}
+    echo "core/fuzz/seeds/${name%_fuzz}"
+    return
   fi
+  for d in exporters/*/; do
+    m=$(basename "$d")
+    [[ $t == "${m}"_* ]] || continue
+    name=${t#"${m}"_}
+    name=${name%_fuzz}
+    for s in "${d}fuzz/seeds/$name" "${d}tests/fixtures/$name" "${d}fuzz/seeds" \
+             "${d}tests/fixtures"; do
+      [[ -d $s ]] && { echo "$s"; return; }
+    done
+  done
+}
+
+mkdir -p "$build/crashes" "$build/logs" "$build/results"
+run_target() {  # target: runs it, writes $build/results/<target>
+  local t=$1 bin seeds corpus log start rc wall runs eps crashes extra=()
+  bin=$(find "$build" -type f -name "$t" -perm -u+x | head -1)
+  seeds=$(seeds_of "$t")
   # Inputs long enough to cross the 16 KiB header limit.
   [[ "$t" == core_http_request_fuzz ]] && extra+=(-max_len=20480)
-  corpus=$(mktemp -d /tmp/exporterd-fuzz-XXXXXX)
-  find "$seeds" -type f ! -name '*.md' -exec cp -t "$corpus" {} + 2>/dev/null || true
-  log=build-fuzz/logs/$t.log
-  echo "== $t (${bound[*]}, $(ls "$corpus" | wc -l) seeds)"
+  if [[ -n "${FUZZ_CORPUS:-}" ]]; then
+    corpus=$FUZZ_CORPUS/$t
+    mkdir -p "$corpus"
+  else
+    corpus=$(mktemp -d /tmp/exporterd-fuzz-XXXXXX)
+  fi
+  [[ -n $(ls -A "$corpus") ]] ||
+    find -L "$seeds" -type f ! -name '*.md' -exec cp -t "$corpus" {} + 2>/dev/null || true
+  log=$build/logs/$t.log
+  echo "== $t (${bound[*]}, $(ls "$corpus" | wc -l) inputs from $seeds)"
   start=$(date +%s%N)
   rc=0
   "$bin" "${bound[@]}" "${extra[@]}" -timeout=10 -rss_limit_mb="${FUZZ_RSS_MB:-4096}" \
-    -print_final_stats=1 -artifact_prefix="build-fuzz/crashes/$t-" \
+    -print_final_stats=1 -artifact_prefix="$build/crashes/$t-" \
     "$corpus" >"$log" 2>&1 || rc=$?
   wall=$(( ($(date +%s%N) - start) / 1000000000 ))
-  rm -rf "$corpus"
+  [[ -n "${FUZZ_CORPUS:-}" ]] || rm -rf "$corpus"
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   eps=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
-  crashes=$(find build-fuzz/crashes -name "$t-*" -newermt "@$((start / 1000000000))" | wc -l)
+  crashes=$(find "$build/crashes" -name "$t-*" -newermt "@$((start / 1000000000))" | wc -l)
   ((rc != 0 && crashes == 0)) && crashes=1  # died without an artifact
-  ((rc != 0 || crashes != 0)) && { status=1; tail -40 "$log"; }
-  line=$(printf '%-26s %12s %8s %8ss %3s' "$t" "${runs:-?}" "${eps:-?}" "$wall" "$crashes")
-  echo "   executions ${runs:-?}, ${eps:-?} exec/s, $wall s, $crashes crashes"
-  table+=("$line")
+  ((rc != 0 || crashes != 0)) && tail -40 "$log"
+  echo "   $t: executions ${runs:-?}, ${eps:-?} exec/s, $wall s, $crashes crashes"
+  printf '%-28s %12s %8s %8ss %3s\n' "$t" "${runs:-?}" "${eps:-?}" "$wall" \
+    "$crashes" >"$build/results/$t"
+}
+
+rm -f "$build"/results/*
+for t in $targets; do
+  while (($(jobs -rp | wc -l) >= ${FUZZ_PARALLEL:-1})); do wait -n || true; done
+  run_target "$t" &
 done
-printf '\n%-26s %12s %8s %9s %3s\n' target executions exec/s time crashes
-printf '%s\n' "${table[@]}"
-ls build-fuzz/crashes | grep -q . && echo "fuzz: artifacts in build-fuzz/crashes"
-echo "fuzz: $(echo $targets | wc -w) targets, status $status"
+wait
+status=0
+printf '\n%-28s %12s %8s %9s %3s\n' target executions exec/s time crashes
+for t in $targets; do
+  cat "$build/results/$t"
+  read -r _ _ _ _ c <"$build/results/$t"
+  [[ $c == 0 ]] || status=1
+done
+ls "$build/crashes" | grep -q . && echo "fuzz: artifacts in $build/crashes"
+echo "fuzz: $(echo $targets | wc -w) targets, sanitizers ${sanitizers:-none}, status $status"
 exit $status

@@ -499,13 +499,14 @@ void WsRun::Done(bool success) {
   if (!phases_.empty()) {
     // A GaugeVec: one series per phase (Add sums a phase seen twice).
     std::vector<std::pair<std::string, double>> sum;
-    for (const auto& [p, v] : phases_) {
-      auto it = std::find_if(sum.begin(), sum.end(),
-                             [&](const auto& x) { return x.first == p; });
+    for (const auto& phase : phases_) {
+      auto it = std::find_if(sum.begin(), sum.end(), [&](const auto& x) {
+        return x.first == phase.first;
+      });
       if (it == sum.end())
-        sum.emplace_back(p, v);
+        sum.emplace_back(phase);
       else
-        it->second += v;
+        it->second += phase.second;
     }
     std::sort(sum.begin(), sum.end());
     Family f = Family::Gauge("probe_websocket_duration_seconds",

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <initializer_list>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "raid_model.h"
 
@@ -25,8 +27,9 @@ inline int FuzzTool(const char* tool, std::initializer_list<const char*> keys,
   for (const char* k : keys)
     if (pick == keys.size() || pick == i++) out[k] = in;
   ParseResult r = parse(out);
-  ToolResult t{tool, r.ok, r.error, r.report};
-  (void)ToFamilies({t});
+  std::vector<ToolResult> results(1);
+  results[0] = {tool, r.ok, std::move(r.error), std::move(r.report)};
+  (void)ToFamilies(results);
   return 0;
 }
 
