@@ -18,7 +18,12 @@
 #                                          build-fuzz-<set>/)
 #   FUZZ_CORPUS=build-fuzz/corpus          keep each target's corpus in
 #                                          $FUZZ_CORPUS/<target>/ (seeded when
-#                                          new) instead of a scratch one
+#                                          new) instead of a scratch one, and
+#                                          add each run to
+#                                          $FUZZ_CORPUS/ledger.tsv: a campaign
+#                                          can go on over several runs; the
+#                                          table then also shows each target's
+#                                          executions over all its runs
 #   FUZZ_JOBS=1                            build parallelism (default 2)
 #   FUZZ_RSS_MB=4096                       libFuzzer's -rss_limit_mb (default
 #                                          4096: ASan's quarantine keeps
@@ -116,6 +121,11 @@ run_target() {  # target: runs it, writes $build/results/<target>
   echo "   $t: executions ${runs:-?}, ${eps:-?} exec/s, $wall s, $crashes crashes"
   printf '%-28s %12s %8s %8ss %3s\n' "$t" "${runs:-?}" "${eps:-?}" "$wall" \
     "$crashes" >"$build/results/$t"
+  if [[ -n "${FUZZ_CORPUS:-}" ]]; then
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" \
+      "$(git rev-parse --short=12 HEAD)" "${sanitizers:-none}" "$t" "${runs:-0}" \
+      "$wall" "$crashes" "$(ls "$corpus" | wc -l)" >>"$FUZZ_CORPUS/ledger.tsv"
+  fi
 }
 
 rm -f "$build"/results/*
@@ -131,6 +141,12 @@ for t in $targets; do
   read -r _ _ _ _ c <"$build/results/$t"
   [[ $c == 0 ]] || status=1
 done
+if [[ -f "${FUZZ_CORPUS:-/nonexistent}/ledger.tsv" ]]; then
+  echo "executions over all runs in $FUZZ_CORPUS/ledger.tsv (runs, crashes):"
+  awk -F'\t' '{n[$4]+=$5; r[$4]++; c[$4]+=$7} END {for (t in n)
+    printf "  %-28s %12d %4d %3d\n", t, n[t], r[t], c[t]}' \
+    "$FUZZ_CORPUS/ledger.tsv" | sort
+fi
 ls "$build/crashes" | grep -q . && echo "fuzz: artifacts in $build/crashes"
 echo "fuzz: $(echo $targets | wc -w) targets, sanitizers ${sanitizers:-none}, status $status"
 exit $status

@@ -50,10 +50,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       postfix_qshape::DomainKey(env.recipient(i), &key);
     postfix_qshape::DomainKey(env.sender, &key);
   }
-  std::string fast(bytes), slow(bytes);
-  postfix_qshape::StripOneDot(&fast);
-  postfix_qshape::StripOneDotReference(&slow);
-  if (fast != slow) std::abort();
+  // The regex emulation is quadratic; domains are at most 255 bytes.
+  if (size <= 512) {
+    std::string fast(bytes), slow(bytes);
+    postfix_qshape::StripOneDot(&fast);
+    postfix_qshape::StripOneDotReference(&slow);
+    if (fast != slow) std::abort();
+  }
   postfix_qshape::ValidUtf8(bytes);
   return 0;
 }
