@@ -8,6 +8,9 @@
 #    bounding and ambient sets are exactly CAP_NET_RAW + CAP_DAC_READ_SEARCH;
 #  - removing those two packages (their postrm: daemon-reload, try-restart) leaves the daemon
 #    running with no capability at all.
+#  - RAID vendor CLIs through sudo: the packaged unit stops sudo (raid_up 0); with the local
+#    drop-in docs/packaging.md gives, a root-only stand-in CLI answering with real storcli
+#    captures runs through `sudo -n` and the raid README's sudoers rules (raid_up 1).
 # The host needs no systemd (nspawn runs without machined: --register=no --keep-unit).
 # usage: systemd_test.sh <package dir (from deb_test.sh)>
 set -euo pipefail
@@ -57,7 +60,7 @@ mkdir -p "$D/root/debs" "$PKG_DIR/apt-archives/partial" # nspawn mounts a tmpfs 
 cp "$PKG_DIR"/*.deb "$D/root/debs/"
 nspawn=(systemd-nspawn -q --register=no --keep-unit --machine="$MACHINE" -D "$D")
 "${nspawn[@]}" --bind="$PKG_DIR/apt-archives:/var/cache/apt/archives" --setenv=DEBIAN_FRONTEND=noninteractive \
-  sh -c 'apt-get update && apt-get install -y --no-install-recommends systemd systemd-sysv dbus /root/debs/*.deb' \
+  sh -c 'apt-get update && apt-get install -y --no-install-recommends systemd systemd-sysv dbus sudo /root/debs/*.deb' \
   >"$WORK/apt.log" 2>&1 || { tail -30 "$WORK/apt.log"; echo "FAIL: apt-get in the container"; exit 1; }
 port=$(free_port)
 # The conffile, edited as an admin would: a free loopback port (the host's network is shared).
@@ -119,5 +122,59 @@ check "the daemon alone: no ambient capability (CapAmb $(status_of CapAmb))" \
   [ "$(status_of CapAmb)" = 0000000000000000 ]
 curl -sf "http://127.0.0.1:$port/metrics" >"$WORK/metrics" || true
 check "/metrics without them: raid up" grep -qE '^exporterd_module_up\{module="raid"\} 1$' "$WORK/metrics"
+
+# RAID vendor CLIs through sudo (raid README, Permissions): the packaged unit stops sudo; the
+# drop-in docs/packaging.md gives lets it run. The CLI is a root-owned stand-in that answers
+# only as root, with real storcli captures (the module's fixtures).
+REPO=$(cd "$HERE/../.." && pwd)
+cli=/opt/MegaRAID/storcli
+mkdir -p "$D$cli"
+cp "$REPO/exporters/raid/tests/fixtures/storcli/promcommunity-cALL-show-all.json" "$D$cli/show.json"
+cp "$REPO/exporters/raid/tests/fixtures/storcli/promcommunity-cALL-eALL-sALL-show-all.json" \
+  "$D$cli/drives.json"
+cat >"$D$cli/storcli64" <<EOF
+#!/bin/sh
+[ "\$(id -u)" = 0 ] || { echo "storcli stand-in: not root (uid \$(id -u))" >&2; exit 1; }
+case "\$*" in
+  "/call show all J nolog") exec cat $cli/show.json ;;
+  "/call/eall/sall show all J nolog") exec cat $cli/drives.json ;;
+esac
+echo "storcli stand-in: unexpected arguments: \$*" >&2
+exit 2
+EOF
+chmod 0755 "$D$cli/storcli64"
+cat >"$D/etc/sudoers.d/exporterd-raid" <<EOF
+Defaults:exporterd !requiretty, !syslog
+exporterd ALL=(root) NOPASSWD: $cli/storcli64 /call show all J nolog, \\
+    $cli/storcli64 /call/eall/sall show all J nolog
+EOF
+chmod 0440 "$D/etc/sudoers.d/exporterd-raid"
+mkdir -p "$D/etc/exporterd"
+printf 'modules:\n  raid:\n    tools:\n      storcli: [sudo, -n, %s/storcli64]\n' "$cli" \
+  >"$D/etc/exporterd/raid.yml"
+echo "ARGS=\"--web.listen-address=127.0.0.1:$port --config.file=/etc/exporterd/raid.yml\"" \
+  >"$D/etc/default/exporterd"
+raid_scrape() {
+  in_ct systemctl restart exporterd.service >>"$WORK/apt.log" 2>&1 || true
+  wait_http "http://127.0.0.1:$port/-/ready" 30 || true
+  curl -sf "http://127.0.0.1:$port/metrics" >"$WORK/metrics" || true
+  echo "  (NoNewPrivs $(status_of NoNewPrivs), Seccomp $(status_of Seccomp), CapBnd $(status_of CapBnd))"
+}
+raid_scrape
+check "the packaged unit: sudo cannot run the CLI (raid_up{tool=\"storcli\"} 0)" \
+  grep -qx 'raid_up{tool="storcli"} 0' "$WORK/metrics"
+grep '^raid_up\|^raid_error' "$WORK/metrics" || true
+dropin=/etc/systemd/system/exporterd.service.d/raid-cli.conf
+mkdir -p "$D$(dirname "$dropin")"
+awk -v f="$dropin" 'index($0, "# " f) {on = 1} on && /```/ {exit} on {sub(/^  /, ""); print}' \
+  "$REPO/docs/packaging.md" >"$D$dropin"
+check "docs/packaging.md has the drop-in $dropin" grep -q '^\[Service\]' "$D$dropin"
+in_ct systemctl daemon-reload
+raid_scrape
+check "the drop-in is read: $(show DropInPaths)" bash -c "grep -q raid-cli.conf <<<'$(show DropInPaths)'"
+check "with the drop-in: NoNewPrivs $(status_of NoNewPrivs)" [ "$(status_of NoNewPrivs)" = 0 ]
+check "with the drop-in: storcli ran as root through sudo (raid_up{tool=\"storcli\"} 1)" \
+  grep -qx 'raid_up{tool="storcli"} 1' "$WORK/metrics"
+grep '^raid_up\|^raid_error' "$WORK/metrics" || true
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
