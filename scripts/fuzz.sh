@@ -30,10 +30,8 @@
 #                                          core_config_fuzz near 1 GiB in
 #                                          minutes, more over hours)
 #
-# Seeds of <module>_<name>_fuzz: the first of <module>/fuzz/seeds/<name>/,
-# <module>/tests/fixtures/<name>/, <module>/fuzz/seeds/,
-# <module>/tests/fixtures/ that exists (core_<name>_fuzz:
-# core/fuzz/seeds/<name>/).
+# Each target's seeds are the directory its exporterd_add_fuzzer names
+# (SEEDS; CMake lists them in <build>/fuzz_targets.tsv).
 # ASAN_OPTIONS defaults to malloc_context_size=0: ASan records no stack per
 # allocation (a third of the time of the allocation-heavy targets). A
 # crash's report then lacks the allocation and free stacks; replaying the
@@ -65,35 +63,16 @@ export ASAN_OPTIONS=${ASAN_OPTIONS-malloc_context_size=0}
 CXX=clang++ cmake -S . -B "$build" -DEXPORTERD_BUILD_TESTS=OFF \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DEXPORTERD_FUZZ_SANITIZERS="$sanitizers" >/dev/null
-targets=$(cmake --build "$build" --target help | sed -n 's/^\.\.\. \(.*_fuzz\)$/\1/p')
+targets=$(cut -f1 "$build/fuzz_targets.tsv")
 [[ $# -gt 0 ]] && targets="$*"
 [[ -n "$targets" ]] || { echo "fuzz: no *_fuzz targets (is the compiler clang?)"; exit 1; }
 cmake --build "$build" -j"${FUZZ_JOBS:-2}" --target $targets
-
-seeds_of() {  # target -> its seed directory
-  local t=$1 d m name
-  if [[ $t == core_* ]]; then
-    name=${t#core_}
-    echo "core/fuzz/seeds/${name%_fuzz}"
-    return
-  fi
-  for d in exporters/*/; do
-    m=$(basename "$d")
-    [[ $t == "${m}"_* ]] || continue
-    name=${t#"${m}"_}
-    name=${name%_fuzz}
-    for s in "${d}fuzz/seeds/$name" "${d}tests/fixtures/$name" "${d}fuzz/seeds" \
-             "${d}tests/fixtures"; do
-      [[ -d $s ]] && { echo "$s"; return; }
-    done
-  done
-}
 
 mkdir -p "$build/crashes" "$build/logs" "$build/results"
 run_target() {  # target: runs it, writes $build/results/<target>
   local t=$1 bin seeds corpus log start rc wall runs eps crashes extra=()
   bin=$(find "$build" -type f -name "$t" -perm -u+x | head -1)
-  seeds=$(seeds_of "$t")
+  seeds=$(awk -F'\t' -v t="$t" '$1 == t {print $2}' "$build/fuzz_targets.tsv")
   # Inputs long enough to cross the 16 KiB header limit.
   [[ "$t" == core_http_request_fuzz ]] && extra+=(-max_len=20480)
   if [[ -n "${FUZZ_CORPUS:-}" ]]; then

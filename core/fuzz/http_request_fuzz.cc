@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <map>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -34,7 +35,8 @@ constexpr char kUserHash[] =
 
 const exporterd::BasicAuth& Auth() {
   static const exporterd::BasicAuth* auth = [] {
-    auto* a = new exporterd::BasicAuth({{"u", kUserHash}});
+    auto* a = new exporterd::BasicAuth(
+        std::map<std::string, std::string>{{"u", kUserHash}});
     a->Verify("Basic dTpw");  // u:p cached, so Lookup's kOk path is reachable
     return a;
   }();
