@@ -24,6 +24,10 @@
 #                                          can go on over several runs; the
 #                                          table then also shows each target's
 #                                          executions over all its runs
+#   FUZZ_TOTAL=10000000                    with FUZZ_CORPUS: run each target
+#                                          only for the executions its ledger
+#                                          still lacks (none: skipped); with
+#                                          FUZZ_SECONDS, also at most that long
 #   FUZZ_JOBS=1                            build parallelism (default 2)
 #   FUZZ_RSS_MB=4096                       libFuzzer's -rss_limit_mb (default
 #                                          4096: ASan's quarantine keeps
@@ -84,10 +88,22 @@ run_target() {  # target: runs it, writes $build/results/<target>
   [[ -n $(ls -A "$corpus") ]] ||
     find -L "$seeds" -type f ! -name '*.md' -exec cp -t "$corpus" {} + 2>/dev/null || true
   log=$build/logs/$t.log
-  echo "== $t (${bound[*]}, $(ls "$corpus" | wc -l) inputs from $seeds)"
+  local limit=("${bound[@]}")
+  if [[ -n "${FUZZ_TOTAL:-}" && -n "${FUZZ_CORPUS:-}" ]]; then
+    local done_runs
+    done_runs=$(awk -F'\t' -v t="$t" '$4 == t {n += $5} END {print n + 0}' \
+      "$FUZZ_CORPUS/ledger.tsv" 2>/dev/null || echo 0)
+    if ((done_runs >= FUZZ_TOTAL)); then
+      echo "== $t: $done_runs executions in the ledger, skipped"
+      return
+    fi
+    limit=(-runs=$((FUZZ_TOTAL - done_runs)))
+    [[ -n "${FUZZ_SECONDS:-}" ]] && limit+=(-max_total_time="$FUZZ_SECONDS")
+  fi
+  echo "== $t (${limit[*]}, $(ls "$corpus" | wc -l) inputs from $seeds)"
   start=$(date +%s%N)
   rc=0
-  "$bin" "${bound[@]}" "${extra[@]}" -timeout=10 -rss_limit_mb="${FUZZ_RSS_MB:-4096}" \
+  "$bin" "${limit[@]}" "${extra[@]}" -timeout=10 -rss_limit_mb="${FUZZ_RSS_MB:-4096}" \
     -print_final_stats=1 -artifact_prefix="$build/crashes/$t-" \
     "$corpus" >"$log" 2>&1 || rc=$?
   wall=$(( ($(date +%s%N) - start) / 1000000000 ))
@@ -116,6 +132,7 @@ wait
 status=0
 printf '\n%-28s %12s %8s %9s %3s\n' target executions exec/s time crashes
 for t in $targets; do
+  [[ -f "$build/results/$t" ]] || continue  # skipped (FUZZ_TOTAL reached)
   cat "$build/results/$t"
   read -r _ _ _ _ c <"$build/results/$t"
   [[ $c == 0 ]] || status=1
