@@ -73,9 +73,14 @@ targets=$(cut -f1 "$build/fuzz_targets.tsv")
 cmake --build "$build" -j"${FUZZ_JOBS:-2}" --target $targets
 
 mkdir -p "$build/crashes" "$build/logs" "$build/results"
+ledger_totals() {  # "target executions runs crashes" per target of the ledger
+  awk -F'\t' '{n[$4] += $5; r[$4]++; c[$4] += $7} END {for (t in n)
+    printf "%-28s %12d %4d %3d\n", t, n[t], r[t], c[t]}' \
+    "$FUZZ_CORPUS/ledger.tsv" 2>/dev/null | sort
+}
 run_target() {  # target: runs it, writes $build/results/<target>
   local t=$1 bin seeds corpus log start rc wall runs eps crashes extra=()
-  bin=$(find "$build" -type f -name "$t" -perm -u+x | head -1)
+  bin=$build/$t  # executables land in the build directory's top
   seeds=$(awk -F'\t' -v t="$t" '$1 == t {print $2}' "$build/fuzz_targets.tsv")
   # Inputs long enough to cross the 16 KiB header limit.
   [[ "$t" == core_http_request_fuzz ]] && extra+=(-max_len=20480)
@@ -91,8 +96,8 @@ run_target() {  # target: runs it, writes $build/results/<target>
   local limit=("${bound[@]}")
   if [[ -n "${FUZZ_TOTAL:-}" && -n "${FUZZ_CORPUS:-}" ]]; then
     local done_runs
-    done_runs=$(awk -F'\t' -v t="$t" '$4 == t {n += $5} END {print n + 0}' \
-      "$FUZZ_CORPUS/ledger.tsv" 2>/dev/null || echo 0)
+    done_runs=$(ledger_totals | awk -v t="$t" '$1 == t {print $2}')
+    done_runs=${done_runs:-0}
     if ((done_runs >= FUZZ_TOTAL)); then
       echo "== $t: $done_runs executions in the ledger, skipped"
       return
@@ -139,9 +144,7 @@ for t in $targets; do
 done
 if [[ -f "${FUZZ_CORPUS:-/nonexistent}/ledger.tsv" ]]; then
   echo "executions over all runs in $FUZZ_CORPUS/ledger.tsv (runs, crashes):"
-  awk -F'\t' '{n[$4]+=$5; r[$4]++; c[$4]+=$7} END {for (t in n)
-    printf "  %-28s %12d %4d %3d\n", t, n[t], r[t], c[t]}' \
-    "$FUZZ_CORPUS/ledger.tsv" | sort
+  ledger_totals | sed 's/^/  /'
 fi
 ls "$build/crashes" | grep -q . && echo "fuzz: artifacts in $build/crashes"
 echo "fuzz: $(echo $targets | wc -w) targets, sanitizers ${sanitizers:-none}, status $status"

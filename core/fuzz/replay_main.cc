@@ -5,7 +5,7 @@
 // runs it on the target's seeds: a crash, a sanitizer report or an abort of
 // the target fails the test; so does finding no input.
 //
-//   raid_md_fuzz exporters/raid/fuzz/seeds/md
+//   raid_md_fuzz exporters/raid/tests/fixtures/mdstat
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
