@@ -41,6 +41,11 @@
 # crash's report then lacks the allocation and free stacks; replaying the
 # artifact (`<build>/<target> <artifact>`, ASAN_OPTIONS unset) gives them.
 #
+# To stop early: Ctrl-C, or kill -TERM this script's pid: no further target
+# starts, the running ones stop and, with FUZZ_CORPUS, their executions so
+# far go into the ledger (a script started in the background by another
+# script ignores SIGINT: use SIGTERM).
+#
 # Prints per target: executions, exec/s, wall time, crashes; then a table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -73,6 +78,7 @@ targets=$(cut -f1 "$build/fuzz_targets.tsv")
 cmake --build "$build" -j"${FUZZ_JOBS:-2}" --target $targets
 
 mkdir -p "$build/crashes" "$build/logs" "$build/results"
+commit=$(git describe --always --dirty --abbrev=12)  # what was built
 ledger_totals() {  # "target executions runs crashes" per target of the ledger
   awk -F'\t' '{n[$4] += $5; r[$4]++; c[$4] += $7} END {for (t in n)
     printf "%-28s %12d %4d %3d\n", t, n[t], r[t], c[t]}' \
@@ -116,6 +122,12 @@ run_target() {  # target: runs it, writes $build/results/<target>
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   eps=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
   crashes=$(find "$build/crashes" -name "$t-*" -newermt "@$((start / 1000000000))" | wc -l)
+  # SIGINT (a campaign stopped early) exits 72 after the final stats: the
+  # executions so far count, it is no crash.
+  if ((rc == 72 && crashes == 0)) && grep -q 'libFuzzer: run interrupted' "$log"; then
+    rc=0
+    echo "   $t: interrupted"
+  fi
   ((rc != 0 && crashes == 0)) && crashes=1  # died without an artifact
   ((rc != 0 || crashes != 0)) && tail -40 "$log"
   echo "   $t: executions ${runs:-?}, ${eps:-?} exec/s, $wall s, $crashes crashes"
@@ -123,17 +135,24 @@ run_target() {  # target: runs it, writes $build/results/<target>
     "$crashes" >"$build/results/$t"
   if [[ -n "${FUZZ_CORPUS:-}" ]]; then
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" \
-      "$(git rev-parse --short=12 HEAD)" "${sanitizers:-none}" "$t" "${runs:-0}" \
+      "$commit" "${sanitizers:-none}" "$t" "${runs:-0}" \
       "$wall" "$crashes" "$(ls "$corpus" | wc -l)" >>"$FUZZ_CORPUS/ledger.tsv"
   fi
 }
 
 rm -f "$build"/results/*
+stopping=0
+# Each run_target subshell ignores SIGINT (a background job): its fuzzer,
+# stopped by SIGINT, prints its final stats and exits 72.
+trap 'stopping=1; pkill -INT -P "$(jobs -rp | paste -sd,)" || true' INT TERM
 for t in $targets; do
-  while (($(jobs -rp | wc -l) >= ${FUZZ_PARALLEL:-1})); do wait -n || true; done
+  while ((!stopping)) && (($(jobs -rp | wc -l) >= ${FUZZ_PARALLEL:-1})); do
+    wait -n || true
+  done
+  ((stopping)) && break
   run_target "$t" &
 done
-wait
+while (($(jobs -rp | wc -l))); do wait || true; done
 status=0
 printf '\n%-28s %12s %8s %9s %3s\n' target executions exec/s time crashes
 for t in $targets; do
