@@ -21,8 +21,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-EP=$(free_port)
-PP=$(free_port)
 cat > "$WORK/exporterd.yml" <<YML
 modules:
   testmod:
@@ -32,10 +30,7 @@ modules:
     series: 5
     route: /testprobe
 YML
-"$BIN" --config.file="$WORK/exporterd.yml" --module.dir="$MODDIR" \
-  --web.listen-address="127.0.0.1:$EP" 2>"$WORK/exporterd.log" &
-PIDS+=($!)
-wait_http "http://127.0.0.1:$EP/-/ready" 20 || { cat "$WORK/exporterd.log"; exit 1; }
+start_exporterd "$BIN" "$MODDIR" "$WORK" || exit 1
 
 curl -sf "http://127.0.0.1:$EP/metrics" -o "$WORK/metrics.txt"
 check "promtool check metrics on /metrics" \
@@ -47,35 +42,17 @@ curl -sf -H 'Accept-Encoding: gzip' "http://127.0.0.1:$EP/metrics" -o "$WORK/met
 check "gzip output decompresses to a valid exposition" \
   sh -c "gzip -dc '$WORK/metrics.gz' | promtool check metrics"
 
-cat > "$WORK/prometheus.yml" <<YML
-global:
-  scrape_interval: 1s
-  scrape_timeout: 1s
-scrape_configs:
-  - job_name: exporterd
-    static_configs:
-      - targets: ['127.0.0.1:$EP']
-  - job_name: testprobe
+start_prometheus "$WORK" "" "  - job_name: testprobe
     metrics_path: /testprobe
     params:
       target: [b.example]
     static_configs:
-      - targets: ['127.0.0.1:$EP']
-YML
-check "promtool check config" promtool check config "$WORK/prometheus.yml"
-prometheus --config.file="$WORK/prometheus.yml" --storage.tsdb.path="$WORK/data" \
-  --web.listen-address="127.0.0.1:$PP" >"$WORK/prometheus.log" 2>&1 &
-PIDS+=($!)
-wait_http "http://127.0.0.1:$PP/-/ready" 60 || { tail -20 "$WORK/prometheus.log"; exit 1; }
+      - targets: ['127.0.0.1:$EP']" || exit 1
 
-query() {  # query <promql> -> first value or empty
-  curl -sf --get "http://127.0.0.1:$PP/api/v1/query" --data-urlencode "query=$1" |
-    jq -r '.data.result[0].value[1] // empty'
-}
 expect() {  # expect <promql> <value>: waits up to 30 s for the value
   local i v
   for ((i = 0; i < 60; i++)); do
-    v=$(query "$1")
+    v=$(prom_value "$1")
     [ "$v" = "$2" ] && return 0
     sleep 0.5
   done

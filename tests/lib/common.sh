@@ -71,9 +71,12 @@ prom_wait() {
   return 1
 }
 
-# start_prometheus WORK RULES: a Prometheus scraping 127.0.0.1:$EP every
-# second with RULES loaded, data in WORK/data; sets PP and API (its
-# /api/v1 URL), appends the pid to PIDS.
+# start_prometheus WORK RULES [JOBS]: a Prometheus scraping 127.0.0.1:$EP
+# (job exporterd) and JOBS (more scrape_configs entries, YAML indented by
+# two) every second with RULES (a file, or "": none) loaded, data in
+# WORK/data; its config passes
+# promtool (a check); sets PP and API (its /api/v1 URL), appends the pid to
+# PIDS.
 start_prometheus() {
   PP=$(free_port)
   cat >"$1/prometheus.yml" <<YML
@@ -81,13 +84,16 @@ global:
   scrape_interval: 1s
   scrape_timeout: 1s
   evaluation_interval: 1s
-rule_files:
-  - $2
+rule_files: [${2:+"$2"}]
 scrape_configs:
   - job_name: exporterd
     static_configs:
       - targets: ['127.0.0.1:$EP']
+${3:-}
 YML
+  local before=$failed
+  check "promtool check config" sh -c "promtool check config '$1/prometheus.yml' >/dev/null"
+  [ "$failed" = "$before" ] || return 1
   prometheus --config.file="$1/prometheus.yml" --storage.tsdb.path="$1/data" \
     --web.listen-address="127.0.0.1:$PP" >"$1/prometheus.log" 2>&1 &
   PIDS+=($!)

@@ -76,7 +76,6 @@ YML
 start_exporterd "$BIN" "$MODDIR" "$WORK" || exit 1
 
 # --- Prometheus: one /probe job per module (relabelled as documented) and /metrics ------------
-PP=$(free_port)
 probe_job() { # probe_job <job> <module> <target>
   cat <<YML
   - job_name: $1
@@ -91,31 +90,13 @@ probe_job() { # probe_job <job> <module> <target>
       - {target_label: __address__, replacement: '127.0.0.1:$EP'}
 YML
 }
-{
-  cat <<YML
-global:
-  scrape_interval: 1s
-  scrape_timeout: 1s
-  evaluation_interval: 1s
-rule_files:
-  - $RULES
-scrape_configs:
-  - job_name: exporterd
-    static_configs:
-      - targets: ['127.0.0.1:$EP']
-YML
+start_prometheus "$WORK" "$RULES" "$(
   probe_job blackbox_http http_2xx "http://127.0.0.1:$HTTP/"
   probe_job blackbox_https https_ca "https://localhost:$HTTPS/"
   probe_job blackbox_tcp tcp_connect "127.0.0.1:$REFUSED"
   probe_job blackbox_ping ping 127.0.0.1
   probe_job blackbox_trace trace 127.0.0.1
-} >"$WORK/prometheus.yml"
-check "promtool check config" sh -c "promtool check config '$WORK/prometheus.yml' >/dev/null"
-prometheus --config.file="$WORK/prometheus.yml" --storage.tsdb.path="$WORK/data" \
-  --web.listen-address="127.0.0.1:$PP" >"$WORK/prometheus.log" 2>&1 &
-PIDS+=($!)
-wait_http "http://127.0.0.1:$PP/-/ready" 60 || { tail -20 "$WORK/prometheus.log"; exit 1; }
-API=http://127.0.0.1:$PP/api/v1
+)" || exit 1
 
 ok=0
 prom_wait 'count(count_over_time(probe_success[1m]) >= 8) == 5' 40 && ok=1

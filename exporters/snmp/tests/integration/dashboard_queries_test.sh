@@ -65,19 +65,7 @@ check "/snmp with the built-in if_mib passes promtool check metrics (name lint a
          test -z \"\$(promtool check metrics <'$WORK/scrape.prom' 2>&1 | grep -Ev \"should be written in 'snake_case'|should have .?_total.? suffix\")\""
 
 # --- Prometheus: the /snmp job (relabelled as documented) and exporterd's /metrics -------------
-PP=$(free_port)
-cat >"$WORK/prometheus.yml" <<YML
-global:
-  scrape_interval: 1s
-  scrape_timeout: 1s
-  evaluation_interval: 1s
-rule_files:
-  - $RULES
-scrape_configs:
-  - job_name: exporterd
-    static_configs:
-      - targets: ['127.0.0.1:$EP']
-  - job_name: snmp
+start_prometheus "$WORK" "$RULES" "  - job_name: snmp
     metrics_path: /snmp
     params: {module: [if_mib]}
     static_configs:
@@ -85,14 +73,7 @@ scrape_configs:
     relabel_configs:
       - {source_labels: [__address__], target_label: __param_target}
       - {source_labels: [__param_target], target_label: instance}
-      - {target_label: __address__, replacement: '127.0.0.1:$EP'}
-YML
-check "promtool check config" sh -c "promtool check config '$WORK/prometheus.yml' >/dev/null"
-prometheus --config.file="$WORK/prometheus.yml" --storage.tsdb.path="$WORK/data" \
-  --web.listen-address="127.0.0.1:$PP" >"$WORK/prometheus.log" 2>&1 &
-PIDS+=($!)
-wait_http "http://127.0.0.1:$PP/-/ready" 60 || { tail -20 "$WORK/prometheus.log"; exit 1; }
-API=http://127.0.0.1:$PP/api/v1
+      - {target_label: __address__, replacement: '127.0.0.1:$EP'}" || exit 1
 
 ok=0
 prom_wait 'count_over_time(up{job="snmp"}[1m]) >= 8 and up{job="snmp"} == 1' 40 && ok=1
