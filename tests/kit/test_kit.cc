@@ -1,11 +1,13 @@
 #include "test_kit.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -459,6 +461,71 @@ double DaemonProcess::Stop(std::chrono::milliseconds timeout) {
   pid_ = -1;
   exit_status_ = -SIGKILL;
   return -1;
+}
+
+bool DaemonProcess::Alive() {
+  int status = 0;
+  if (pid_ <= 0) return false;
+  if (waitpid(pid_, &status, WNOHANG) != pid_) return true;
+  pid_ = -1;
+  exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+  return false;
+}
+
+bool WaitFor(const std::function<bool()>& fn,
+             std::chrono::milliseconds timeout) {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    if (fn()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return fn();
+}
+
+bool ChildProcess::Start(const std::vector<std::string>& argv,
+                         const std::string& log) {
+  Stop();
+  std::vector<std::string> args = argv;
+  std::vector<char*> a;
+  for (auto& x : args) a.push_back(x.data());
+  a.push_back(nullptr);
+  const pid_t parent = getpid();
+  pid_ = fork();
+  if (pid_ == 0) {
+    setsid();
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);  // the parent died before prctl
+    if (!log.empty()) {
+      int fd =
+          open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+      if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0) _exit(126);
+    }
+    execvp(a[0], a.data());
+    _exit(127);
+  }
+  return pid_ > 0;
+}
+
+void ChildProcess::Stop() {
+  if (pid_ <= 0) return;
+  kill(-pid_, SIGTERM);
+  for (int i = 0; i < 500; ++i) {
+    if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
+      pid_ = -1;
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  kill(-pid_, SIGKILL);
+  waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+}
+
+bool ChildProcess::Alive() {
+  if (pid_ <= 0) return false;
+  if (waitpid(pid_, nullptr, WNOHANG) != pid_) return true;
+  pid_ = -1;
+  return false;
 }
 
 bool DaemonProcess::Signal(int sig) const {

@@ -16,6 +16,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -187,6 +188,37 @@ class SilentSocket {
 // closed): the kernel answers datagrams with ICMP port unreachable.
 uint16_t ClosedUdpPort();
 
+// Polls `fn` every 50 ms until it returns true (then true) or `timeout`
+// passes (then what a last call returns).
+bool WaitFor(const std::function<bool()>& fn,
+             std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+// A child process in its own process group: argv (argv[0] looked up in
+// PATH), stdout and stderr appended to `log` (empty: inherited). Stop(),
+// also at destruction, sends SIGTERM to the group, waits up to 10 s, then
+// SIGKILLs it. The child gets SIGKILL if the test process dies first.
+//   ChildProcess dnsmasq({"dnsmasq", "-k", ...}, dir.path() + "/dnsmasq.log");
+class ChildProcess {
+ public:
+  ChildProcess() = default;
+  explicit ChildProcess(const std::vector<std::string>& argv,
+                        const std::string& log = "") {
+    Start(argv, log);
+  }
+  ~ChildProcess() { Stop(); }
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+  // Stops a running one first. False if fork failed (a failed exec exits
+  // 127).
+  bool Start(const std::vector<std::string>& argv, const std::string& log = "");
+  void Stop();
+  bool Alive();  // started and not exited
+  int pid() const { return pid_; }
+
+ private:
+  int pid_ = -1;
+};
+
 // The real exporterd binary (EXPORTERD_BINARY) as a child process listening
 // on 127.0.0.1:port(); stderr goes to log(). Stopped with SIGTERM.
 class DaemonProcess {
@@ -203,6 +235,7 @@ class DaemonProcess {
   // After Stop(): the exit status, or -signal when a signal ended it.
   int exit_status() const { return exit_status_; }
   bool Signal(int sig) const;
+  bool Alive();  // started and not exited (exit_status() then says how)
   int pid() const { return pid_; }
   uint16_t port() const { return port_; }
   std::string Url(const std::string& path) const;

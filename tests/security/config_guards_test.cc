@@ -2,20 +2,13 @@
 // (EXPORTERD_BINARY) run as a child process: --config.check on files that are
 // not configurations, and reloads (SIGHUP) that would have turned basic auth
 // off or unloaded every module.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cmath>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <thread>
 #include <vector>
@@ -29,10 +22,12 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 using testing::Curl;
+using testing::DaemonProcess;
 using testing::HttpResult;
 using testing::Sample;
 using testing::Sh;
 using testing::TempDir;
+using testing::WaitFor;
 
 // `exporterd --config.check <args>`: exit code and stderr.
 RunResult ConfigCheck(const std::vector<std::string>& args) {
@@ -125,84 +120,6 @@ TEST(ConfigGuardsTest, ConfigCheckRefusesUnboundedDurations) {
       << r.err;
 }
 
-// A port on 127.0.0.1 that was free a moment ago.
-uint16_t FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(a);
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-    if (fd >= 0) ::close(fd);
-    return 0;
-  }
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
-// The daemon as a child process; SIGTERM and reaped on destruction (and
-// killed if this test process dies first).
-class Daemon {
- public:
-  Daemon(std::vector<std::string> args, std::string log_path)
-      : log_(std::move(log_path)) {
-    std::vector<std::string> argv = {EXPORTERD_BINARY};
-    argv.insert(argv.end(), args.begin(), args.end());
-    std::vector<char*> cargv;
-    for (auto& a : argv) cargv.push_back(a.data());
-    cargv.push_back(nullptr);
-    const pid_t parent = ::getpid();
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (::getppid() != parent) ::_exit(127);
-      int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      if (fd >= 0) {
-        ::dup2(fd, 1);
-        ::dup2(fd, 2);
-      }
-      ::execv(cargv[0], cargv.data());
-      ::_exit(127);
-    }
-  }
-  ~Daemon() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
-    int status = 0;
-    for (int i = 0; i < 100; ++i) {
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) return;
-      std::this_thread::sleep_for(milliseconds(50));
-    }
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, &status, 0);
-  }
-  pid_t pid() const { return pid_; }
-  bool Alive() const {
-    int status = 0;
-    return pid_ > 0 && ::waitpid(pid_, &status, WNOHANG) == 0;
-  }
-  std::string Log() const {
-    std::ifstream in(log_, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), {}};
-  }
-
- private:
-  std::string log_;
-  pid_t pid_ = -1;
-};
-
-// Polls `fn` every 100 ms until it returns true or 15 s pass.
-template <typename Fn>
-bool WaitFor(Fn fn) {
-  const auto end = std::chrono::steady_clock::now() + seconds(15);
-  while (std::chrono::steady_clock::now() < end) {
-    if (fn()) return true;
-    std::this_thread::sleep_for(milliseconds(100));
-  }
-  return fn();
-}
-
 // Writes `content` to `path` through a temporary file and rename(), as an
 // editor or config management would.
 void Replace(const TempDir& dir, const std::string& path,
@@ -225,18 +142,16 @@ TEST(ConfigGuardsTest, ReloadKeepsAuthWhenWebConfigIsEmptied) {
   const std::string good_cfg = "modules:\n  testmod:\n    series: 1\n";
   const std::string cfg = dir.Write("exporterd.yml", good_cfg);
   const std::string web = dir.Write("web.yml", good_web);
-  const uint16_t port = FreePort();
-  ASSERT_NE(port, 0);
-  const std::string base = "http://127.0.0.1:" + std::to_string(port);
-  Daemon d({"--config.file=" + cfg, "--web.config.file=" + web,
-            "--web.listen-address=127.0.0.1:" + std::to_string(port),
-            std::string("--module.dir=") + TEST_MODULE_DIR},
-           dir.path() + "/daemon.log");
-  ASSERT_GT(d.pid(), 0);
+  DaemonProcess d;
+  ASSERT_TRUE(d.Start({"--config.file=" + cfg, "--web.config.file=" + web}))
+      << d.Log();
+  const std::string base = d.Url("");
   const std::vector<std::string> creds = {"-u", "prometheus:s3cr:et"};
-  ASSERT_TRUE(WaitFor([&] {
-    return !d.Alive() || Curl(base + "/-/healthy", creds).status == 200;
-  }));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return !d.Alive() || Curl(base + "/-/healthy", creds).status == 200;
+      },
+      seconds(15)));
   ASSERT_TRUE(d.Alive()) << d.Log();
 
   auto reload_ok = [&]() {
@@ -244,8 +159,8 @@ TEST(ConfigGuardsTest, ReloadKeepsAuthWhenWebConfigIsEmptied) {
                   "exporterd_config_last_reload_successful");
   };
   auto reload_and_expect = [&](double want) {
-    EXPECT_EQ(::kill(d.pid(), SIGHUP), 0);
-    return WaitFor([&] { return reload_ok() == want; });
+    EXPECT_TRUE(d.Signal(SIGHUP));
+    return WaitFor([&] { return reload_ok() == want; }, seconds(15));
   };
   ASSERT_EQ(Curl(base + "/metrics").status, 401);
   ASSERT_EQ(reload_ok(), 1.0) << d.Log();
@@ -288,11 +203,14 @@ TEST(ConfigGuardsTest, ReloadKeepsAuthWhenWebConfigIsEmptied) {
   ASSERT_EQ(::unlink(cfg.c_str()), 0);
   ASSERT_EQ(::mkdir(cfg.c_str(), 0700), 0);
   Replace(dir, web, good_web);
-  EXPECT_EQ(::kill(d.pid(), SIGHUP), 0);
-  ASSERT_TRUE(WaitFor([&] {
-    return d.Log().find("cannot read config file: is a directory") !=
-           std::string::npos;
-  })) << d.Log();
+  EXPECT_TRUE(d.Signal(SIGHUP));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return d.Log().find("cannot read config file: is a directory") !=
+               std::string::npos;
+      },
+      seconds(15)))
+      << d.Log();
   EXPECT_EQ(reload_ok(), 0.0);
   with = Curl(base + "/metrics", creds);
   EXPECT_EQ(Sample(with.body, "exporterd_module_up{module=\"testmod\"}"), 1.0);

@@ -10,8 +10,6 @@
 #ifndef EXPORTERD_BLACKBOX_TESTS_INTEGRATION_BLACKBOX_PAIR_H_
 #define EXPORTERD_BLACKBOX_TESTS_INTEGRATION_BLACKBOX_PAIR_H_
 
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -32,7 +30,6 @@ class BlackboxPair {
   BlackboxPair() = default;
   BlackboxPair(const BlackboxPair&) = delete;
   BlackboxPair& operator=(const BlackboxPair&) = delete;
-  ~BlackboxPair() { StopPeer(); }
 
   // Writes both files into dir() and starts both; `peer_yml` empty: no
   // peer. `module_keys` go under modules.blackbox in exporterd.yml.
@@ -51,19 +48,11 @@ class BlackboxPair {
     if (peer_yml.empty()) return true;
     dir_.Write("peer.yml", peer_yml, 0600);
     peer_port_ = exporterd::testing::FreePort();
-    // Its own child (not through Sh(), whose process group is killed).
-    const std::string cfg = "--config.file=" + dir_.path() + "/peer.yml";
-    const std::string listen =
-        "--web.listen-address=127.0.0.1:" + std::to_string(peer_port_);
-    const std::string log = dir_.path() + "/peer.log";
-    peer_pid_ = fork();
-    if (peer_pid_ == 0) {
-      setsid();
-      if (!freopen(log.c_str(), "w", stderr)) _exit(126);
-      execlp("prometheus-blackbox-exporter", "prometheus-blackbox-exporter",
-             cfg.c_str(), listen.c_str(), static_cast<char*>(nullptr));
-      _exit(127);
-    }
+    peer_.Start(
+        {"prometheus-blackbox-exporter",
+         "--config.file=" + dir_.path() + "/peer.yml",
+         "--web.listen-address=127.0.0.1:" + std::to_string(peer_port_)},
+        dir_.path() + "/peer.log");
     for (int i = 0; i < 200; ++i) {
       if (PeerUp()) return true;
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -74,13 +63,7 @@ class BlackboxPair {
     return peer_port_ != 0 &&
            exporterd::testing::Curl(PeerUrl("/-/healthy")).status == 200;
   }
-  void StopPeer() {
-    if (peer_pid_ > 0) {
-      kill(peer_pid_, SIGTERM);
-      waitpid(peer_pid_, nullptr, 0);
-      peer_pid_ = -1;
-    }
-  }
+  void StopPeer() { peer_.Stop(); }
 
   exporterd::testing::HttpResult Ours(
       const std::string& module, const std::string& target,
@@ -109,7 +92,7 @@ class BlackboxPair {
   exporterd::testing::TempDir dir_;
   exporterd::testing::DaemonProcess d_;
   uint16_t peer_port_ = 0;
-  int peer_pid_ = -1;
+  exporterd::testing::ChildProcess peer_;
 };
 
 // name{labels} -> value, for the series that are not timings and exist in

@@ -6,9 +6,7 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
-#include <signal.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -23,6 +21,7 @@
 namespace exporterd::blackbox {
 namespace {
 
+using exporterd::testing::ChildProcess;
 using exporterd::testing::ClosedUdpPort;
 using exporterd::testing::FreePort;
 using exporterd::testing::HttpResult;
@@ -31,34 +30,6 @@ using exporterd::testing::Sample;
 using exporterd::testing::SilentSocket;
 using exporterd::testing::TempDir;
 using SteadyClock = std::chrono::steady_clock;
-
-// A child process in its own process group, stopped (the group) with
-// SIGTERM.
-class Child {
- public:
-  bool Start(const std::string& cmd, const std::string& log) {
-    pid_ = fork();
-    if (pid_ == 0) {
-      setsid();
-      if (!freopen(log.c_str(), "w", stderr)) _exit(126);
-      if (!freopen(log.c_str(), "a", stdout)) _exit(126);
-      execl("/bin/bash", "bash", "-c", cmd.c_str(),
-            static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    return pid_ > 0;
-  }
-  void Stop() {
-    if (pid_ <= 0) return;
-    kill(-pid_, SIGTERM);
-    waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-  }
-  ~Child() { Stop(); }
-
- private:
-  int pid_ = -1;
-};
 
 // True once something accepts TCP connections on 127.0.0.1:port.
 bool WaitTcp(uint16_t port) {
@@ -84,7 +55,7 @@ struct Env {
   const TempDir& dir = pair.dir();
   uint16_t dns = 0, dot = 0, closed_udp = 0;
   std::unique_ptr<SilentSocket> silent;
-  Child dnsmasq, socat;
+  ChildProcess dnsmasq, socat;
 
   std::string Yml() const {
     const std::string ca = dir.path() + "/dot/ca.crt";
@@ -257,14 +228,15 @@ class DnsIntegration : public ::testing::Test {
     e.silent = std::make_unique<SilentSocket>(SilentSocket::kUdp);
     const std::string d = e.dir.path();
     ASSERT_TRUE(
-        e.dnsmasq.Start("mkdir -p " + d + "/dnsmasq && exec bash " +
-                            BLACKBOX_DIR "/tests/integration/dns_dnsmasq.sh " +
-                            std::to_string(e.dns) + " " + d + "/dnsmasq",
+        e.dnsmasq.Start({"bash", "-c",
+                         "mkdir -p " + d + "/dnsmasq && exec bash " +
+                             BLACKBOX_DIR "/tests/integration/dns_dnsmasq.sh " +
+                             std::to_string(e.dns) + " " + d + "/dnsmasq"},
                         d + "/dnsmasq.out"));
     ASSERT_TRUE(WaitTcp(e.dns)) << ReadFile(d + "/dnsmasq.out");
     ASSERT_TRUE(e.socat.Start(
-        "exec bash " BLACKBOX_DIR "/tests/integration/dns_dot.sh " + d +
-            "/dot " + std::to_string(e.dot) + " " + std::to_string(e.dns),
+        {"bash", BLACKBOX_DIR "/tests/integration/dns_dot.sh", d + "/dot",
+         std::to_string(e.dot), std::to_string(e.dns)},
         d + "/socat.out"));
     ASSERT_TRUE(WaitTcp(e.dot)) << ReadFile(d + "/socat.out");
     ASSERT_TRUE(e.pair.Start(e.Yml() + Env::OursOnlyYml(), e.Yml()))

@@ -2,8 +2,6 @@
 // grpc_health_server.py, plain and TLS with a certificate made now),
 // beside Debian's blackbox_exporter 0.23 on the same blackbox.yml.
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -16,6 +14,7 @@
 namespace exporterd::blackbox {
 namespace {
 
+using exporterd::testing::ChildProcess;
 using exporterd::testing::FreePort;
 using exporterd::testing::HttpResult;
 using exporterd::testing::ReadFile;
@@ -38,8 +37,8 @@ class GrpcProbe : public ::testing::Test {
        "-f2)\" +%s > grpc.enddate");
     plain_ = FreePort();
     tls_ = FreePort();
-    servers_.push_back(Server({std::to_string(plain_)}));
-    servers_.push_back(
+    plain_server_.Start(Server({std::to_string(plain_)}));
+    tls_server_.Start(
         Server({std::to_string(tls_), d + "/grpc.crt", d + "/grpc.key"}));
     auto module = [](const std::string& name, const std::string& body) {
       return "  " + name +
@@ -64,32 +63,19 @@ class GrpcProbe : public ::testing::Test {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
   }
-  void TearDown() override {
-    for (int pid : servers_) {
-      kill(pid, SIGTERM);
-      waitpid(pid, nullptr, 0);
-    }
-  }
-  static int Server(std::vector<std::string> args) {
+  // The health server's command line.
+  static std::vector<std::string> Server(std::vector<std::string> args) {
     std::vector<std::string> argv = {
         "/usr/bin/python3",
         BLACKBOX_DIR "/tests/integration/grpc_health_server.py"};
     argv.insert(argv.end(), args.begin(), args.end());
-    int pid = fork();
-    if (pid == 0) {
-      std::vector<char*> a;
-      for (auto& s : argv) a.push_back(s.data());
-      a.push_back(nullptr);
-      execv(a[0], a.data());
-      _exit(127);
-    }
-    return pid;
+    return argv;
   }
   std::string Plain() const { return "127.0.0.1:" + std::to_string(plain_); }
   std::string Tls() const { return "localhost:" + std::to_string(tls_); }
 
   BlackboxPair pair_;
-  std::vector<int> servers_;
+  ChildProcess plain_server_, tls_server_;
   uint16_t plain_ = 0, tls_ = 0;
 };
 

@@ -10,9 +10,7 @@
 // The namespaces come from icmp_netpath.sh (prefix "ic<pid>"), removed at
 // the end. Needs root (raw sockets, ip netns): skipped otherwise.
 #include <gtest/gtest.h>
-#include <signal.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -29,6 +27,7 @@
 namespace exporterd::blackbox {
 namespace {
 
+using exporterd::testing::ChildProcess;
 using exporterd::testing::FreePort;
 using exporterd::testing::HttpResult;
 using exporterd::testing::ReadFile;
@@ -196,39 +195,16 @@ TEST(IcmpProber, ConcurrentProbesKeepTheirOwnReplies) {
   }
 }
 
-// A process in a network namespace (optionally as nobody), its stderr in
-// `log`; stopped with SIGTERM (the process group) at destruction.
-class NsProcess {
- public:
-  NsProcess(const std::string& ns, bool nobody, std::vector<std::string> argv,
-            const std::string& log) {
-    std::vector<std::string> full = {"ip", "netns", "exec", ns};
-    if (nobody)
-      full.insert(full.end(), {"setpriv", "--reuid=nobody", "--regid=nogroup",
-                               "--clear-groups", "--inh-caps=-all"});
-    full.insert(full.end(), argv.begin(), argv.end());
-    pid_ = fork();
-    if (pid_ == 0) {
-      setsid();
-      if (!freopen(log.c_str(), "w", stderr)) _exit(126);
-      std::vector<char*> a;
-      for (auto& x : full) a.push_back(x.data());
-      a.push_back(nullptr);
-      execvp(a[0], a.data());
-      _exit(127);
-    }
-  }
-  int pid() const { return pid_; }
-  ~NsProcess() {
-    if (pid_ > 0) {
-      kill(-pid_, SIGTERM);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-
- private:
-  int pid_ = -1;
-};
+// argv in network namespace `ns` (as nobody when asked).
+std::vector<std::string> InNamespace(const std::string& ns, bool nobody,
+                                     const std::vector<std::string>& argv) {
+  std::vector<std::string> full = {"ip", "netns", "exec", ns};
+  if (nobody)
+    full.insert(full.end(), {"setpriv", "--reuid=nobody", "--regid=nogroup",
+                             "--clear-groups", "--inh-caps=-all"});
+  full.insert(full.end(), argv.begin(), argv.end());
+  return full;
+}
 
 // The path's namespaces for one test; removed at the end.
 class IcmpPath : public ::testing::Test {
@@ -262,25 +238,24 @@ class IcmpPath : public ::testing::Test {
                0644);
     ours_ns_ = ns;
     ours_port_ = FreePort();
-    ours_ = std::make_unique<NsProcess>(
-        ns, nobody,
-        std::vector<std::string>{
-            EXPORTERD_BINARY, "--config.file=" + dir_.path() + "/exporterd.yml",
-            "--module.dir=" BLACKBOX_MODULE_DIR,
-            "--web.listen-address=127.0.0.1:" + std::to_string(ours_port_)},
-        dir_.path() + "/ours.log");
+    ours_.Start(InNamespace(ns, nobody,
+                            {EXPORTERD_BINARY,
+                             "--config.file=" + dir_.path() + "/exporterd.yml",
+                             "--module.dir=" BLACKBOX_MODULE_DIR,
+                             "--web.listen-address=127.0.0.1:" +
+                                 std::to_string(ours_port_)}),
+                dir_.path() + "/ours.log");
     return WaitUp(ns, ours_port_, "/-/ready");
   }
   bool StartPeer(const std::string& ns, const std::string& yml) {
     dir_.Write("peer.yml", yml, 0644);
     peer_port_ = FreePort();
-    peer_ = std::make_unique<NsProcess>(
-        ns, false,
-        std::vector<std::string>{
-            "prometheus-blackbox-exporter",
-            "--config.file=" + dir_.path() + "/peer.yml",
-            "--web.listen-address=127.0.0.1:" + std::to_string(peer_port_)},
-        dir_.path() + "/peer.log");
+    peer_.Start(InNamespace(ns, false,
+                            {"prometheus-blackbox-exporter",
+                             "--config.file=" + dir_.path() + "/peer.yml",
+                             "--web.listen-address=127.0.0.1:" +
+                                 std::to_string(peer_port_)}),
+                dir_.path() + "/peer.log");
     return WaitUp(ns, peer_port_, "/-/healthy");
   }
   bool WaitUp(const std::string& ns, uint16_t port, const std::string& path) {
@@ -315,7 +290,7 @@ class IcmpPath : public ::testing::Test {
   bool started_ = false;
   std::string ours_ns_;
   uint16_t ours_port_ = 0, peer_port_ = 0;
-  std::unique_ptr<NsProcess> ours_, peer_;
+  ChildProcess ours_, peer_;
 };
 
 TEST_F(IcmpPath, ParityThroughARouterAndToAnUnreachableAddress) {
@@ -404,7 +379,7 @@ TEST_F(IcmpPath, UnprivilegedWithPingSockets) {
   // through a ping socket, v4 and v6.
   ASSERT_TRUE(StartOurs(Ns("A"), ParityYml(), true)) << Logs();
   // ip netns exec and setpriv exec the daemon: same process, now nobody.
-  EXPECT_NE(ReadFile("/proc/" + std::to_string(ours_->pid()) + "/status")
+  EXPECT_NE(ReadFile("/proc/" + std::to_string(ours_.pid()) + "/status")
                 .find("Uid:\t65534\t65534"),
             std::string::npos);
   for (const char* q : {"module=icmp_v4&target=10.202.2.2",
@@ -514,13 +489,13 @@ TEST_F(IcmpPath, TracerouteUnprivileged) {
   // As root first (ping socket: A's ping_group_range is open to all).
   ASSERT_TRUE(StartOurs(Ns("A"), TraceYml(), false)) << Logs();
   const auto privileged = trace_all("root");
-  ours_.reset();
+  ours_.Stop();
   // Then as nobody, no capabilities.
   ASSERT_TRUE(StartOurs(Ns("A"), TraceYml(), true)) << Logs();
-  EXPECT_NE(ReadFile("/proc/" + std::to_string(ours_->pid()) + "/status")
+  EXPECT_NE(ReadFile("/proc/" + std::to_string(ours_.pid()) + "/status")
                 .find("Uid:\t65534\t65534"),
             std::string::npos);
-  EXPECT_NE(ReadFile("/proc/" + std::to_string(ours_->pid()) + "/status")
+  EXPECT_NE(ReadFile("/proc/" + std::to_string(ours_.pid()) + "/status")
                 .find("CapEff:\t0000000000000000"),
             std::string::npos);
   EXPECT_EQ(trace_all("nobody"), privileged);

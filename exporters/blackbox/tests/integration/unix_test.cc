@@ -12,7 +12,6 @@
 // series, probe_failed_due_to_regex / probe_failed_due_to_bytes once
 // connected, the TLS series with TLS.
 #include <gtest/gtest.h>
-#include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -20,8 +19,10 @@
 
 #include <chrono>
 #include <cmath>
+#include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "blackbox_pair.h"
 #include "test_kit.h"
@@ -29,12 +30,14 @@
 namespace exporterd::blackbox {
 namespace {
 
+using exporterd::testing::ChildProcess;
 using exporterd::testing::DaemonProcess;
 using exporterd::testing::HttpResult;
 using exporterd::testing::ReadFile;
 using exporterd::testing::Sample;
 using exporterd::testing::Sh;
 using exporterd::testing::TempDir;
+using exporterd::testing::WaitFor;
 
 // A unix listener that never accepts: connect() completes (the backlog),
 // nothing is ever said.
@@ -69,7 +72,7 @@ bool WaitForSocket(const std::string& path) {
 
 struct Env {
   TempDir dir;
-  std::vector<std::string> pids;  // background servers
+  std::vector<std::unique_ptr<ChildProcess>> servers;
   BlackboxPair pair;
   std::unique_ptr<SilentUnixListener> silent;
   std::string Path(const std::string& name) const {
@@ -119,16 +122,14 @@ struct Env {
 
 Env* g_env = nullptr;
 
-// Starts `cmd` in its own session (out of Sh()'s process group, which is
-// killed when Sh() returns: so Sh() waits, in the same shell, until `ready`
-// (a shell condition) holds); its pid is remembered for TearDown.
+// Starts `cmd` (a shell command, in the test directory, its output in
+// server.log) and waits until `ready` (a shell condition) holds.
 void Background(Env& e, const std::string& cmd, const std::string& ready) {
-  e.pids.push_back(Sh("cd " + e.dir.path() + "; setsid " + cmd +
-                      " >/dev/null 2>>server.log </dev/null & pid=$!;"
-                      " for i in $(seq 200); do " +
-                      ready + " && break; sleep 0.05; done; echo $pid"));
-  while (!e.pids.back().empty() && e.pids.back().back() == '\n')
-    e.pids.back().pop_back();
+  e.servers.push_back(std::make_unique<ChildProcess>(
+      std::vector<std::string>{"sh", "-c",
+                               "cd " + e.dir.path() + " && exec " + cmd},
+      e.Path("server.log")));
+  WaitFor([&] { return Sh("if " + ready + "; then echo yes; fi") == "yes\n"; });
 }
 
 std::string SocketExists(const std::string& path) {
@@ -187,11 +188,7 @@ class UnixIntegration : public ::testing::Test {
           << s << ReadFile(e.Path("server.log"));
     ASSERT_TRUE(e.pair.Start(e.Yml(), "")) << e.pair.Log();
   }
-  static void TearDownTestSuite() {
-    for (const auto& pid : g_env->pids)
-      if (!pid.empty()) kill(static_cast<pid_t>(std::stol(pid)), SIGTERM);
-    delete g_env;
-  }
+  static void TearDownTestSuite() { delete g_env; }
   Env& e() { return *g_env; }
   HttpResult Probe(const std::string& module, const std::string& target,
                    std::vector<std::string> args = {}) {

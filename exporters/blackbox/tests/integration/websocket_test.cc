@@ -12,13 +12,14 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
-#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cmath>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "blackbox_pair.h"
 #include "test_kit.h"
@@ -26,17 +27,19 @@
 namespace exporterd::blackbox {
 namespace {
 
+using exporterd::testing::ChildProcess;
 using exporterd::testing::FreePort;
 using exporterd::testing::HttpResult;
 using exporterd::testing::Sample;
 using exporterd::testing::Sh;
 using exporterd::testing::SilentSocket;
 using exporterd::testing::TempDir;
+using exporterd::testing::WaitFor;
 
 struct Env {
   TempDir dir;
   SilentSocket silent{SilentSocket::kTcp};
-  std::vector<std::string> pids;
+  std::vector<std::unique_ptr<ChildProcess>> servers;
   uint16_t ws = 0, wss = 0;
   BlackboxPair pair;
   std::string Yml() const {
@@ -92,15 +95,18 @@ struct Env {
 
 Env* g_env = nullptr;
 
-// Starts `cmd` in its own session and waits until 127.0.0.1:port listens.
+// Starts `cmd` (in the test directory, its output in server.log) and waits
+// until 127.0.0.1:port accepts connections.
 void Background(Env& e, const std::string& cmd, uint16_t port) {
-  std::string pid =
-      Sh("cd " + e.dir.path() + "; setsid " + cmd +
-         " >/dev/null 2>>server.log </dev/null & pid=$!;"
-         " for i in $(seq 200); do ss -ltn | grep -q '127.0.0.1:" +
-         std::to_string(port) + " ' && break; sleep 0.05; done; echo $pid");
-  while (!pid.empty() && pid.back() == '\n') pid.pop_back();
-  e.pids.push_back(pid);
+  e.servers.push_back(std::make_unique<ChildProcess>(
+      std::vector<std::string>{"sh", "-c",
+                               "cd " + e.dir.path() + " && exec " + cmd},
+      e.dir.path() + "/server.log"));
+  WaitFor([&] {
+    int fd = exporterd::testing::Connect(port);
+    if (fd >= 0) close(fd);
+    return fd >= 0;
+  });
 }
 
 class WebsocketIntegration : public ::testing::Test {
@@ -125,11 +131,7 @@ class WebsocketIntegration : public ::testing::Test {
                e.wss);
     ASSERT_TRUE(e.pair.Start(e.Yml(), "")) << e.pair.Log();
   }
-  static void TearDownTestSuite() {
-    for (const auto& pid : g_env->pids)
-      if (!pid.empty()) kill(static_cast<pid_t>(std::stol(pid)), SIGTERM);
-    delete g_env;
-  }
+  static void TearDownTestSuite() { delete g_env; }
   Env& e() { return *g_env; }
   HttpResult Probe(const std::string& module, const std::string& target) {
     return e().pair.Ours(module, target);
