@@ -19,6 +19,7 @@ using testing::Sample;
 using testing::SendGet;
 using testing::TestDaemon;
 using testing::ThreadCount;
+using testing::WaitFor;
 
 #if defined(__SANITIZE_ADDRESS__)
 constexpr bool kSanitized = true;
@@ -38,16 +39,6 @@ constexpr char kAsync[] = R"(modules:
 double InFlight(const TestDaemon& d, const std::string& route) {
   return Sample(d.Get("/metrics").body,
                 "exporterd_http_requests_in_flight{route=\"" + route + "\"}");
-}
-
-// Polls `cond` every 20 ms for up to `ms`.
-template <class F>
-bool WaitFor(F cond, int ms) {
-  for (int i = 0; i < ms / 20; ++i) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return cond();
 }
 
 TEST(AsyncTest, TwoThousandTimersInFlightHoldNoThreads) {
@@ -94,7 +85,8 @@ TEST(AsyncTest, PastMaxRequestsAnswers503AtOnce) {
     ASSERT_TRUE(SendGet(fd, "/async?target=x&sleep=30s"));
     held.push_back(fd);
   }
-  ASSERT_TRUE(WaitFor([&] { return InFlight(d, "/async") == 100; }, 5000));
+  ASSERT_TRUE(WaitFor([&] { return InFlight(d, "/async") == 100; },
+                      std::chrono::seconds(5)));
   // Request 101: refused at once, with a reason.
   auto t0 = std::chrono::steady_clock::now();
   HttpResult r = d.Get("/async?target=x&sleep=30s");
@@ -110,7 +102,8 @@ TEST(AsyncTest, PastMaxRequestsAnswers503AtOnce) {
   EXPECT_EQ(d.Get("/-/healthy").status, 200);
   // Clients that go away free their slots.
   for (int fd : held) close(fd);
-  EXPECT_TRUE(WaitFor([&] { return InFlight(d, "/async") == 0; }, 5000));
+  EXPECT_TRUE(WaitFor([&] { return InFlight(d, "/async") == 0; },
+                      std::chrono::seconds(5)));
   EXPECT_EQ(d.Get("/async?target=x&sleep=1ms").status, 200);
   EXPECT_EQ(Sample(d.Get("/metrics").body,
                    "exporterd_http_requests_total{code=\"499\",route="
