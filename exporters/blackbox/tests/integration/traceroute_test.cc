@@ -134,40 +134,40 @@ Trace Parse(const std::string& text) {
   return t;
 }
 
-// The second column of `traceroute -n -q 1` ("*" for a silent hop).
-std::vector<std::string> TracerouteHops(const std::string& flags,
-                                        const std::string& target) {
+// The second column of a tool's report run in namespace A: one entry per
+// line whose first column `is_hop` accepts, `silent` (the tool's mark for a
+// hop that did not answer) as "*".
+std::vector<std::string> HopColumn(const std::string& cmd,
+                                   bool (*is_hop)(const std::string&),
+                                   const std::string& silent) {
   std::string out;
-  EXPECT_TRUE(Shell(
-      InNs("A", "traceroute -n -q 1 -w 1 -m 8 " + flags + " " + target), &out))
-      << out;
+  EXPECT_TRUE(Shell(InNs("A", cmd), &out)) << out;
   std::vector<std::string> hops;
   std::istringstream in(out);
   for (std::string l; std::getline(in, l);) {
     std::istringstream f(l);
     std::string n, a;
-    if (!(f >> n >> a) || n == "traceroute") continue;
-    hops.push_back(a);
+    if (!(f >> n >> a) || !is_hop(n)) continue;
+    hops.push_back(a == silent ? "*" : a);
   }
   return hops;
 }
 
-// The HOST column of `mtr --report -n` ("???" for a silent hop: "*" here).
+// `traceroute -n -q 1`'s hops ("*" for a silent hop).
+std::vector<std::string> TracerouteHops(const std::string& flags,
+                                        const std::string& target) {
+  return HopColumn(
+      "traceroute -n -q 1 -w 1 -m 8 " + flags + " " + target,
+      [](const std::string& n) { return n != "traceroute"; }, "*");
+}
+
+// The HOST column of `mtr --report -n` ("???" for a silent hop).
 std::vector<std::string> MtrHops(const std::string& flags,
                                  const std::string& target) {
-  std::string out;
-  EXPECT_TRUE(Shell(
-      InNs("A", "mtr --report -n -c 2 -i 0.2 " + flags + " " + target), &out))
-      << out;
-  std::vector<std::string> hops;
-  std::istringstream in(out);
-  for (std::string l; std::getline(in, l);) {
-    std::istringstream f(l);
-    std::string n, a;
-    if (!(f >> n >> a) || n.find(".|--") == std::string::npos) continue;
-    hops.push_back(a == "???" ? "*" : a);
-  }
-  return hops;
+  return HopColumn(
+      "mtr --report -n -c 2 -i 0.2 " + flags + " " + target,
+      [](const std::string& n) { return n.find(".|--") != std::string::npos; },
+      "???");
 }
 
 // Every hop 1..hops answered: its five round-trip gauges (one family per
