@@ -17,6 +17,56 @@ check() {
   fi
 }
 
+# need_tools TOOL...: exits 1 naming the first TOOL not in PATH.
+need_tools() {
+  local t
+  for t in "$@"; do
+    command -v "$t" >/dev/null ||
+      { echo "$(basename "$0"): missing $t (run scripts/setup.sh)"; exit 1; }
+  done
+}
+
+# work_dir NAME: WORK, a fresh /tmp/exporterd-NAME-* directory, and PIDS.
+# At exit the PIDS are killed and waited for, then the function on_exit
+# runs if the script defines one (non-zero fails the script), then WORK is
+# removed (KEEP=1 keeps it).
+work_dir() {
+  WORK=$(mktemp -d "/tmp/exporterd-$1-XXXXXX")
+  PIDS=()
+  trap _work_dir_exit EXIT
+}
+_work_dir_exit() {
+  local rc=$? p
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  if declare -F on_exit >/dev/null; then on_exit || rc=1; fi
+  if [ "${KEEP:-0}" = 1 ]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
+  exit "$rc"
+}
+
+# dashboard_test MODULE BIN MODDIR [TOOL...]: how each module's
+# tests/integration/dashboard_queries_test.sh starts. Sets BIN and MODDIR
+# (absolute), ROOT, DASH ($DASHBOARD, else exporters/MODULE/dashboard.json)
+# and RULES (exporters/MODULE/alerts.yml); exits unless prometheus,
+# promtool, curl, jq, ss and TOOL... are there and exporterd_MODULE.so is
+# built; work_dir MODULEdash; checks the dashboard (check_dashboard_json)
+# and the rules (promtool).
+dashboard_test() {
+  local module=$1
+  BIN=$(realpath "$2")
+  MODDIR=$(realpath "$3")
+  shift 3
+  ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+  DASH=${DASHBOARD:-$ROOT/exporters/$module/dashboard.json}
+  RULES=$ROOT/exporters/$module/alerts.yml
+  need_tools prometheus promtool curl jq ss "$@"
+  [ -f "$MODDIR/exporterd_$module.so" ] ||
+    { echo "dashboard: $MODDIR/exporterd_$module.so not built"; exit 1; }
+  work_dir "${module}dash"
+  check_dashboard_json "$DASH"
+  check "promtool check rules" sh -c "promtool check rules '$RULES' >/dev/null"
+}
+
 # A free TCP port on loopback, from 20000-29999: below the kernel's ephemeral
 # range (32768+ here), where a busy test's client connections take their
 # local ports, and below 30000-32767, where the Ceph tests put their

@@ -7,37 +7,18 @@
 # usage: dashboard_queries_test.sh <exporterd binary> <module dir>     (KEEP=1 keeps the work dir)
 # Needs (run as root): the Bacula packages of bacula_test.sh, prometheus, promtool, curl, jq, ss.
 set -euo pipefail
-BIN=$(realpath "$1")
-MODDIR=$(realpath "$2")
 HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/../../../../tests/lib/common.sh" # free_port, wait_http, start_exporterd, start_prometheus
-ROOT=$(cd "$HERE/../../../.." && pwd)
-DASH=$ROOT/exporters/bacula/dashboard.json
-RULES=$ROOT/exporters/bacula/alerts.yml
+. "$HERE/../../../../tests/lib/common.sh" # dashboard_test, start_*, prom_*, check_*
 ENV_SH=$HERE/bacula_env.sh
-for tool in prometheus promtool curl jq ss bacula-dir bconsole sqlite3; do
-  command -v "$tool" >/dev/null || { echo "dashboard: missing $tool (run scripts/setup.sh)"; exit 1; }
-done
 [ "$(id -u)" -eq 0 ] || { echo "dashboard: run as root (Bacula daemons)"; exit 1; }
-
-WORK=$(mktemp -d /tmp/exporterd-bacdash-XXXXXX)
+on_exit() { "$ENV_SH" stop || true; }
+dashboard_test bacula "$1" "$2" bacula-dir bconsole sqlite3
 export BAC_STATE=$WORK/bacula
 BAC_DIR_PORT=$(free_port)
 BAC_FD_PORT=$(free_port)
 BAC_SD_PORT=$(free_port)
 BAC_DEAD_PORT=$(free_port)
 export BAC_DIR_PORT BAC_FD_PORT BAC_SD_PORT BAC_DEAD_PORT
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  "$ENV_SH" stop || true
-  if [ "${KEEP:-0}" = 1 ]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-
-check_dashboard_json "$DASH"
-check "promtool check rules" sh -c "promtool check rules '$RULES' >/dev/null"
 
 "$ENV_SH" start
 "$ENV_SH" jobs
@@ -50,7 +31,6 @@ modules:
 YML
 start_exporterd "$BIN" "$MODDIR" "$WORK" || exit 1
 start_prometheus "$WORK" "$RULES" || exit 1
-check "promtool check config" sh -c "promtool check config '$WORK/prometheus.yml' >/dev/null"
 
 check "Prometheus has 5 samples of the module's series" \
   prom_wait 'count_over_time(bacula_jobs_running[1m]) >= 5' 30

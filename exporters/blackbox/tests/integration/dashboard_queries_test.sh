@@ -11,32 +11,12 @@
 # Needs: prometheus, promtool, nginx, openssl, curl, jq, ss; root or an open ping_group_range
 # (the ping and traceroute probes).
 set -euo pipefail
-BIN=$(realpath "$1")
-MODDIR=$(realpath "$2")
 HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/../../../../tests/lib/common.sh" # check, free_port, wait_http, prom_*, check_dashboard_*
-ROOT=$(cd "$HERE/../../../.." && pwd)
-DASH=$ROOT/exporters/blackbox/dashboard.json
-RULES=$ROOT/exporters/blackbox/alerts.yml
-for tool in prometheus promtool curl jq ss openssl; do
-  command -v "$tool" >/dev/null || { echo "dashboard: missing $tool (run scripts/setup.sh)"; exit 1; }
-done
-[ -f "$MODDIR/exporterd_blackbox.so" ] || { echo "dashboard: $MODDIR/exporterd_blackbox.so not built"; exit 1; }
-
-WORK=$(mktemp -d /tmp/exporterd-bbdash-XXXXXX)
-PIDS=()
-cleanup() {
-  local rc=$?
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+. "$HERE/../../../../tests/lib/common.sh" # dashboard_test, start_*, prom_*, check_*
+on_exit() {
   [ -f "$WORK/nginx/nginx.pid" ] && kill "$(cat "$WORK/nginx/nginx.pid")" 2>/dev/null || true
-  wait 2>/dev/null || true
-  if [ "${KEEP:-0}" = 1 ]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
-  exit "$rc"
 }
-trap cleanup EXIT
-
-check_dashboard_json "$DASH"
-check "promtool check rules" sh -c "promtool check rules '$RULES' >/dev/null"
+dashboard_test blackbox "$1" "$2" openssl
 
 # --- real targets: nginx over HTTP and HTTPS, and a port nothing listens on -------------------
 HTTP=$(free_port)

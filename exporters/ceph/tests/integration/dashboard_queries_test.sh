@@ -6,34 +6,14 @@
 # usage: dashboard_queries_test.sh <exporterd binary> <module dir>   (KEEP=1 keeps the work dir)
 # Needs: ceph packages, prometheus + promtool, curl, jq, bc. Run as root.
 set -euo pipefail
-BIN=$(realpath "$1")
-MODDIR=$(realpath "$2")
 HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/../../../../tests/lib/common.sh" # free_port, wait_http, start_exporterd, start_prometheus
-ROOT=$(cd "$HERE/../../../.." && pwd)
-DASH=$ROOT/exporters/ceph/dashboard.json
-RULES=$ROOT/exporters/ceph/alerts.yml
-for tool in ceph rados prometheus promtool curl jq bc ss; do
-  command -v "$tool" >/dev/null || { echo "FAIL: missing $tool (run scripts/setup.sh)"; exit 1; }
-done
-WORK=$(mktemp -d /tmp/exporterd-cephdash-XXXXXX)
+. "$HERE/../../../../tests/lib/common.sh" # dashboard_test, start_*, prom_*, check_*
+ENV=$HERE/ceph_env.sh
+on_exit() { "$ENV" stop >/dev/null 2>&1 || true; }
+dashboard_test ceph "$1" "$2" ceph rados bc
 export STATE=$WORK/ceph
 base=$(shuf -i 30000-32500 -n 1) # below the ephemeral ports
 export MON_V2=$base MON_V1=$((base + 1)) MS_PORT_MIN=$((base + 10)) MS_PORT_MAX=$((base + 200))
-ENV=$HERE/ceph_env.sh
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  "$ENV" stop >/dev/null 2>&1 || true
-  if [ "${KEEP:-0}" = 1 ]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-
-check "dashboard is valid JSON with schemaVersion and panels" \
-  sh -c "jq -e '.schemaVersion >= 36 and (.panels | length) > 0 and .uid != null' '$DASH' >/dev/null"
-check "every panel datasource is \${DS_PROMETHEUS}" sh -c "jq -e '[.panels[] | .datasource.uid, (.targets[]?.datasource.uid)] | all(. == \"\${DS_PROMETHEUS}\")' '$DASH' >/dev/null"
-check "promtool check rules" sh -c "promtool check rules '$RULES' >/dev/null"
 
 "$ENV" start 2>"$WORK/env.log" || { cat "$WORK/env.log"; echo "FAIL: cluster start"; exit 1; }
 "$ENV" fill 2>>"$WORK/env.log" || { cat "$WORK/env.log"; echo "FAIL: cluster fill"; exit 1; }

@@ -13,34 +13,13 @@
 # usage: dashboard_queries_test.sh <exporterd binary> <module dir>    (KEEP=1 keeps the work dir)
 # Needs: postfix, perl, prometheus (prometheus + promtool), curl, jq, iproute2. Run as root.
 set -euo pipefail
-BIN=$(realpath "$1")
-MODDIR=$(realpath "$2")
 HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/../../../../tests/lib/common.sh" # free_port, wait_http, start_exporterd, start_prometheus
-ROOT=$(cd "$HERE/../../../.." && pwd)
-DASH=$ROOT/exporters/postfix_qshape/dashboard.json
-RULES=$ROOT/exporters/postfix_qshape/alerts.yml
+. "$HERE/../../../../tests/lib/common.sh" # dashboard_test, start_*, prom_*, check_*
 PFENV=$HERE/postfix_env.sh
-for tool in prometheus promtool curl jq ss qshape smtp-source perl; do
-  command -v "$tool" >/dev/null || { echo "dashboard: missing $tool (run scripts/setup.sh)"; exit 1; }
-done
-[ -f "$MODDIR/exporterd_postfix_qshape.so" ] ||
-  { echo "dashboard: $MODDIR/exporterd_postfix_qshape.so not built"; exit 1; }
-
-WORK=$(mktemp -d /tmp/exporterd-pqdash-XXXXXX)
+on_exit() { "$PFENV" stop || true; }
+dashboard_test postfix_qshape "$1" "$2" qshape smtp-source perl
 chmod 755 "$WORK" # Postfix's daemons (user postfix) must reach the queue below it
 export PF_STATE=$WORK/pf
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  "$PFENV" stop || true
-  if [ "${KEEP:-0}" = 1 ]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-
-check_dashboard_json "$DASH"
-check "promtool check rules" sh -c "promtool check rules '$RULES' >/dev/null"
 
 "$PFENV" start
 "$PFENV" populate
@@ -55,7 +34,6 @@ modules:
 YML
 start_exporterd "$BIN" "$MODDIR" "$WORK" || exit 1
 start_prometheus "$WORK" "$RULES" || exit 1
-check "promtool check config" sh -c "promtool check config '$WORK/prometheus.yml' >/dev/null"
 
 # 10 samples, so range functions (deriv over [30m], ...) have something to work on
 check "Prometheus has 10 samples of the module's series" \

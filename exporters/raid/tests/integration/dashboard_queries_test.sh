@@ -41,30 +41,14 @@
 # machine cannot push the six tools past start_prometheus' 1s scrape timeout.
 #
 # usage: dashboard_queries_test.sh <exporterd binary> <module dir>    (KEEP=1 keeps the work dir;
-#        RAID_DASHBOARD=<file> checks that file instead of exporters/raid/dashboard.json)
+#        DASHBOARD=<file> checks that file instead of exporters/raid/dashboard.json)
 # Needs: prometheus + promtool (Debian packages), curl, jq, iproute2 (ss). No root needed.
 set -euo pipefail
-BIN=$(realpath "$1")
-MODDIR=$(realpath "$2")
 HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/../../../../tests/lib/common.sh" # free_port, wait_http, start_exporterd, start_prometheus
-ROOT=$(cd "$HERE/../../../.." && pwd)
-DASH=${RAID_DASHBOARD:-$ROOT/exporters/raid/dashboard.json}
-RULES=$ROOT/exporters/raid/alerts.yml
-FIX=$ROOT/exporters/raid/tests/fixtures
-for tool in prometheus promtool curl jq ss; do
-  command -v "$tool" >/dev/null || { echo "dashboard: missing $tool (run scripts/setup.sh)"; exit 1; }
-done
-[ -f "$MODDIR/exporterd_raid.so" ] || { echo "dashboard: $MODDIR/exporterd_raid.so not built"; exit 1; }
-
-WORK=$(mktemp -d /tmp/exporterd-raiddash-XXXXXX)
-PIDS=()
-cleanup() {
-  local rc=$?
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  # Nothing may outlive the test: the daemon, Prometheus, or a fake tool the runner left behind.
-  local left
+. "$HERE/../../../../tests/lib/common.sh" # dashboard_test, start_*, prom_*, check_*
+# Nothing may outlive the test: the daemon, Prometheus, or a fake tool the runner left behind.
+on_exit() {
+  local left rc=0
   left=$(pgrep -af -- "$WORK" || true)
   if [ -n "$left" ]; then
     echo "FAIL: processes left behind:"; echo "$left"; rc=1
@@ -72,15 +56,12 @@ cleanup() {
   if [ -d "$WORK/tmp" ] && [ -n "$(ls -A "$WORK/tmp")" ]; then
     echo "FAIL: the daemon left its working directory behind: $(ls -A "$WORK/tmp")"; rc=1
   fi
-  if [ "${KEEP:-0}" = 1 ]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
-  exit "$rc"
+  return $rc
 }
-trap cleanup EXIT
-
-check_dashboard_json "$DASH"
+dashboard_test raid "$1" "$2"
+FIX=$ROOT/exporters/raid/tests/fixtures
 check "every panel target has a non-empty expr" \
   sh -c "jq -e '[.panels[] | (., .panels[]?) | .targets[]? | .expr // \"\" | length > 0] | all' '$DASH' >/dev/null"
-check "promtool check rules" sh -c "promtool check rules '$RULES' >/dev/null"
 
 # --- fake vendor CLIs -------------------------------------------------------------------------
 mkdir -p "$WORK/bin"
@@ -157,7 +138,6 @@ YML
 mkdir -p "$WORK/tmp"
 TMPDIR=$WORK/tmp start_exporterd "$BIN" "$MODDIR" "$WORK" || exit 1
 start_prometheus "$WORK" "$RULES" || exit 1
-check "promtool check config" sh -c "promtool check config '$WORK/prometheus.yml' >/dev/null"
 curl -sf "http://127.0.0.1:$EP/metrics" >"$WORK/scrape.prom"
 check "the scrape with every vendor passes promtool check metrics" \
   sh -c "promtool check metrics <'$WORK/scrape.prom'"

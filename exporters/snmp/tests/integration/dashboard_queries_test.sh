@@ -7,32 +7,10 @@
 # usage: dashboard_queries_test.sh <exporterd binary> <module dir>     (KEEP=1 keeps the work dir)
 # Needs: prometheus, promtool, snmpd, curl, jq, ss. No root.
 set -euo pipefail
-BIN=$(realpath "$1")
-MODDIR=$(realpath "$2")
 HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/../../../../tests/lib/common.sh" # check, free_port, wait_http, prom_*, check_dashboard_*
-ROOT=$(cd "$HERE/../../../.." && pwd)
-DASH=$ROOT/exporters/snmp/dashboard.json
-RULES=$ROOT/exporters/snmp/alerts.yml
-for tool in prometheus promtool curl jq ss snmpget; do
-  command -v "$tool" >/dev/null || { echo "dashboard: missing $tool (run scripts/setup.sh)"; exit 1; }
-done
+. "$HERE/../../../../tests/lib/common.sh" # dashboard_test, start_*, prom_*, check_*
 [ -x /usr/sbin/snmpd ] || { echo "dashboard: missing snmpd"; exit 1; }
-[ -f "$MODDIR/exporterd_snmp.so" ] || { echo "dashboard: $MODDIR/exporterd_snmp.so not built"; exit 1; }
-
-WORK=$(mktemp -d /tmp/exporterd-snmpdash-XXXXXX)
-PIDS=()
-cleanup() {
-  local rc=$?
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  if [ "${KEEP:-0}" = 1 ]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
-  exit "$rc"
-}
-trap cleanup EXIT
-
-check_dashboard_json "$DASH"
-check "promtool check rules" sh -c "promtool check rules '$RULES' >/dev/null"
+dashboard_test snmp "$1" "$2" snmpget
 
 # --- a real agent ----------------------------------------------------------------------------
 SP=$(free_port)
