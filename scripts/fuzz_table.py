@@ -1,0 +1,51 @@
+#!/usr/bin/env python3
+"""The campaign table of docs/reliability.md from a fuzz.sh ledger.
+
+  scripts/fuzz_table.py [ledger.tsv] [fuzz_targets.tsv] [goal]
+
+Defaults: build-fuzz/corpus/ledger.tsv, build-fuzz/fuzz_targets.tsv,
+10000000. Prints one Markdown row per target (in fuzz_targets.tsv order)
+with its runs, executions, seconds, mean exec/s and crashes over every run
+of the ledger, then a "Done: N of M" line.
+"""
+import sys
+
+
+def main():
+    ledger = sys.argv[1] if len(sys.argv) > 1 else "build-fuzz/corpus/ledger.tsv"
+    targets = sys.argv[2] if len(sys.argv) > 2 else "build-fuzz/fuzz_targets.tsv"
+    goal = int(sys.argv[3]) if len(sys.argv) > 3 else 10_000_000
+    totals = {}
+    with open(ledger) as f:
+        for line in f:
+            cols = line.rstrip("\n").split("\t")
+            if len(cols) < 8:
+                continue
+            t = totals.setdefault(cols[3], [0, 0, 0, 0])
+            t[0] += 1
+            t[1] += int(cols[4])
+            t[2] += int(cols[5])
+            t[3] += int(cols[6])
+    with open(targets) as f:
+        names = [line.split("\t")[0] for line in f if line.strip()]
+    print("| target | runs | executions | time | exec/s | crashes | status |")
+    print("|---|---:|---:|---:|---:|---:|---|")
+    done = 0
+    for name in names:
+        runs, execs, secs, crashes = totals.get(name, [0, 0, 0, 0])
+        if runs == 0:
+            print(f"| `{name}` | 0 | 0 | | | | not run yet |")
+            continue
+        if execs >= goal:
+            done += 1
+            status = "**done**"
+        else:
+            status = f"{(goal - execs) / 1e6:.1f}M to go"
+        rate = f"{execs // secs:,}" if secs else ""
+        print(f"| `{name}` | {runs} | {execs:,} | {secs:,} s | {rate} | "
+              f"{crashes} | {status} |")
+    print(f"\nDone: {done} of {len(names)} targets at {goal // 1_000_000}M or more.")
+
+
+if __name__ == "__main__":
+    main()
