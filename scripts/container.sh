@@ -12,6 +12,7 @@
 # options, e.g. "--runtime runc").
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/debian_base.sh  # debian_base_tarball
 [[ -n "${SKIP_SETUP:-}" ]] || scripts/setup.sh
 PKG_DIR=${PKG_DIR:-build-pkg}
 version=$(sed -n 's/^project(exporterd VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
@@ -24,12 +25,7 @@ if [[ -z "${BASE:-}" ]]; then
   BASE=localhost/exporterd-base:bookworm
   if ! pm image exists "$BASE"; then
     tarball=${BASE_TARBALL:-$PKG_DIR/debian-bookworm-minbase.tar}
-    if [[ ! -s $tarball ]]; then
-      root=$(mktemp -d /tmp/exporterd-rootfs-XXXXXX)
-      debootstrap --variant=minbase bookworm "$root" http://deb.debian.org/debian >&2
-      tar -C "$root" -cf "$tarball" .
-      rm -rf "$root"
-    fi
+    debian_base_tarball "$tarball" >&2
     pm import "$tarball" "$BASE" >/dev/null
   fi
 fi

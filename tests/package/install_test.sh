@@ -19,7 +19,7 @@ export LC_ALL=C
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT_DIR=$(cd "$HERE/../.." && pwd)
 . "$HERE/../lib/common.sh" # check, free_port, wait_http
-. "$HERE/debian_base.sh"   # debian_root
+. "$HERE/../../scripts/debian_base.sh"   # debian_root
 PKG_DIR=$(realpath "$1")
 for tool in debootstrap chroot curl findmnt; do
   command -v "$tool" >/dev/null || { echo "FAIL: missing $tool (scripts/setup.sh)"; exit 1; }
@@ -57,7 +57,7 @@ apt_in_root() { in_root apt-get "$@" >>"$WORK/apt.log" 2>&1 || { tail -30 "$WORK
 in_root() { chroot "$R" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
   LC_ALL=C "$@"; }
 
-debian_root "$PKG_DIR" "$R" "$WORK" || exit 1
+debian_root "$PKG_DIR/debian-bookworm-minbase.tar" "$R" || exit 1
 mnt -t proc proc "$R/proc"
 mnt --bind /dev "$R/dev"
 # Downloaded .debs are kept beside the packages for the next run (not in the file lists).

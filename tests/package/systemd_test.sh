@@ -17,7 +17,7 @@ set -euo pipefail
 export LC_ALL=C
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh" # check, free_port, wait_http
-. "$HERE/debian_base.sh"   # debian_root
+. "$HERE/../../scripts/debian_base.sh"   # debian_root
 PKG_DIR=$(realpath "$1")
 for tool in systemd-nspawn nsenter debootstrap curl; do
   command -v "$tool" >/dev/null || { echo "FAIL: missing $tool (scripts/setup.sh)"; exit 1; }
@@ -55,7 +55,7 @@ trap cleanup EXIT
 trap "exit 143" TERM
 trap "exit 130" INT
 
-debian_root "$PKG_DIR" "$D" "$WORK" || exit 1
+debian_root "$PKG_DIR/debian-bookworm-minbase.tar" "$D" || exit 1
 mkdir -p "$D/root/debs" "$PKG_DIR/apt-archives/partial" # nspawn mounts a tmpfs on /tmp
 cp "$PKG_DIR"/*.deb "$D/root/debs/"
 nspawn=(systemd-nspawn -q --register=no --keep-unit --machine="$MACHINE" -D "$D")
