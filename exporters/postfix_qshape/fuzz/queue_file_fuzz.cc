@@ -50,12 +50,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       postfix_qshape::DomainKey(env.recipient(i), &key);
     postfix_qshape::DomainKey(env.sender, &key);
   }
-  // The regex emulation is quadratic; domains are at most 255 bytes.
+  // The regex emulation is quadratic on lines; domains are at most 255
+  // bytes. With a newline StripOneDot is the emulation: nothing to compare.
   if (size <= 512) {
     std::string fast(bytes), slow(bytes);
     postfix_qshape::StripOneDot(&fast);
-    postfix_qshape::StripOneDotReference(&slow);
-    if (fast != slow) std::abort();
+    if (bytes.find('\n') == std::string_view::npos) {
+      postfix_qshape::StripOneDotReference(&slow);
+      if (fast != slow) std::abort();
+    }
   }
   postfix_qshape::ValidUtf8(bytes);
   return 0;
