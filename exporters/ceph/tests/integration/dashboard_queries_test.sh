@@ -31,7 +31,16 @@ start_prometheus "$WORK" "$RULES" || exit 1
 
 # grow the data while Prometheus samples: 64 KiB objects, 2 per second
 head -c 1048576 /dev/urandom >"$WORK/obj"
-( for i in $(seq 1 60); do rados -c "$STATE/ceph.conf" -p bench put "grow-$i" "$WORK/obj" 2>/dev/null; sleep 0.5; done ) &
+# Stopped at exit (PIDS) before the cluster: the TERM trap lets a running put finish (bounded
+# by timeout) instead of orphaning it; an orphaned rados blocks on the stopped cluster and
+# holds ctest's output pipe open until the test times out.
+(
+  trap 'exit 0' TERM
+  for i in $(seq 1 60); do
+    timeout 20 rados -c "$STATE/ceph.conf" -p bench put "grow-$i" "$WORK/obj" >/dev/null 2>&1
+    sleep 0.5
+  done
+) &
 PIDS+=($!)
 check "Prometheus has 20 samples and a growing OSD" \
   prom_wait 'count_over_time(ceph_osd_utilization_ratio{ceph_daemon="osd.0"}[5m]) >= 20
