@@ -393,10 +393,6 @@ uint16_t FreePort() {
   return 0;
 }
 
-DaemonProcess::~DaemonProcess() {
-  if (pid_ > 0) Stop();
-}
-
 bool DaemonProcess::Start(std::vector<std::string> flags,
                           const std::string& sh_prefix) {
   port_ = FreePort();
@@ -412,64 +408,19 @@ bool DaemonProcess::Start(std::vector<std::string> flags,
       sh_prefix + " exec \"$0\" \"$@\" 2>>'" + dir_.path() + "/stderr.log'";
   std::vector<std::string> argv = {"/bin/sh", "-c", cmd, EXPORTERD_BINARY};
   argv.insert(argv.end(), flags.begin(), flags.end());
-  pid_ = fork();
-  if (pid_ == 0) {
-    std::vector<char*> a;
-    for (auto& x : argv) a.push_back(x.data());
-    a.push_back(nullptr);
-    execv(a[0], a.data());
-    _exit(127);
-  }
-  for (int i = 0; i < 200; ++i) {
-    int status = 0;
-    if (waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      exit_status_ =
-          WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
-      return false;
-    }
-    int fd = Connect(port_);
-    if (fd >= 0) {
-      close(fd);
-      // 401: up, behind basic auth.
-      int st = Get("/-/ready").status;
-      if (st == 200 || st == 401) return true;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return false;
-}
-
-double DaemonProcess::Stop(std::chrono::milliseconds timeout) {
-  if (pid_ <= 0) return 0;
-  const auto t0 = std::chrono::steady_clock::now();
-  kill(pid_, SIGTERM);
-  int status = 0;
-  while (std::chrono::steady_clock::now() - t0 < timeout) {
-    if (waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      exit_status_ =
-          WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
-      return std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                           t0)
-          .count();
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  kill(pid_, SIGKILL);
-  waitpid(pid_, &status, 0);
-  pid_ = -1;
-  exit_status_ = -SIGKILL;
-  return -1;
-}
-
-bool DaemonProcess::Alive() {
-  int status = 0;
-  if (pid_ <= 0) return false;
-  if (waitpid(pid_, &status, WNOHANG) != pid_) return true;
-  pid_ = -1;
-  exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
-  return false;
+  if (!proc_.Start(argv)) return false;
+  // 401: up, behind basic auth.
+  return WaitFor(
+             [&] {
+               if (!proc_.Alive()) return true;
+               int fd = Connect(port_);
+               if (fd < 0) return false;
+               close(fd);
+               const int st = Get("/-/ready").status;
+               return st == 200 || st == 401;
+             },
+             std::chrono::seconds(10)) &&
+         proc_.Alive();
 }
 
 bool WaitFor(const std::function<bool()>& fn,
@@ -485,9 +436,8 @@ bool WaitFor(const std::function<bool()>& fn,
 bool ChildProcess::Start(const std::vector<std::string>& argv,
                          const std::string& log) {
   Stop();
-  std::vector<std::string> args = argv;
-  std::vector<char*> a;
-  for (auto& x : args) a.push_back(x.data());
+  std::vector<char*> a;  // execvp does not write through these
+  for (const auto& x : argv) a.push_back(const_cast<char*>(x.c_str()));
   a.push_back(nullptr);
   const pid_t parent = getpid();
   pid_ = fork();
@@ -503,34 +453,39 @@ bool ChildProcess::Start(const std::vector<std::string>& argv,
     execvp(a[0], a.data());
     _exit(127);
   }
+  exit_status_ = 0;
   return pid_ > 0;
 }
 
-void ChildProcess::Stop() {
-  if (pid_ <= 0) return;
+bool ChildProcess::Reap(bool block) {
+  int status = 0;
+  if (waitpid(pid_, &status, block ? 0 : WNOHANG) != pid_) return false;
+  pid_ = -1;
+  exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+  return true;
+}
+
+double ChildProcess::Stop(std::chrono::milliseconds timeout) {
+  if (pid_ <= 0) return 0;
+  const auto t0 = std::chrono::steady_clock::now();
   kill(-pid_, SIGTERM);
-  for (int i = 0; i < 500; ++i) {
-    if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
-      pid_ = -1;
-      return;
-    }
+  while (std::chrono::steady_clock::now() - t0 < timeout) {
+    if (Reap(false))
+      return std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                           t0)
+          .count();
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   kill(-pid_, SIGKILL);
-  waitpid(pid_, nullptr, 0);
-  pid_ = -1;
+  Reap(true);
+  return -1;
 }
 
-bool ChildProcess::Alive() {
-  if (pid_ <= 0) return false;
-  if (waitpid(pid_, nullptr, WNOHANG) != pid_) return true;
-  pid_ = -1;
-  return false;
-}
-
-bool DaemonProcess::Signal(int sig) const {
+bool ChildProcess::Signal(int sig) const {
   return pid_ > 0 && kill(pid_, sig) == 0;
 }
+
+bool ChildProcess::Alive() { return pid_ > 0 && !Reap(false); }
 
 std::string DaemonProcess::Url(const std::string& path) const {
   return "http://127.0.0.1:" + std::to_string(port_) + path;
@@ -547,7 +502,7 @@ std::string DaemonProcess::Log() const {
 }
 
 double DaemonProcess::CpuSeconds() const {
-  std::ifstream in("/proc/" + std::to_string(pid_) + "/stat");
+  std::ifstream in("/proc/" + std::to_string(pid()) + "/stat");
   std::string stat((std::istreambuf_iterator<char>(in)), {});
   size_t rp = stat.rfind(')');
   if (rp == std::string::npos) return -1;
@@ -561,7 +516,7 @@ double DaemonProcess::CpuSeconds() const {
 }
 
 long DaemonProcess::RssKiB() const {
-  std::ifstream in("/proc/" + std::to_string(pid_) + "/status");
+  std::ifstream in("/proc/" + std::to_string(pid()) + "/status");
   std::string line;
   while (std::getline(in, line))
     if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);

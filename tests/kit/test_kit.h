@@ -195,8 +195,8 @@ bool WaitFor(const std::function<bool()>& fn,
 
 // A child process in its own process group: argv (argv[0] looked up in
 // PATH), stdout and stderr appended to `log` (empty: inherited). Stop(),
-// also at destruction, sends SIGTERM to the group, waits up to 10 s, then
-// SIGKILLs it. The child gets SIGKILL if the test process dies first.
+// also at destruction, sends SIGTERM to the group, waits, then SIGKILLs it.
+// The child gets SIGKILL if the test process dies first.
 //   ChildProcess dnsmasq({"dnsmasq", "-k", ...}, dir.path() + "/dnsmasq.log");
 class ChildProcess {
  public:
@@ -211,32 +211,38 @@ class ChildProcess {
   // Stops a running one first. False if fork failed (a failed exec exits
   // 127).
   bool Start(const std::vector<std::string>& argv, const std::string& log = "");
-  void Stop();
-  bool Alive();  // started and not exited
+  // SIGTERM to the group, then waits up to `timeout`; returns the seconds it
+  // took (negative: it had to be killed; 0: not running).
+  double Stop(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  bool Signal(int sig) const;  // to the child only
+  bool Alive();                // started and not exited
+  // Once it has exited (Alive() false, or after Stop()): the exit status, or
+  // -signal when a signal ended it.
+  int exit_status() const { return exit_status_; }
   int pid() const { return pid_; }
 
  private:
+  bool Reap(bool block);  // true when it has exited (pid_ -1 then)
   int pid_ = -1;
+  int exit_status_ = 0;
 };
 
-// The real exporterd binary (EXPORTERD_BINARY) as a child process listening
-// on 127.0.0.1:port(); stderr goes to log(). Stopped with SIGTERM.
+// The real exporterd binary (EXPORTERD_BINARY) as a ChildProcess listening
+// on 127.0.0.1:port(); stderr goes to Log().
 class DaemonProcess {
  public:
-  DaemonProcess() = default;
-  ~DaemonProcess();
   // Starts with `flags` (plus --web.listen-address and --module.dir unless
   // given) and waits for /-/ready. `sh_prefix` runs in /bin/sh first (for
   // example "ulimit -n 256;").
   bool Start(std::vector<std::string> flags, const std::string& sh_prefix = "");
-  // SIGTERM, then waits up to `timeout`; returns the seconds it took
-  // (negative: it had to be killed).
-  double Stop(std::chrono::milliseconds timeout = std::chrono::seconds(10));
-  // After Stop(): the exit status, or -signal when a signal ended it.
-  int exit_status() const { return exit_status_; }
-  bool Signal(int sig) const;
-  bool Alive();  // started and not exited (exit_status() then says how)
-  int pid() const { return pid_; }
+  // As ChildProcess::Stop().
+  double Stop(std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+    return proc_.Stop(timeout);
+  }
+  int exit_status() const { return proc_.exit_status(); }
+  bool Signal(int sig) const { return proc_.Signal(sig); }
+  bool Alive() { return proc_.Alive(); }
+  int pid() const { return proc_.pid(); }
   uint16_t port() const { return port_; }
   std::string Url(const std::string& path) const;
   HttpResult Get(const std::string& path,
@@ -248,9 +254,8 @@ class DaemonProcess {
 
  private:
   TempDir dir_;
-  int pid_ = -1;
+  ChildProcess proc_;  // after dir_: stopped before the directory goes
   uint16_t port_ = 0;
-  int exit_status_ = 0;
 };
 
 // Value of a sample line "name{labels} value" in an exposition; NaN when
