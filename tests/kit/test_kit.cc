@@ -469,6 +469,7 @@ double ChildProcess::Stop(std::chrono::milliseconds timeout) {
   if (pid_ <= 0) return 0;
   const auto t0 = std::chrono::steady_clock::now();
   kill(-pid_, SIGTERM);
+  kill(-pid_, SIGCONT);  // a paused one handles SIGTERM once resumed
   while (std::chrono::steady_clock::now() - t0 < timeout) {
     if (Reap(false))
       return std::chrono::duration<double>(std::chrono::steady_clock::now() -
@@ -483,6 +484,14 @@ double ChildProcess::Stop(std::chrono::milliseconds timeout) {
 
 bool ChildProcess::Signal(int sig) const {
   return pid_ > 0 && kill(pid_, sig) == 0;
+}
+
+void ChildProcess::Pause() {
+  if (!Signal(SIGSTOP)) return;
+  // The stop reaches the threads one by one, and one not yet stopped still
+  // answers; the parent is told once all are.
+  int status = 0;
+  waitpid(pid_, &status, WUNTRACED);
 }
 
 bool ChildProcess::Alive() { return pid_ > 0 && !Reap(false); }

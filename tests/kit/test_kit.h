@@ -13,6 +13,7 @@
 #ifndef EXPORTERD_TESTS_TEST_KIT_H_
 #define EXPORTERD_TESTS_TEST_KIT_H_
 
+#include <signal.h>
 #include <sys/types.h>
 
 #include <chrono>
@@ -215,7 +216,11 @@ class ChildProcess {
   // took (negative: it had to be killed; 0: not running).
   double Stop(std::chrono::milliseconds timeout = std::chrono::seconds(10));
   bool Signal(int sig) const;  // to the child only
-  bool Alive();                // started and not exited
+  // SIGSTOP to the child, returning once all its threads have stopped (a
+  // hung server); Resume() sends SIGCONT. Stop() resumes it first.
+  void Pause();
+  void Resume() const { Signal(SIGCONT); }
+  bool Alive();  // started and not exited
   // Once it has exited (Alive() false, or after Stop()): the exit status, or
   // -signal when a signal ended it.
   int exit_status() const { return exit_status_; }

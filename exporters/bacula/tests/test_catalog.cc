@@ -1,14 +1,8 @@
 #include "test_catalog.h"
 
-#include <fcntl.h>
 #include <mysql.h>
-#include <netinet/in.h>
 #include <pwd.h>
-#include <signal.h>
 #include <sqlite3.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -31,17 +25,7 @@ std::string EnvOr(const char* name, const std::string& def) {
   return v != nullptr && *v != '\0' ? v : def;
 }
 
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
+using exporterd::testing::FreePort;
 
 std::string Quote(const std::string& s) {
   std::string out = "'";
@@ -281,7 +265,7 @@ std::string MariaServer::Start() {
   for (int attempt = 0; attempt < 3; ++attempt) {
     error = Launch(user);
     if (error.empty()) return {};
-    Kill();
+    server_.Stop(std::chrono::seconds(0));
   }
   return error;
 }
@@ -303,26 +287,7 @@ std::string MariaServer::Launch(const std::string& user) {
                                    "--innodb-flush-log-at-trx-commit=0",
                                    "--innodb-doublewrite=0"};
   args.insert(args.end(), ServerOptions().begin(), ServerOptions().end());
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  const std::string out = dir_ + "/stdout.log";
-  const pid_t parent = getpid();
-  pid_t pid = fork();
-  if (pid < 0) return "fork failed";
-  if (pid == 0) {
-    // Only async-signal-safe calls here. The server dies with us.
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent) _exit(127);
-    int fd = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd >= 0) {
-      dup2(fd, 1);
-      dup2(fd, 2);
-    }
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  pid_ = pid;
+  if (!server_.Start(args, dir_ + "/stdout.log")) return "fork failed";
 
   // Ready when root can log in over the socket, and the TCP port is ours.
   const auto until =
@@ -334,9 +299,7 @@ std::string MariaServer::Launch(const std::string& user) {
       return "127.0.0.1:" + std::to_string(port_) + " is not our server (" +
              tcp.value_or("no answer") + ")";
     }
-    int status = 0;
-    if (waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
+    if (!server_.Alive()) {
       std::string log;
       try {
         log = ReadFile(dir_ + "/server.log");
@@ -349,14 +312,6 @@ std::string MariaServer::Launch(const std::string& user) {
       return "mariadbd not ready after 60 s";
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-}
-
-void MariaServer::Kill() {
-  if (pid_ <= 0) return;
-  kill(pid_, SIGKILL);
-  int status = 0;
-  waitpid(pid_, &status, 0);
-  pid_ = -1;
 }
 
 std::string MariaServer::CreateDatabase(
@@ -385,36 +340,8 @@ std::string MariaServer::CreateReadOnlyUser(const std::string& user,
   return Exec("", sql);
 }
 
-void MariaServer::Pause() {
-  if (pid_ <= 0) return;
-  kill(pid_, SIGSTOP);
-  // The stop reaches the server's threads one by one; a thread not yet
-  // stopped would still answer. Our child reports when all are stopped.
-  int status = 0;
-  waitpid(pid_, &status, WUNTRACED);
-}
-
-void MariaServer::Resume() {
-  if (pid_ > 0) kill(pid_, SIGCONT);
-}
-
 void MariaServer::Stop() {
-  if (pid_ > 0) {
-    kill(pid_, SIGCONT);
-    kill(pid_, SIGTERM);
-    const auto until =
-        std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    int status = 0;
-    while (waitpid(pid_, &status, WNOHANG) == 0) {
-      if (std::chrono::steady_clock::now() > until) {
-        kill(pid_, SIGKILL);
-        waitpid(pid_, &status, 0);
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    pid_ = -1;
-  }
+  server_.Stop(std::chrono::seconds(30));
   if (!dir_.empty()) {
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);

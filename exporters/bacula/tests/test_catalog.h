@@ -76,8 +76,8 @@ class MariaServer {
   std::string CreateReadOnlyUser(const std::string& user,
                                  const std::string& password,
                                  const std::string& db);
-  void Pause();   // SIGSTOP, waited for: a hung server
-  void Resume();  // SIGCONT
+  void Pause() { server_.Pause(); }  // SIGSTOP, waited for: a hung server
+  void Resume() { server_.Resume(); }
   // Shuts the server down (SIGTERM, waited for) and removes its files.
   void Stop();
   // TCP to 127.0.0.1:port.
@@ -89,13 +89,12 @@ class MariaServer {
 
  private:
   std::string Launch(const std::string& user);      // mariadbd on a free port
-  void Kill();                                      // SIGKILL, reaped
   std::string Client(const std::string& db) const;  // mariadb command line
   std::string RunLogged(const std::string& cmd) const;
   std::string dir_;
   std::string socket_;
   int port_ = 0;
-  pid_t pid_ = -1;
+  exporterd::testing::ChildProcess server_;
 };
 
 }  // namespace bacula::testing
