@@ -23,6 +23,10 @@ TEST_PKGS=(prometheus apache2-utils openssl curl procps jq iproute2 gzip wrk
   systemd-container                   # the unit test: systemd-nspawn boots Debian 12
   lintian                             # the packages checked against Debian policy
   yamllint python3-kubernetes python3-yaml)  # deploy/ checked offline
+# `kubectl kustomize` renders deploy/kubernetes: Debian's kubectl (1.20, its
+# kustomize renders ours the same as 1.32's), unless a kubectl is installed
+# already (Google's kubectl package conflicts with it).
+command -v kubectl >/dev/null || TEST_PKGS+=(kubernetes-client)
 # Benchmarks (--bench). bench/blackbox.sh also needs nginx-light and
 # prometheus-blackbox-exporter (the blackbox module's packages.txt) and wrk.
 BENCH_PKGS=(prometheus-pushgateway bc python3)
