@@ -4,16 +4,17 @@
 //
 //   BlackboxPair pair;
 //   ASSERT_TRUE(pair.Start(ours_yml, peer_yml)) << pair.Log();
-//   HttpResult a = pair.Ours("dns_udp", "127.0.0.1:5353");
-//   HttpResult b = pair.Theirs("dns_udp", "127.0.0.1:5353");
-//   EXPECT_EQ(Comparable(a.body), Comparable(b.body));
+//   ProbePair p = pair.ExpectSame("dns_udp", "127.0.0.1:5353");
+//   (both 200, equal Comparable() views; p.ours, p.theirs for more checks)
 #ifndef EXPORTERD_BLACKBOX_TESTS_INTEGRATION_BLACKBOX_PAIR_H_
 #define EXPORTERD_BLACKBOX_TESTS_INTEGRATION_BLACKBOX_PAIR_H_
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <set>
 #include <sstream>
@@ -24,6 +25,40 @@
 #include "test_kit.h"
 
 namespace exporterd::blackbox {
+
+// name{labels} -> value, for the series that are not timings and exist in
+// both 0.23 and 0.28 (probe_timeout_seconds, probe_tls_cipher_info,
+// probe_failed_due_to_bytes, probe_expect_info (query_response labels)
+// and the serialnumber label came after 0.23; probe_failure_info is
+// ours). `skip`: more names to leave out.
+inline std::map<std::string, double> Comparable(
+    const std::string& text, const std::set<std::string>& skip = {}) {
+  static const std::set<std::string> kSkip = {
+      "probe_duration_seconds",      "probe_dns_lookup_time_seconds",
+      "probe_http_duration_seconds", "probe_timeout_seconds",
+      "probe_tls_cipher_info",       "probe_failed_due_to_bytes",
+      "probe_failure_info",          "probe_expect_info"};
+  std::map<std::string, double> out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    size_t sp = line.rfind(' ');
+    std::string series = line.substr(0, sp);
+    std::string name = series.substr(0, series.find('{'));
+    if (kSkip.count(name) || skip.count(name)) continue;
+    size_t sn = series.find(",serialnumber=\"");
+    if (sn != std::string::npos)
+      series.erase(sn, series.find('"', sn + 15) + 1 - sn);
+    out[series] = std::stod(line.substr(sp + 1));
+  }
+  return out;
+}
+
+// One probe on both daemons.
+struct ProbePair {
+  exporterd::testing::HttpResult ours, theirs;
+};
 
 class BlackboxPair {
  public:
@@ -76,6 +111,25 @@ class BlackboxPair {
     return exporterd::testing::Curl(
         PeerUrl("/probe?module=" + module + "&target=" + target));
   }
+  // Probes both; the test fails (non-fatally) unless both answer 200 and
+  // their Comparable() views, less `skip` and after `adjust` on the peer's,
+  // are equal.
+  ProbePair ExpectSame(
+      const std::string& module, const std::string& target,
+      const std::set<std::string>& skip = {},
+      const std::function<void(std::map<std::string, double>*)>& adjust =
+          nullptr) const {
+    ProbePair p{Ours(module, target), Theirs(module, target)};
+    EXPECT_EQ(p.ours.status, 200) << p.ours.body << Log();
+    EXPECT_EQ(p.theirs.status, 200) << p.theirs.body;
+    auto theirs = Comparable(p.theirs.body, skip);
+    if (adjust) adjust(&theirs);
+    EXPECT_EQ(Comparable(p.ours.body, skip), theirs)
+        << "ours:\n"
+        << p.ours.body << "\ntheirs:\n"
+        << p.theirs.body;
+    return p;
+  }
   std::string PeerUrl(const std::string& path) const {
     return "http://127.0.0.1:" + std::to_string(peer_port_) + path;
   }
@@ -94,35 +148,6 @@ class BlackboxPair {
   uint16_t peer_port_ = 0;
   exporterd::testing::ChildProcess peer_;
 };
-
-// name{labels} -> value, for the series that are not timings and exist in
-// both 0.23 and 0.28 (probe_timeout_seconds, probe_tls_cipher_info,
-// probe_failed_due_to_bytes, probe_expect_info (query_response labels)
-// and the serialnumber label came after 0.23; probe_failure_info is
-// ours). `skip`: more names to leave out.
-inline std::map<std::string, double> Comparable(
-    const std::string& text, const std::set<std::string>& skip = {}) {
-  static const std::set<std::string> kSkip = {
-      "probe_duration_seconds",      "probe_dns_lookup_time_seconds",
-      "probe_http_duration_seconds", "probe_timeout_seconds",
-      "probe_tls_cipher_info",       "probe_failed_due_to_bytes",
-      "probe_failure_info",          "probe_expect_info"};
-  std::map<std::string, double> out;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    size_t sp = line.rfind(' ');
-    std::string series = line.substr(0, sp);
-    std::string name = series.substr(0, series.find('{'));
-    if (kSkip.count(name) || skip.count(name)) continue;
-    size_t sn = series.find(",serialnumber=\"");
-    if (sn != std::string::npos)
-      series.erase(sn, series.find('"', sn + 15) + 1 - sn);
-    out[series] = std::stod(line.substr(sp + 1));
-  }
-  return out;
-}
 
 }  // namespace exporterd::blackbox
 

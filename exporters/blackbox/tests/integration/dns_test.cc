@@ -297,16 +297,9 @@ TEST_F(DnsIntegration, ParityWithDebianBlackboxExporter) {
   int successes = 0;
   for (const auto& [module, target] : cases) {
     SCOPED_TRACE(module + " " + target);
-    HttpResult ours = Probe(module, target);
-    HttpResult theirs = e().pair.Theirs(module, target);
-    ASSERT_EQ(ours.status, 200) << ours.body;
-    ASSERT_EQ(theirs.status, 200) << theirs.body;
-    const std::string both =
-        "ours:\n" + ours.body + "\ntheirs:\n" + theirs.body;
     // Equal values but for the timings; the same series, timings included.
-    EXPECT_EQ(Comparable(ours.body, {"probe_dns_duration_seconds"}),
-              Comparable(theirs.body, {"probe_dns_duration_seconds"}))
-        << both;
+    auto [ours, theirs] =
+        e().pair.ExpectSame(module, target, {"probe_dns_duration_seconds"});
     std::set<std::string> ours_series = SeriesOf(ours.body),
                           theirs_series = SeriesOf(theirs.body);
     // Not in 0.23: probe_timeout_seconds (0.24+); probe_failure_info (ours).
@@ -314,7 +307,9 @@ TEST_F(DnsIntegration, ParityWithDebianBlackboxExporter) {
       return s.rfind("probe_failure_info", 0) == 0 ||
              s == "probe_timeout_seconds";
     });
-    EXPECT_EQ(ours_series, theirs_series) << both;
+    EXPECT_EQ(ours_series, theirs_series) << "ours:\n"
+                                          << ours.body << "\ntheirs:\n"
+                                          << theirs.body;
     EXPECT_EQ(exporterd::testing::PromtoolCheckMetrics(ours.body), "");
     successes += Sample(ours.body, "probe_success") == 1;
   }

@@ -187,24 +187,14 @@ TEST_F(BlackboxIntegration, ParityWithDebianBlackboxExporter) {
   };
   for (const auto& [module, target] : cases) {
     SCOPED_TRACE(module + " " + target);
-    HttpResult ours = Probe(module, target);
-    HttpResult theirs = e().pair.Theirs(module, target);
-    ASSERT_EQ(ours.status, 200) << ours.body;
-    ASSERT_EQ(theirs.status, 200) << theirs.body;
-    EXPECT_EQ(Comparable(ours.body), Comparable(theirs.body))
-        << "ours:\n"
-        << ours.body << "\ntheirs:\n"
-        << theirs.body;
-    EXPECT_EQ(exporterd::testing::PromtoolCheckMetrics(ours.body), "");
+    ProbePair p = e().pair.ExpectSame(module, target);
+    EXPECT_EQ(exporterd::testing::PromtoolCheckMetrics(p.ours.body), "");
   }
   // A failed dial: 0.23 still printed probe_failed_due_to_regex, 0.28 not.
   for (const std::string target : {"127.0.0.1:1", "nohost.invalid:80"}) {
-    HttpResult ours = Probe("tcp_connect", target);
-    HttpResult theirs = e().pair.Theirs("tcp_connect", target);
-    EXPECT_EQ(Comparable(ours.body, {"probe_failed_due_to_regex"}),
-              Comparable(theirs.body, {"probe_failed_due_to_regex"}))
-        << ours.body << theirs.body;
-    EXPECT_TRUE(std::isnan(Sample(ours.body, "probe_failed_due_to_regex")));
+    ProbePair p = e().pair.ExpectSame("tcp_connect", target,
+                                      {"probe_failed_due_to_regex"});
+    EXPECT_TRUE(std::isnan(Sample(p.ours.body, "probe_failed_due_to_regex")));
   }
 }
 
