@@ -459,14 +459,7 @@ void DnsRun::Done(bool success) {
   run_->Finish(success);
 }
 
-class DnsProber : public Prober {
- public:
-  void Start(std::shared_ptr<ProbeRun> run) override {
-    std::make_shared<DnsRun>(std::move(run))->Start();
-  }
-};
-
-EXPORTERD_BLACKBOX_PROBER(dns, DnsProber);
+EXPORTERD_BLACKBOX_PROBER(dns, RunProber<DnsRun>);
 
 }  // namespace
 

@@ -369,14 +369,7 @@ class GrpcRun : public std::enable_shared_from_this<GrpcRun> {
   TlsFacts tls_;
 };
 
-class GrpcProber : public Prober {
- public:
-  void Start(std::shared_ptr<ProbeRun> run) override {
-    std::make_shared<GrpcRun>(std::move(run))->Start();
-  }
-};
-
-EXPORTERD_BLACKBOX_PROBER(grpc, GrpcProber);
+EXPORTERD_BLACKBOX_PROBER(grpc, RunProber<GrpcRun>);
 
 }  // namespace
 }  // namespace exporterd::blackbox

@@ -855,15 +855,7 @@ void HttpRun::EmitAndFinish(bool success) {
   run_->Finish(success);
 }
 
-class HttpProber : public Prober {
- public:
-  void Start(std::shared_ptr<ProbeRun> run) override {
-    auto r = std::make_shared<HttpRun>(std::move(run));
-    r->Start();
-  }
-};
-
-EXPORTERD_BLACKBOX_PROBER(http, HttpProber);
+EXPORTERD_BLACKBOX_PROBER(http, RunProber<HttpRun>);
 
 }  // namespace
 

@@ -355,14 +355,7 @@ void IcmpRun::Done(bool success) {
   run_->Finish(success);
 }
 
-class IcmpProber : public Prober {
- public:
-  void Start(std::shared_ptr<ProbeRun> run) override {
-    std::make_shared<IcmpRun>(std::move(run))->Start();
-  }
-};
-
-EXPORTERD_BLACKBOX_PROBER(icmp, IcmpProber);
+EXPORTERD_BLACKBOX_PROBER(icmp, RunProber<IcmpRun>);
 
 }  // namespace
 

@@ -167,8 +167,18 @@ const std::map<std::string, std::unique_ptr<Prober>>& Probers();
 
 // Adds `prober` under `name` (at static initialisation; returns true).
 bool RegisterProber(const char* name, std::unique_ptr<Prober> prober);
+// The usual prober: Start() makes a shared `Run` of the probe run and starts
+// it (the Run keeps itself alive through its pending handlers).
+template <class Run>
+class RunProber : public Prober {
+ public:
+  void Start(std::shared_ptr<ProbeRun> run) override {
+    std::make_shared<Run>(std::move(run))->Start();
+  }
+};
+
 // In a prober's file, at namespace scope:
-//   EXPORTERD_BLACKBOX_PROBER(dns, DnsProber);
+//   EXPORTERD_BLACKBOX_PROBER(dns, RunProber<DnsRun>);
 #define EXPORTERD_BLACKBOX_PROBER(name, cls)              \
   [[maybe_unused]] static const bool kRegistered_##name = \
       ::exporterd::blackbox::RegisterProber(#name, std::make_unique<cls>())

@@ -511,14 +511,7 @@ void StartStreamProbe(std::shared_ptr<ProbeRun> run, StreamProbeOptions opts,
 
 namespace {
 
-class TcpProber : public Prober {
- public:
-  void Start(std::shared_ptr<ProbeRun> run) override {
-    std::make_shared<TcpRun>(std::move(run))->Start();
-  }
-};
-
-EXPORTERD_BLACKBOX_PROBER(tcp, TcpProber);
+EXPORTERD_BLACKBOX_PROBER(tcp, RunProber<TcpRun>);
 
 }  // namespace
 

@@ -630,14 +630,7 @@ void TraceRun::CloseAll() {
     }
 }
 
-class TracerouteProber : public Prober {
- public:
-  void Start(std::shared_ptr<ProbeRun> run) override {
-    std::make_shared<TraceRun>(std::move(run))->Start();
-  }
-};
-
-EXPORTERD_BLACKBOX_PROBER(traceroute, TracerouteProber);
+EXPORTERD_BLACKBOX_PROBER(traceroute, RunProber<TraceRun>);
 
 }  // namespace
 

@@ -524,14 +524,7 @@ void WsRun::Done(bool success) {
   run_->Finish(success);
 }
 
-class WebsocketProber : public Prober {
- public:
-  void Start(std::shared_ptr<ProbeRun> run) override {
-    std::make_shared<WsRun>(std::move(run))->Start();
-  }
-};
-
-EXPORTERD_BLACKBOX_PROBER(websocket, WebsocketProber);
+EXPORTERD_BLACKBOX_PROBER(websocket, RunProber<WsRun>);
 
 }  // namespace
 }  // namespace exporterd::blackbox
