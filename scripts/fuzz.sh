@@ -41,10 +41,12 @@
 # crash's report then lacks the allocation and free stacks; replaying the
 # artifact (`<build>/<target> <artifact>`, ASAN_OPTIONS unset) gives them.
 #
-# To stop early: Ctrl-C, or kill -TERM this script's pid: no further target
-# starts, the running ones stop and, with FUZZ_CORPUS, their executions so
-# far go into the ledger (a script started in the background by another
-# script ignores SIGINT: use SIGTERM).
+# To stop early: Ctrl-C, or `kill -TERM $(cat build-fuzz/fuzz.pid)` (this
+# script's pid while it runs): no further target starts, the running ones
+# stop and, with FUZZ_CORPUS, their executions so far go into the ledger (a
+# script started in the background by another script ignores SIGINT: use
+# SIGTERM). SIGTERM to one of its per-target subshells stops that target
+# alone, the same way.
 #
 # Prints per target: executions, exec/s, wall time, crashes; then a table.
 set -euo pipefail
@@ -114,9 +116,19 @@ run_target() {  # target: runs it, writes $build/results/<target>
   echo "== $t (${limit[*]}, $(ls "$corpus" | wc -l) inputs from $seeds)"
   start=$(date +%s%N)
   rc=0
+  local fuzzer="" stop=0
+  trap 'stop=1; [[ -z $fuzzer ]] || kill -INT "$fuzzer" 2>/dev/null' TERM
   "$bin" "${limit[@]}" "${extra[@]}" -timeout=10 -rss_limit_mb="${FUZZ_RSS_MB:-4096}" \
     -print_final_stats=1 -artifact_prefix="$build/crashes/$t-" \
-    "$corpus" >"$log" 2>&1 || rc=$?
+    "$corpus" >"$log" 2>&1 &
+  fuzzer=$!
+  ((stop)) && kill -INT "$fuzzer" 2>/dev/null
+  wait "$fuzzer" || rc=$?
+  # A trapped signal ends the wait early: wait again for the fuzzer's status.
+  while kill -0 "$fuzzer" 2>/dev/null; do
+    rc=0
+    wait "$fuzzer" || rc=$?
+  done
   wall=$(( ($(date +%s%N) - start) / 1000000000 ))
   [[ -n "${FUZZ_CORPUS:-}" ]] || rm -rf "$corpus"
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
@@ -141,10 +153,12 @@ run_target() {  # target: runs it, writes $build/results/<target>
 }
 
 rm -f "$build"/results/*
+echo $$ >"$build/fuzz.pid"
+trap 'rm -f "$build/fuzz.pid"' EXIT
 stopping=0
-# Each run_target subshell ignores SIGINT (a background job): its fuzzer,
-# stopped by SIGINT, prints its final stats and exits 72.
-trap 'stopping=1; pkill -INT -P "$(jobs -rp | paste -sd,)" || true' INT TERM
+# Each run_target subshell ignores SIGINT (a background job); on SIGTERM it
+# sends SIGINT to its fuzzer, which prints its final stats and exits 72.
+trap 'stopping=1; kill -TERM $(jobs -rp) 2>/dev/null || true' INT TERM
 for t in $targets; do
   while ((!stopping)) && (($(jobs -rp | wc -l) >= ${FUZZ_PARALLEL:-1})); do
     wait -n || true
