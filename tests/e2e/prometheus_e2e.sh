@@ -8,9 +8,7 @@ set -euo pipefail
 BIN=$1
 MODDIR=$2
 . "$(dirname "$0")/../lib/common.sh"
-for tool in prometheus promtool curl jq ss; do
-  command -v "$tool" >/dev/null || { echo "e2e: missing $tool (run scripts/setup.sh)"; exit 1; }
-done
+need_tools prometheus promtool curl jq ss
 
 WORK=$(mktemp -d /tmp/exporterd-e2e-XXXXXX)
 PIDS=()

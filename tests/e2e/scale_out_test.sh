@@ -15,9 +15,7 @@ N=${3:-60}
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 . "$HERE/../lib/common.sh"
-for tool in prometheus promtool python3 curl jq ss; do
-  command -v "$tool" >/dev/null || { echo "FAIL: missing $tool (run scripts/setup.sh)"; exit 1; }
-done
+need_tools prometheus promtool python3 curl jq ss
 WORK=$(mktemp -d /tmp/exporterd-scaleout-XXXXXX)
 PIDS=()
 cleanup() {

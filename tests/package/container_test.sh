@@ -10,9 +10,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT_DIR=$(cd "$HERE/../.." && pwd)
 . "$HERE/../lib/common.sh" # check, free_port, wait_http
 PKG_DIR=$(realpath "$1")
-for tool in podman runc debootstrap; do
-  command -v "$tool" >/dev/null || { echo "FAIL: missing $tool (scripts/setup.sh)"; exit 1; }
-done
+need_tools podman runc debootstrap
 ls "$PKG_DIR"/exporterd_*.deb >/dev/null || { echo "FAIL: no packages in $PKG_DIR"; exit 1; }
 WORK=$(mktemp -d /tmp/exporterd-ctr-XXXXXX)
 export CONTAINERS_CONF=$WORK/containers.conf

@@ -21,9 +21,7 @@ ROOT_DIR=$(cd "$HERE/../.." && pwd)
 . "$HERE/../lib/common.sh" # check, free_port, wait_http
 . "$HERE/../../scripts/debian_base.sh"   # debian_root
 PKG_DIR=$(realpath "$1")
-for tool in debootstrap chroot curl findmnt; do
-  command -v "$tool" >/dev/null || { echo "FAIL: missing $tool (scripts/setup.sh)"; exit 1; }
-done
+need_tools debootstrap chroot curl findmnt
 ls "$PKG_DIR"/exporterd_*.deb >/dev/null || { echo "FAIL: no packages in $PKG_DIR"; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "FAIL: needs root (chroot, mount)"; exit 1; }
 

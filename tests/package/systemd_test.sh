@@ -19,9 +19,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh" # check, free_port, wait_http
 . "$HERE/../../scripts/debian_base.sh"   # debian_root
 PKG_DIR=$(realpath "$1")
-for tool in systemd-nspawn nsenter debootstrap curl; do
-  command -v "$tool" >/dev/null || { echo "FAIL: missing $tool (scripts/setup.sh)"; exit 1; }
-done
+need_tools systemd-nspawn nsenter debootstrap curl
 ls "$PKG_DIR"/exporterd_*.deb >/dev/null || { echo "FAIL: no packages in $PKG_DIR"; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "FAIL: needs root (systemd-nspawn)"; exit 1; }
 

@@ -16,9 +16,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 . "$HERE/../lib/common.sh" # free_port, wait_http
 SECS=${SOAK_SECONDS:-600}
-for tool in wrk curl; do
-  command -v "$tool" >/dev/null || { echo "FAIL: missing $tool (scripts/setup.sh)"; exit 1; }
-done
+need_tools wrk curl
 WORK=$(mktemp -d /tmp/exporterd-soak-XXXXXX)
 PIDS=()
 cleanup() {

@@ -16,9 +16,7 @@ MODDIR=$(realpath "$2")
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../../../../tests/lib/common.sh" # free_port, wait_http
 ENV_SH=$HERE/bacula_env.sh
-for tool in bacula-dir bacula-sd bacula-fd bconsole sqlite3 curl ss; do
-  command -v "$tool" >/dev/null || { echo "bacula_test: missing $tool (run scripts/setup.sh)"; exit 1; }
-done
+need_tools bacula-dir bacula-sd bacula-fd bconsole sqlite3 curl ss
 [ "$(id -u)" -eq 0 ] || { echo "bacula_test: run as root (Bacula daemons)"; exit 1; }
 [ -f "$MODDIR/exporterd_bacula.so" ] || { echo "bacula_test: $MODDIR/exporterd_bacula.so not built"; exit 1; }
 

@@ -18,9 +18,7 @@ BIN=$(realpath "$1")
 MODDIR=$(realpath "$2")
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../../../../tests/lib/common.sh" # free_port, wait_http
-for tool in ceph ceph-mon ceph-osd ceph-mgr python3 curl bc ss; do
-  command -v "$tool" >/dev/null || { echo "FAIL: missing $tool (run scripts/setup.sh)"; exit 1; }
-done
+need_tools ceph ceph-mon ceph-osd ceph-mgr python3 curl bc ss
 [ -f "$MODDIR/exporterd_ceph.so" ] || { echo "FAIL: $MODDIR/exporterd_ceph.so not built"; exit 1; }
 
 WORK=$(mktemp -d /tmp/exporterd-ceph-it-XXXXXX)

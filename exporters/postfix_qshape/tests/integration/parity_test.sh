@@ -26,9 +26,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../../../../tests/lib/common.sh" # free_port, wait_http
 PFENV=$HERE/postfix_env.sh
 TABLE="perl $HERE/qshape_table.pl"
-for tool in qshape smtp-source sendmail postsuper perl curl ss setpriv promtool; do
-  command -v "$tool" >/dev/null || { echo "parity: missing $tool (run scripts/setup.sh)"; exit 1; }
-done
+need_tools qshape smtp-source sendmail postsuper perl curl ss setpriv promtool
 [ "$(id -u)" -eq 0 ] || { echo "parity: run as root (Postfix instance, 0700 queue)"; exit 1; }
 [ -f "$MODDIR/exporterd_postfix_qshape.so" ] ||
   { echo "parity: $MODDIR/exporterd_postfix_qshape.so not built"; exit 1; }
