@@ -10,14 +10,7 @@ MODDIR=$2
 . "$(dirname "$0")/../lib/common.sh"
 need_tools prometheus promtool curl jq ss
 
-WORK=$(mktemp -d /tmp/exporterd-e2e-XXXXXX)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+work_dir e2e
 
 cat > "$WORK/exporterd.yml" <<YML
 modules:

@@ -16,14 +16,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 . "$HERE/../lib/common.sh"
 need_tools prometheus promtool python3 curl jq ss
-WORK=$(mktemp -d /tmp/exporterd-scaleout-XXXXXX)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+work_dir scaleout
 
 for s in 0 1; do
   check "promtool check config deploy/prometheus/shard-$s.yml" \

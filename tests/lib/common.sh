@@ -27,20 +27,30 @@ need_tools() {
 }
 
 # work_dir NAME: WORK, a fresh /tmp/exporterd-NAME-* directory, and PIDS.
-# At exit the PIDS are killed and waited for, then the function on_exit
-# runs if the script defines one (non-zero fails the script), then WORK is
-# removed (KEEP=1 keeps it).
+# At exit, also on SIGTERM and SIGINT, the PIDS are killed and waited for,
+# then the function on_exit runs if the script defines one (non-zero fails
+# the script; it may set KEEP=1 to keep WORK), then WORK is removed (KEEP=1
+# keeps it), never through a mount still under it.
 work_dir() {
   WORK=$(mktemp -d "/tmp/exporterd-$1-XXXXXX")
   PIDS=()
   trap _work_dir_exit EXIT
+  trap "exit 143" TERM
+  trap "exit 130" INT
 }
 _work_dir_exit() {
   local rc=$? p
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
   if declare -F on_exit >/dev/null; then on_exit || rc=1; fi
-  if [ "${KEEP:-0}" = 1 ]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
+  if [ "${KEEP:-0}" = 1 ]; then
+    echo "kept $WORK"
+  elif findmnt -rn -o TARGET | grep -q "^$WORK/"; then
+    echo "WARNING: mounts left under $WORK, not removed:"
+    findmnt -rn -o TARGET | grep "^$WORK/"
+  else
+    rm -rf --one-file-system "$WORK"
+  fi
   exit "$rc"
 }
 

@@ -25,8 +25,7 @@ for f in deploy/prometheus/*.yml deploy/kubernetes/prometheus-scrape.yml; do
   check "promtool check config $f" sh -c "promtool check config '$f' >/dev/null 2>&1"
 done
 if [[ -n $BIN ]]; then
-  WORK=$(mktemp -d /tmp/exporterd-deploy-XXXXXX)
-  trap 'rm -rf "$WORK"' EXIT
+  work_dir deploy
   for f in deploy/kubernetes/*.yaml; do
     /usr/bin/python3 - "$f" "$WORK/$(basename "$f" .yaml)" <<'PY'
 import sys, yaml

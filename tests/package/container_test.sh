@@ -12,7 +12,7 @@ ROOT_DIR=$(cd "$HERE/../.." && pwd)
 PKG_DIR=$(realpath "$1")
 need_tools podman runc debootstrap
 ls "$PKG_DIR"/exporterd_*.deb >/dev/null || { echo "FAIL: no packages in $PKG_DIR"; exit 1; }
-WORK=$(mktemp -d /tmp/exporterd-ctr-XXXXXX)
+work_dir ctr
 export CONTAINERS_CONF=$WORK/containers.conf
 printf '[containers]\ndefault_ulimits = []\n' >"$CONTAINERS_CONF"
 export PODMAN_OPTS="--runtime runc"
@@ -20,12 +20,10 @@ pm() { podman --runtime runc "$@"; }
 tag=$(basename "$WORK" | tr 'A-Z' 'a-z')
 IMAGE=localhost/exporterd-test:$tag
 NAME=exporterd-test-$tag
-cleanup() {
+on_exit() {
   pm rm -f "$NAME" >/dev/null 2>&1 || true
   pm rmi -f "$IMAGE" >/dev/null 2>&1 || true
-  rm -rf "$WORK"
 }
-trap cleanup EXIT
 
 # The base tarball is kept beside the packages: debootstrap runs once per build dir.
 IMAGE=$IMAGE PKG_DIR=$PKG_DIR BASE_TARBALL=$PKG_DIR/debian-bookworm-minbase.tar SKIP_SETUP=1 \

@@ -19,13 +19,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT_DIR=$(cd "$HERE/../.." && pwd)
 . "$HERE/../lib/common.sh" # free_port, wait_http
 PKG_DIR=$1
-WORK=$(mktemp -d /tmp/exporterd-deb-XXXXXX)
-DPID=""
-cleanup() {
-  [ -n "$DPID" ] && kill "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+work_dir deb
 
 BUILD_DIR=$PKG_DIR SKIP_SETUP=1 "$ROOT_DIR/scripts/package.sh" >"$WORK/package.log" 2>&1 ||
   { tail -30 "$WORK/package.log"; echo "FAIL: scripts/package.sh"; exit 1; }
@@ -131,6 +125,7 @@ check "example config passes --config.check" \
 port=$(free_port)
 "$R/usr/bin/exporterd" --web.listen-address="127.0.0.1:$port" 2>"$WORK/daemon.log" &
 DPID=$!
+PIDS+=("$DPID")
 wait_http "http://127.0.0.1:$port/-/ready" 20 || { cat "$WORK/daemon.log"; echo "FAIL: daemon"; exit 1; }
 curl -sf "http://127.0.0.1:$port/metrics" >"$WORK/metrics"
 loaded=$(sed -n 's/.*msg="configuration loaded".* modules=\([^ ]*\).*/\1/p' "$WORK/daemon.log")

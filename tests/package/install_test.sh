@@ -25,30 +25,17 @@ need_tools debootstrap chroot curl findmnt
 ls "$PKG_DIR"/exporterd_*.deb >/dev/null || { echo "FAIL: no packages in $PKG_DIR"; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "FAIL: needs root (chroot, mount)"; exit 1; }
 
-WORK=$(mktemp -d /tmp/exporterd-inst-XXXXXX)
+work_dir inst
 R=$WORK/root
-DPID=""
 mounts=()
-cleanup() {
-  if [ -n "$DPID" ]; then
-    kill "$DPID" 2>/dev/null || true
-    wait "$DPID" 2>/dev/null || true
-  fi
+on_exit() {  # the daemon (PIDS) is stopped by then
   local i
   for ((i = ${#mounts[@]} - 1; i >= 0; i--)); do
     umount "${mounts[$i]}" 2>/dev/null || umount -l "${mounts[$i]}" 2>/dev/null || true
   done
-  # Never delete through a mount that is still there (the bind-mounted /dev is the host's).
-  if findmnt -rn -o TARGET | grep -q "^$WORK/"; then
-    echo "WARNING: mounts left under $WORK, not removed:"
-    findmnt -rn -o TARGET | grep "^$WORK/"
-  else
-    rm -rf --one-file-system "$WORK"
-  fi
+  # work_dir never deletes through a mount still there (the bind-mounted
+  # /dev is the host's).
 }
-trap cleanup EXIT
-trap "exit 143" TERM
-trap "exit 130" INT
 mnt() { mount "$@"; mounts+=("${*: -1}"); }
 # apt-get in the chroot, its output to apt.log (the tail shown when it fails).
 apt_in_root() { in_root apt-get "$@" >>"$WORK/apt.log" 2>&1 || { tail -30 "$WORK/apt.log"; return 1; }; }
@@ -132,6 +119,7 @@ port=$(free_port)
 chroot --userspec=exporterd:exporterd "$R" /usr/bin/exporterd \
   --web.listen-address="127.0.0.1:$port" 2>"$WORK/daemon.log" &
 DPID=$!
+PIDS+=("$DPID")
 if wait_http "http://127.0.0.1:$port/-/ready" 20; then
   curl -sf "http://127.0.0.1:$port/metrics" >"$WORK/metrics"
   check "the daemon runs as exporterd" \

@@ -23,15 +23,14 @@ need_tools systemd-nspawn nsenter debootstrap curl
 ls "$PKG_DIR"/exporterd_*.deb >/dev/null || { echo "FAIL: no packages in $PKG_DIR"; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "FAIL: needs root (systemd-nspawn)"; exit 1; }
 
-WORK=$(mktemp -d /tmp/exporterd-sd-XXXXXX)
+work_dir sd
 D=$WORK/root
 MACHINE=exporterd-$(basename "$WORK" | tr 'A-Z_' 'a-z-')
 NSPID=""
-cleanup() {
+on_exit() {
   if [ -n "$NSPID" ] && kill -0 "$NSPID" 2>/dev/null; then
     local init
     init=$(ps -o pid= --ppid "$NSPID" | head -1 | tr -d ' ')
-[ -n "$init" ] || { echo "FAIL: no container init under systemd-nspawn $NSPID"; exit 1; }
     kill -TERM "$NSPID" 2>/dev/null || true # nspawn: the container powers off
     for _ in $(seq 1 30); do kill -0 "$NSPID" 2>/dev/null || break; sleep 1; done
     # Still up: killing the container's init ends its whole pid namespace.
@@ -41,17 +40,12 @@ cleanup() {
   fi
   [ -n "$NSPID" ] && wait "$NSPID" 2>/dev/null || true
   rmdir "/run/systemd/nspawn/propagate/$MACHINE" 2>/dev/null || true
-  if findmnt -rn -o TARGET | grep -q "^$WORK/"; then
-    echo "WARNING: mounts left under $WORK, not removed"
-  elif [ -n "$NSPID" ] && kill -0 "$NSPID" 2>/dev/null; then
+  if [ -n "$NSPID" ] && kill -0 "$NSPID" 2>/dev/null; then
     echo "WARNING: systemd-nspawn $NSPID still running, $WORK not removed"
-  else
-    rm -rf --one-file-system "$WORK"
+    KEEP=1
   fi
+  return 0
 }
-trap cleanup EXIT
-trap "exit 143" TERM
-trap "exit 130" INT
 
 debian_root "$PKG_DIR/debian-bookworm-minbase.tar" "$D" || exit 1
 mkdir -p "$D/root/debs" "$PKG_DIR/apt-archives/partial" # nspawn mounts a tmpfs on /tmp

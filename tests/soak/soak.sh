@@ -17,14 +17,7 @@ ROOT=$(cd "$HERE/../.." && pwd)
 . "$HERE/../lib/common.sh" # free_port, wait_http
 SECS=${SOAK_SECONDS:-600}
 need_tools wrk curl
-WORK=$(mktemp -d /tmp/exporterd-soak-XXXXXX)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  if [ "${KEEP:-0}" = 1 ]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
+work_dir soak
 log() { echo "[soak $(date +%T)] $*"; }
 
 # A Postfix-shaped queue from the real captured queue files, 3000 messages.

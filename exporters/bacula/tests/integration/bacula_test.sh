@@ -14,13 +14,13 @@ set -euo pipefail
 BIN=$(realpath "$1")
 MODDIR=$(realpath "$2")
 HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/../../../../tests/lib/common.sh" # free_port, wait_http
+. "$HERE/../../../../tests/lib/common.sh"
 ENV_SH=$HERE/bacula_env.sh
 need_tools bacula-dir bacula-sd bacula-fd bconsole sqlite3 curl ss
 [ "$(id -u)" -eq 0 ] || { echo "bacula_test: run as root (Bacula daemons)"; exit 1; }
 [ -f "$MODDIR/exporterd_bacula.so" ] || { echo "bacula_test: $MODDIR/exporterd_bacula.so not built"; exit 1; }
 
-WORK=$(mktemp -d /tmp/exporterd-bacula-XXXXXX)
+work_dir bacula
 export BAC_STATE=$WORK/bacula
 BAC_DIR_PORT=$(free_port)
 BAC_FD_PORT=$(free_port)
@@ -28,14 +28,10 @@ BAC_SD_PORT=$(free_port)
 BAC_DEAD_PORT=$(free_port)
 export BAC_DIR_PORT BAC_FD_PORT BAC_SD_PORT BAC_DEAD_PORT
 DB=$BAC_STATE/work/dir/bacula.db
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+on_exit() { # the daemons (PIDS) are stopped by then
+  if declare -F pg_stop >/dev/null; then pg_stop; fi
   "$ENV_SH" stop || true
-  if [ "${KEEP:-0}" = 1 ]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
 }
-trap cleanup EXIT
 
 # metric_value <file> <name> <labels substring>: value of the first series of <name> whose
 # label set contains the substring, or ""
@@ -184,7 +180,6 @@ SQL
   asdb "$PG_BIN/pg_ctl" -D "$PGD/data" -l "$PGD/server.log" -w -t 60 \
     -o "-p $PG_PORT -k $PGD -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
   pg_stop() { asdb "$PG_BIN/pg_ctl" -D "$PGD/data" -m immediate -w stop >/dev/null 2>&1 || true; }
-  trap 'pg_stop; cleanup' EXIT
   asdb createdb -h 127.0.0.1 -p "$PG_PORT" -U postgres bacula
   for f in schema rows; do
     asdb psql -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U postgres -d bacula -f "$PGD/$f.sql" >/dev/null

@@ -17,24 +17,22 @@ set -euo pipefail
 BIN=$(realpath "$1")
 MODDIR=$(realpath "$2")
 HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/../../../../tests/lib/common.sh" # free_port, wait_http
+. "$HERE/../../../../tests/lib/common.sh"
 need_tools ceph ceph-mon ceph-osd ceph-mgr python3 curl bc ss
 [ -f "$MODDIR/exporterd_ceph.so" ] || { echo "FAIL: $MODDIR/exporterd_ceph.so not built"; exit 1; }
 
-WORK=$(mktemp -d /tmp/exporterd-ceph-it-XXXXXX)
+work_dir ceph-it
 export STATE=$WORK/ceph
 # Ports of this run's cluster, away from other tests' clusters.
 base=$(shuf -i 30000-32500 -n 1) # below the ephemeral ports
 export MON_V2=$base MON_V1=$((base + 1)) MS_PORT_MIN=$((base + 10)) MS_PORT_MAX=$((base + 200))
 ENV=$HERE/ceph_env.sh
 DPID=""
-cleanup() {
+on_exit() { # the daemon of the moment (one at a time, not in PIDS), then the cluster
   [ -n "$DPID" ] && kill "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
   [ -f "$STATE/mon.a.pid" ] && kill -CONT "$(cat "$STATE/mon.a.pid")" 2>/dev/null
   "$ENV" stop >/dev/null 2>&1 || true
-  if [ "${KEEP:-0}" = 1 ]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
 }
-trap cleanup EXIT
 
 finish() { echo "$passed passed, $failed failed"; [ "$failed" = 0 ]; exit $?; }
 

@@ -23,7 +23,7 @@ set -euo pipefail
 BIN=$(realpath "$1")
 MODDIR=$(realpath "$2")
 HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/../../../../tests/lib/common.sh" # free_port, wait_http
+. "$HERE/../../../../tests/lib/common.sh"
 PFENV=$HERE/postfix_env.sh
 TABLE="perl $HERE/qshape_table.pl"
 need_tools qshape smtp-source sendmail postsuper perl curl ss setpriv promtool
@@ -32,17 +32,10 @@ need_tools qshape smtp-source sendmail postsuper perl curl ss setpriv promtool
   { echo "parity: $MODDIR/exporterd_postfix_qshape.so not built"; exit 1; }
 
 umask 022
-WORK=$(mktemp -d /tmp/exporterd-pq-XXXXXX)
+work_dir pq
 chmod 755 "$WORK" # nobody must reach the spool (and be stopped by its 0700 queues)
 export PF_STATE=$WORK/pf
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  "$PFENV" stop || true
-  if [ "${KEEP:-0}" = 1 ]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
+on_exit() { "$PFENV" stop || true; }
 
 # metric_value <file> <name> <label matcher regex>: value of the first matching series, or ""
 metric_value() {
