@@ -6,7 +6,8 @@
 Defaults: build-fuzz/corpus/ledger.tsv, build-fuzz/fuzz_targets.tsv,
 10000000. Prints one Markdown row per target (in fuzz_targets.tsv order)
 with its runs, executions, seconds, mean exec/s and crashes over every run
-of the ledger, then a "Done: N of M" line.
+of the ledger, then a "Done: N of M" line and one saying when the ledger
+ends and which commits the fuzzed binaries were built from.
 """
 import sys
 
@@ -16,11 +17,15 @@ def main():
     targets = sys.argv[2] if len(sys.argv) > 2 else "build-fuzz/fuzz_targets.tsv"
     goal = int(sys.argv[3]) if len(sys.argv) > 3 else 10_000_000
     totals = {}
+    commits = {}  # commit -> runs, in the order first seen
+    last = ""
     with open(ledger) as f:
         for line in f:
             cols = line.rstrip("\n").split("\t")
             if len(cols) < 8:
                 continue
+            last = max(last, cols[0])
+            commits[cols[1]] = commits.get(cols[1], 0) + 1
             t = totals.setdefault(cols[3], [0, 0, 0, 0])
             t[0] += 1
             t[1] += int(cols[4])
@@ -45,6 +50,10 @@ def main():
         print(f"| `{name}` | {runs} | {execs:,} | {secs:,} s | {rate} | "
               f"{crashes} | {status} |")
     print(f"\nDone: {done} of {len(names)} targets at {goal // 1_000_000}M or more.")
+    built = ", ".join(f"{c[:7]}{'-dirty' if c.endswith('-dirty') else ''} ({n})"
+                      for c, n in commits.items())
+    print(f"Ledger as of {last.replace('T', ' ').rstrip('Z')} UTC; "
+          f"binaries built from (runs): {built}.")
 
 
 if __name__ == "__main__":
