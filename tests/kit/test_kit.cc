@@ -457,9 +457,10 @@ bool ChildProcess::Start(const std::vector<std::string>& argv,
   return pid_ > 0;
 }
 
-bool ChildProcess::Reap(bool block) {
+bool ChildProcess::Reap(int options) {
   int status = 0;
-  if (waitpid(pid_, &status, block ? 0 : WNOHANG) != pid_) return false;
+  if (waitpid(pid_, &status, options) != pid_ || WIFSTOPPED(status))
+    return false;
   pid_ = -1;
   exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
   return true;
@@ -471,14 +472,14 @@ double ChildProcess::Stop(std::chrono::milliseconds timeout) {
   kill(-pid_, SIGTERM);
   kill(-pid_, SIGCONT);  // a paused one handles SIGTERM once resumed
   while (std::chrono::steady_clock::now() - t0 < timeout) {
-    if (Reap(false))
+    if (Reap(WNOHANG))
       return std::chrono::duration<double>(std::chrono::steady_clock::now() -
                                            t0)
           .count();
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   kill(-pid_, SIGKILL);
-  Reap(true);
+  Reap(0);
   return -1;
 }
 
@@ -489,12 +490,11 @@ bool ChildProcess::Signal(int sig) const {
 void ChildProcess::Pause() {
   if (!Signal(SIGSTOP)) return;
   // The stop reaches the threads one by one, and one not yet stopped still
-  // answers; the parent is told once all are.
-  int status = 0;
-  waitpid(pid_, &status, WUNTRACED);
+  // answers; the parent is told once all are (or that it had exited).
+  Reap(WUNTRACED);
 }
 
-bool ChildProcess::Alive() { return pid_ > 0 && !Reap(false); }
+bool ChildProcess::Alive() { return pid_ > 0 && !Reap(WNOHANG); }
 
 std::string DaemonProcess::Url(const std::string& path) const {
   return "http://127.0.0.1:" + std::to_string(port_) + path;

@@ -227,7 +227,8 @@ class ChildProcess {
   int pid() const { return pid_; }
 
  private:
-  bool Reap(bool block);  // true when it has exited (pid_ -1 then)
+  // waitpid(options): true when it has exited (pid_ is -1 then).
+  bool Reap(int options);
   int pid_ = -1;
   int exit_status_ = 0;
 };
