@@ -19,11 +19,19 @@
 #   FUZZ_CORPUS=build-fuzz/corpus          keep each target's corpus in
 #                                          $FUZZ_CORPUS/<target>/ (seeded when
 #                                          new) instead of a scratch one, and
-#                                          add each run to
-#                                          $FUZZ_CORPUS/ledger.tsv: a campaign
-#                                          can go on over several runs; the
-#                                          table then also shows each target's
-#                                          executions over all its runs
+#                                          add each run to the ledger: a
+#                                          campaign can go on over several
+#                                          runs; the table then also shows
+#                                          each target's executions over all
+#                                          its runs
+#   FUZZ_LEDGER=docs/fuzz_ledger.tsv       the ledger (default: this one, in
+#                                          git, so the campaign's record
+#                                          outlives the machine; a corpus
+#                                          does not need to: a lost one is
+#                                          seeded again)
+#   FUZZ_LEDGER_BEFORE=docs/fuzz_ledger_before.tsv
+#                                          totals of runs whose ledger was
+#                                          lost, counted with the ledger's
 #   FUZZ_TOTAL=10000000                    with FUZZ_CORPUS: run each target
 #                                          only for the executions its ledger
 #                                          still lacks (none: skipped); with
@@ -80,11 +88,20 @@ targets=$(cut -f1 "$build/fuzz_targets.tsv")
 cmake --build "$build" -j"${FUZZ_JOBS:-2}" --target $targets
 
 mkdir -p "$build/crashes" "$build/logs" "$build/results"
-commit=$(git describe --always --dirty --abbrev=12)  # what was built
+# What was built: HEAD, "-dirty" when a file outside docs/ differs from it
+# (the ledger in docs/ changes with every run).
+commit=$(git rev-parse --short=12 HEAD)
+git diff --quiet HEAD -- . ':(exclude)docs' || commit+=-dirty
+ledger=${FUZZ_LEDGER:-docs/fuzz_ledger.tsv}
+# Runs whose ledger is gone, as totals per target (target, runs, executions,
+# seconds, crashes; see the file): they count as the ledger's runs do.
+before=${FUZZ_LEDGER_BEFORE:-docs/fuzz_ledger_before.tsv}
 ledger_totals() {  # "target executions runs crashes" per target of the ledger
-  awk -F'\t' '{n[$4] += $5; r[$4]++; c[$4] += $7} END {for (t in n)
-    printf "%-28s %12d %4d %3d\n", t, n[t], r[t], c[t]}' \
-    "$FUZZ_CORPUS/ledger.tsv" 2>/dev/null | sort
+  awk -F'\t' '/^#/ {next}
+    NF == 5 {n[$1] += $3; r[$1] += $2; c[$1] += $5}
+    NF >= 8 {n[$4] += $5; r[$4]++; c[$4] += $7}
+    END {for (t in n) printf "%-28s %12d %4d %3d\n", t, n[t], r[t], c[t]}' \
+    "$before" "$ledger" 2>/dev/null | sort
 }
 run_target() {  # target: runs it, writes $build/results/<target>
   local t=$1 bin seeds corpus log start rc wall runs eps crashes extra=()
@@ -148,7 +165,7 @@ run_target() {  # target: runs it, writes $build/results/<target>
   if [[ -n "${FUZZ_CORPUS:-}" ]]; then
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" \
       "$commit" "${sanitizers:-none}" "$t" "${runs:-0}" \
-      "$wall" "$crashes" "$(ls "$corpus" | wc -l)" >>"$FUZZ_CORPUS/ledger.tsv"
+      "$wall" "$crashes" "$(ls "$corpus" | wc -l)" >>"$ledger"
   fi
 }
 
@@ -175,8 +192,8 @@ for t in $targets; do
   read -r _ _ _ _ c <"$build/results/$t"
   [[ $c == 0 ]] || status=1
 done
-if [[ -f "${FUZZ_CORPUS:-/nonexistent}/ledger.tsv" ]]; then
-  echo "executions over all runs in $FUZZ_CORPUS/ledger.tsv (runs, crashes):"
+if [[ -n "${FUZZ_CORPUS:-}" && -f "$ledger" ]]; then
+  echo "executions over all runs in $ledger (runs, crashes):"
   ledger_totals | sed 's/^/  /'
 fi
 ls "$build/crashes" | grep -q . && echo "fuzz: artifacts in $build/crashes"

@@ -1,22 +1,34 @@
 #!/usr/bin/env python3
 """The campaign table of docs/reliability.md from a fuzz.sh ledger.
 
-  scripts/fuzz_table.py [ledger.tsv] [fuzz_targets.tsv] [goal]
+  scripts/fuzz_table.py [ledger.tsv] [fuzz_targets.tsv] [goal] [before.tsv]
 
-Defaults: build-fuzz/corpus/ledger.tsv, build-fuzz/fuzz_targets.tsv,
-10000000. Prints one Markdown row per target (in fuzz_targets.tsv order)
-with its runs, executions, seconds, mean exec/s and crashes over every run
-of the ledger, then a "Done: N of M" line and one saying when the ledger
-ends and which commits the fuzzed binaries were built from.
+Defaults: docs/fuzz_ledger.tsv, build-fuzz/fuzz_targets.tsv, 10000000,
+docs/fuzz_ledger_before.tsv. Prints one Markdown row per target (in
+fuzz_targets.tsv order) with its runs, executions, seconds, mean exec/s and
+crashes over every run of the ledger plus the target's totals in before.tsv
+(runs whose own ledger is gone: target, runs, executions, seconds, crashes;
+"#" lines are comments; "-" or a missing file: none), then a "Done: N of M"
+line and one saying when the ledger ends and which commits the fuzzed
+binaries were built from.
 """
+import os
 import sys
 
 
 def main():
-    ledger = sys.argv[1] if len(sys.argv) > 1 else "build-fuzz/corpus/ledger.tsv"
+    ledger = sys.argv[1] if len(sys.argv) > 1 else "docs/fuzz_ledger.tsv"
     targets = sys.argv[2] if len(sys.argv) > 2 else "build-fuzz/fuzz_targets.tsv"
     goal = int(sys.argv[3]) if len(sys.argv) > 3 else 10_000_000
+    before = sys.argv[4] if len(sys.argv) > 4 else "docs/fuzz_ledger_before.tsv"
     totals = {}
+    if before != "-" and os.path.exists(before):
+        with open(before) as f:
+            for line in f:
+                if line.startswith("#") or not line.strip():
+                    continue
+                name, *nums = line.rstrip("\n").split("\t")
+                totals[name] = [int(n) for n in nums[:4]]
     commits = {}  # commit -> runs, in the order first seen
     last = ""
     with open(ledger) as f:
