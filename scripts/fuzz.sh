@@ -97,11 +97,14 @@ ledger=${FUZZ_LEDGER:-docs/fuzz_ledger.tsv}
 # seconds, crashes; see the file): they count as the ledger's runs do.
 before=${FUZZ_LEDGER_BEFORE:-docs/fuzz_ledger_before.tsv}
 ledger_totals() {  # "target executions runs crashes" per target of the ledger
+  local files=() f
+  for f in "$before" "$ledger"; do [[ -f $f ]] && files+=("$f"); done
+  ((${#files[@]})) || return 0
   awk -F'\t' '/^#/ {next}
     NF == 5 {n[$1] += $3; r[$1] += $2; c[$1] += $5}
     NF >= 8 {n[$4] += $5; r[$4]++; c[$4] += $7}
     END {for (t in n) printf "%-28s %12d %4d %3d\n", t, n[t], r[t], c[t]}' \
-    "$before" "$ledger" 2>/dev/null | sort
+    "${files[@]}" | sort
 }
 run_target() {  # target: runs it, writes $build/results/<target>
   local t=$1 bin seeds corpus log start rc wall runs eps crashes extra=()
@@ -125,6 +128,8 @@ run_target() {  # target: runs it, writes $build/results/<target>
     done_runs=${done_runs:-0}
     if ((done_runs >= FUZZ_TOTAL)); then
       echo "== $t: $done_runs executions in the ledger, skipped"
+      printf '%-28s %12s %8s %9s %3s\n' "$t" "$done_runs" - skipped 0 \
+        >"$build/results/$t"
       return
     fi
     limit=(-runs=$((FUZZ_TOTAL - done_runs)))
@@ -187,7 +192,12 @@ while (($(jobs -rp | wc -l))); do wait || true; done
 status=0
 printf '\n%-28s %12s %8s %9s %3s\n' target executions exec/s time crashes
 for t in $targets; do
-  [[ -f "$build/results/$t" ]] || continue  # skipped (FUZZ_TOTAL reached)
+  if [[ ! -f "$build/results/$t" ]]; then
+    ((stopping)) && continue  # never started
+    echo "$t: no result: its run failed before its fuzzer ended"
+    status=1
+    continue
+  fi
   cat "$build/results/$t"
   read -r _ _ _ _ c <"$build/results/$t"
   [[ $c == 0 ]] || status=1
