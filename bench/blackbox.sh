@@ -41,15 +41,11 @@ fi
 ulimit -Sn "$(ulimit -Hn)"
 fd_limit=$(ulimit -Sn)
 
-WORK=$(mktemp -d /tmp/exporterd-bench-blackbox-XXXXXX)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+work_dir bench-blackbox
+on_exit() {
   [[ -s $WORK/nginx/nginx.pid ]] && kill "$(cat "$WORK/nginx/nginx.pid")" 2>/dev/null
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
+  return 0
 }
-trap cleanup EXIT
 
 # The targets: nginx (its "hello blackbox" page), the silent listener.
 NP=$(free_port)

@@ -35,9 +35,7 @@ fi
 ulimit -Sn "$(ulimit -Hn)"
 fd_limit=$(ulimit -Sn)
 
-WORK=$(mktemp -d /tmp/exporterd-inflight-XXXXXX)
-PIDS=()
-trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$WORK"' EXIT
+work_dir inflight
 
 BIN=$BUILD_DIR/exporterd
 MODDIR=$BUILD_DIR/tests/modules

@@ -1,4 +1,4 @@
-# Helpers shared by bench/run.sh and bench/inflight.sh. Source it after
+# Helpers shared by the bench/*.sh scripts. Source it after
 # tests/lib/common.sh, from the repository root.
 
 # The benchmarks build in their own directory (Release flags), so they do not
@@ -64,7 +64,9 @@ machine_line() {
 splice_doc() {
   local file=$1 prefix=$2 new=$3
   [[ -f $file ]] || : >"$file"
-  awk -v prefix="## $prefix" -v new="$new" '
+  local has  # whether FILE has such a section already
+  has=$(awk -v p="## $prefix" 'index($0, p) == 1 {n++} END {print n + 0}' "$file")
+  awk -v prefix="## $prefix" -v new="$new" -v has="$has" '
     function emit_new() { if (!done) { while ((getline l < new) > 0) print l; print ""; done = 1 } }
     BEGIN {
       print "# Benchmarks"
@@ -77,7 +79,7 @@ splice_doc() {
     /^## / {
       if (index($0, prefix) == 1) { emit_new(); skip = 1; next }
       skip = 0
-      if (!done && index($0, "## Module") == 1) emit_new()
+      if (!done && !has && index($0, "## Module") == 1) emit_new()
       started = 1
     }
     started && !skip { print }

@@ -21,9 +21,7 @@ SECS=${2:-${SECS:-10}}
 scripts/setup.sh --bench
 bench_build
 
-WORK=$(mktemp -d /tmp/exporterd-bench-XXXXXX)
-PIDS=()
-trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$WORK"' EXIT
+work_dir bench
 
 EP=$(free_port)
 GP=$(free_port)

@@ -27,20 +27,16 @@ TARGETS=${TARGETS:-200}
 REAL=${REAL:-$(realpath ../shared/real)}
 export SNMP_PORT=${SNMP_PORT:-26191} NETNS=${NETNS:-fsnmpbench}
 export NETNS_ADDR=${NETNS_ADDR:-10.254.252.2} HOST_ADDR=${HOST_ADDR:-10.254.252.1}
-export STATE=${STATE:-/tmp/exporterd-bench-snmp/agent} BIGTABLE_ROWS=0 NETNS_IFACES=$IFACES
+work_dir bench-snmp
+export STATE=${STATE:-$WORK/agent} BIGTABLE_ROWS=0 NETNS_IFACES=$IFACES
 bench_build
 BIN=$(realpath "$BUILD_DIR/exporterd")
 MODDIR=$(realpath "$BUILD_DIR/modules")
-WORK=$(mktemp -d /tmp/exporterd-bench-snmp-XXXXXX)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+on_exit() {
+  local f
   for f in "$WORK"/agents/*.pid; do [[ -f $f ]] && kill "$(cat "$f")" 2>/dev/null; done
-  wait 2>/dev/null || true
   "$REAL/snmp.sh" stop >/dev/null 2>&1 || true
-  rm -rf "$WORK"
 }
-trap cleanup EXIT
 
 load_before=$(cut -d' ' -f1 /proc/loadavg)
 "$REAL/snmp.sh" start >&2

@@ -46,19 +46,13 @@ if [[ $hard != unlimited && $hard -lt $need ]]; then
 fi
 ulimit -Sn "$(ulimit -Hn)"
 
-WORK=$(mktemp -d /tmp/exporterd-trbench-XXXXXX)
+work_dir trbench
 chmod 755 "$WORK"
 P=tbn
 A=${P}A
 TARGET=10.201.3.2
 NP=(env NETPATH_PREFIX=$P STATE=$WORK/netpath bash "$NETPATH_SH")
-EPID=
-cleanup() {
-  if [[ -n $EPID ]]; then kill "$EPID" 2>/dev/null || true; wait "$EPID" 2>/dev/null || true; fi
-  "${NP[@]}" stop >/dev/null 2>&1 || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+on_exit() { "${NP[@]}" stop >/dev/null 2>&1 || true; }
 
 "${NP[@]}" install >&2
 "${NP[@]}" start >&2
@@ -92,6 +86,7 @@ EP=$(ip netns exec "$A" python3 -c 'import socket; s=socket.socket(); s.bind(("1
 ip netns exec "$A" "$BIN" --config.file="$WORK/exporterd.yml" --module.dir="$MODDIR" \
   --web.listen-address="127.0.0.1:$EP" 2>"$WORK/exporterd.log" &
 EPID=$!
+PIDS+=("$EPID")
 for _ in $(seq 1 100); do
   ip netns exec "$A" curl -sf -o /dev/null "http://127.0.0.1:$EP/-/ready" && break
   sleep 0.1

@@ -30,7 +30,7 @@ need_tools() {
 # At exit, also on SIGTERM and SIGINT, the PIDS are killed and waited for,
 # then the function on_exit runs if the script defines one (non-zero fails
 # the script; it may set KEEP=1 to keep WORK), then WORK is removed (KEEP=1
-# keeps it), never through a mount still under it.
+# keeps it and says so on stderr), never through a mount still under it.
 work_dir() {
   WORK=$(mktemp -d "/tmp/exporterd-$1-XXXXXX")
   PIDS=()
@@ -44,7 +44,7 @@ _work_dir_exit() {
   for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
   if declare -F on_exit >/dev/null; then on_exit || rc=1; fi
   if [ "${KEEP:-0}" = 1 ]; then
-    echo "kept $WORK"
+    echo "kept $WORK" >&2
   elif findmnt -rn -o TARGET | grep -q "^$WORK/"; then
     echo "WARNING: mounts left under $WORK, not removed:"
     findmnt -rn -o TARGET | grep "^$WORK/"
