@@ -12,7 +12,7 @@ set -euo pipefail
 BIN=$(realpath "$1")
 MODDIR=$(realpath "$2")
 HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/../../../tests/lib/common.sh" # free_port, wait_http
+. "$HERE/../../../tests/lib/common.sh" # free_port, wait_http, work_dir
 ROWS=${ROWS:-1000000}
 SQLITE_SCHEMA=${BACULA_SQLITE_SCHEMA:-/usr/share/dbconfig-common/data/bacula-director-sqlite3/install/sqlite3}
 PG_SCHEMA=${BACULA_PGSQL_SCHEMA:-/usr/share/dbconfig-common/data/bacula-director-pgsql/install/pgsql}
@@ -21,19 +21,13 @@ PG_BIN=${BACULA_PG_BINDIR:-/usr/lib/postgresql/15/bin}
 MY_SCHEMA=${BACULA_MYSQL_SCHEMA:-/usr/share/dbconfig-common/data/bacula-director-mysql/install/mysql}
 [ -f "$MY_SCHEMA" ] || MY_SCHEMA=/usr/local/share/exporterd/bacula-director-mysql.sql
 ONLY=${ONLY:-}
-WORK=$(mktemp -d /tmp/exporterd-bacbench-XXXXXX)
+work_dir bacbench
 chmod 755 "$WORK"
-PIDS=()
 PG_UP=0
-MY_PID=
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  [ -n "$MY_PID" ] && kill "$MY_PID" 2>/dev/null
-  wait 2>/dev/null || true
+on_exit() { # after the daemons and mariadbd (PIDS)
   [ "$PG_UP" = 1 ] && runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$WORK/pg/data" -m immediate -w stop >/dev/null 2>&1
-  rm -rf "$WORK"
+  return 0
 }
-trap cleanup EXIT
 NOW=$(date +%s)
 # INSERT ... SELECT over row numbers i (SQLite: a recursive CTE, PostgreSQL: generate_series,
 # MariaDB: the Sequence engine's seq_1_to_N, with || as concatenation).
@@ -132,7 +126,7 @@ elif [ -f "$MY_SCHEMA" ] && [ -x /usr/sbin/mariadbd ]; then
   /usr/sbin/mariadbd --no-defaults --datadir="$WORK/my/data" --socket="$WORK/my/sock" --port="$MYP" \
     --bind-address=127.0.0.1 --skip-log-bin --skip-name-resolve --user="$(id -un)" \
     --log-error="$WORK/my/server.log" --innodb-flush-log-at-trx-commit=0 "${MYOPTS[@]}" &
-  MY_PID=$!
+  PIDS+=($!)
   for _ in $(seq 300); do
     mariadb-admin --no-defaults -S "$WORK/my/sock" -u root ping >/dev/null 2>&1 && break
     sleep 0.1
