@@ -23,6 +23,8 @@
 #include <thread>
 #include <vector>
 
+#include "test_kit.h"
+
 namespace exporterd {
 namespace {
 
@@ -94,34 +96,11 @@ int FirstLinePid(const std::string& s) {
   return std::stoi(line);
 }
 
-// A temporary directory, removed with its contents.
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/runner_test.XXXXXX";
-    const char* dir = mkdtemp(tmpl);
-    if (dir != nullptr) path_ = dir;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
-  // Writes a shell script `name` with `mode`.
-  void WriteScript(const std::string& name, const std::string& body,
-                   mode_t mode) const {
-    const std::string p = path_ + "/" + name;
-    {
-      std::ofstream f(p);
-      f << "#!/bin/sh\n" << body << "\n";
-    }
-    chmod(p.c_str(), mode);
-  }
-
- private:
-  std::string path_;
-};
+// Writes a shell script `name` into `dir` with `mode`.
+void WriteScript(const testing::TempDir& dir, const std::string& name,
+                 const std::string& body, mode_t mode) {
+  dir.Write(name, "#!/bin/sh\n" + body + "\n", mode);
+}
 
 TEST(RunnerTest, CapturesStdoutAndExitCodeZero) {
   const RunResult r = exporterd::Run({"/bin/echo", "hello", "world"});
@@ -204,9 +183,9 @@ TEST(RunnerTest, DefaultEnvHasOnlyPathAndLcAll) {
 }
 
 TEST(RunnerTest, PathSearchUsesChildEnv) {
-  TempDir dir;
+  testing::TempDir dir;
   ASSERT_FALSE(dir.path().empty());
-  dir.WriteScript("exporterd-runner-test-tool", "echo from-tool \"$0\"", 0755);
+  WriteScript(dir, "exporterd-runner-test-tool", "echo from-tool \"$0\"", 0755);
 
   RunOptions opts;
   opts.env = {"PATH=/nonexistent:" + dir.path()};
@@ -226,11 +205,11 @@ TEST(RunnerTest, PathSearchUsesChildEnv) {
 }
 
 TEST(RunnerTest, PathSearchSkipsNonExecutableAndRelativeEntries) {
-  TempDir first, second;
+  testing::TempDir first, second;
   ASSERT_FALSE(first.path().empty());
   ASSERT_FALSE(second.path().empty());
-  first.WriteScript("exporterd-runner-test-tool", "echo first", 0644);
-  second.WriteScript("exporterd-runner-test-tool", "echo second", 0755);
+  WriteScript(first, "exporterd-runner-test-tool", "echo first", 0644);
+  WriteScript(second, "exporterd-runner-test-tool", "echo second", 0755);
 
   RunOptions opts;
   opts.env = {"PATH=.::relative:" + first.path() + ":" + second.path()};
@@ -590,7 +569,7 @@ TEST(RunnerTest, NoDescriptorsLeakIntoChild) {
 }
 
 TEST(RunnerTest, WorkingDirectory) {
-  TempDir dir;
+  testing::TempDir dir;
   ASSERT_FALSE(dir.path().empty());
   RunOptions opts;
   opts.cwd = dir.path();
@@ -599,7 +578,7 @@ TEST(RunnerTest, WorkingDirectory) {
   EXPECT_EQ(r.out, std::filesystem::canonical(dir.path()).string() + "\n");
 
   // A relative program path is resolved in the new working directory.
-  dir.WriteScript("tool", "echo relative", 0755);
+  WriteScript(dir, "tool", "echo relative", 0755);
   r = exporterd::Run({"./tool"}, opts);
   ASSERT_TRUE(r.Success()) << r.error;
   EXPECT_EQ(r.out, "relative\n");

@@ -25,6 +25,8 @@
 #include <thread>
 #include <vector>
 
+#include "test_kit.h"
+
 namespace exporterd {
 namespace {
 
@@ -100,9 +102,8 @@ class WebConfigTest : public ::testing::Test {
   // Generates a CA, server and client certificates, a stray key, a
   // self-signed "rogue" client certificate and htpasswd hashes.
   static void SetUpTestSuite() {
-    char tmpl[] = "/tmp/web_config_test.XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
+    tmp_ = std::make_unique<testing::TempDir>();
+    dir_ = tmp_->path();
     const std::string d = dir_.string();
     const std::string ec =
         " -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
@@ -138,10 +139,7 @@ class WebConfigTest : public ::testing::Test {
     ASSERT_EQ(dave10_hash_.substr(0, 7), "$2y$10$") << dave10_hash_;
   }
 
-  static void TearDownTestSuite() {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
+  static void TearDownTestSuite() { tmp_.reset(); }
 
   static std::string Path(const std::string& name) {
     return (dir_ / name).string();
@@ -180,7 +178,8 @@ class WebConfigTest : public ::testing::Test {
     return tls;
   }
 
-  static inline fs::path dir_;
+  static inline std::unique_ptr<testing::TempDir> tmp_;
+  static inline fs::path dir_;  // tmp_'s path
   static inline std::string alice_hash_, bob_hash_, carol_hash_, dave10_hash_;
 };
 

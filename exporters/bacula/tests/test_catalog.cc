@@ -99,9 +99,8 @@ std::string PgServer::Run(const std::string& cmd) const {
 std::string PgServer::Start() {
   bin_ = EnvOr("BACULA_PG_BINDIR", kPgBinDir);
   if (!FileExists(bin_ + "/initdb")) return "no " + bin_ + "/initdb";
-  char tmpl[] = "/tmp/bacula_pg.XXXXXX";
-  if (mkdtemp(tmpl) == nullptr) return "mkdtemp failed";
-  dir_ = tmpl;
+  tmp_ = std::make_unique<exporterd::testing::TempDir>();
+  dir_ = tmp_->path();
   if (geteuid() == 0) {
     std::string chown = "chown postgres: " + dir_;
     if (std::system(chown.c_str()) != 0) return "chown failed";
@@ -147,11 +146,8 @@ void PgServer::Stop() {
     Run(bin_ + "/pg_ctl -D " + dir_ + "/data -m immediate -w stop");
     running_ = false;
   }
-  if (!dir_.empty()) {
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-    dir_.clear();
-  }
+  tmp_.reset();
+  dir_.clear();
 }
 
 std::string PgServer::Conninfo(const std::string& db) const {
@@ -241,9 +237,8 @@ std::optional<std::string> ServerSocket(int port, const std::string& socket) {
 }  // namespace
 
 std::string MariaServer::Start() {
-  char tmpl[] = "/tmp/bacula_my.XXXXXX";
-  if (mkdtemp(tmpl) == nullptr) return "mkdtemp failed";
-  dir_ = tmpl;
+  tmp_ = std::make_unique<exporterd::testing::TempDir>();
+  dir_ = tmp_->path();
   socket_ = dir_ + "/mysqld.sock";
   const std::string user = UserName();
   // A tmpdir of its own: servers bootstrapping at once in /tmp clash on
@@ -342,11 +337,8 @@ std::string MariaServer::CreateReadOnlyUser(const std::string& user,
 
 void MariaServer::Stop() {
   server_.Stop(std::chrono::seconds(30));
-  if (!dir_.empty()) {
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-    dir_.clear();
-  }
+  tmp_.reset();
+  dir_.clear();
 }
 
 MysqlOptions MariaServer::Tcp(const std::string& db, const std::string& user,

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -48,7 +49,8 @@ class PgServer {
 
  private:
   std::string Run(const std::string& cmd) const;  // as the server's user
-  std::string dir_;
+  std::unique_ptr<exporterd::testing::TempDir> tmp_;
+  std::string dir_;  // tmp_'s path while started
   std::string bin_;
   int port_ = 0;
   bool running_ = false;
@@ -91,7 +93,8 @@ class MariaServer {
   std::string Launch(const std::string& user);      // mariadbd on a free port
   std::string Client(const std::string& db) const;  // mariadb command line
   std::string RunLogged(const std::string& cmd) const;
-  std::string dir_;
+  std::unique_ptr<exporterd::testing::TempDir> tmp_;
+  std::string dir_;  // tmp_'s path while started
   std::string socket_;
   int port_ = 0;
   exporterd::testing::ChildProcess server_;

@@ -1,14 +1,7 @@
 // The snmp module end to end: the real exporterd binary loading
 // exporterd_snmp.so, against a real snmpd (snmpd_env: v2c, v3 users, UDP,
 // UDP6, TCP), and beside Debian's snmp_exporter 0.21 for parity.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cmath>
@@ -21,8 +14,6 @@
 
 #include "snmpd_env.h"
 #include "test_kit.h"
-
-extern char** environ;
 
 namespace exporterd::snmp {
 namespace {
@@ -252,40 +243,24 @@ class SnmpExporter {
  public:
   bool Start(const std::string& config) {
     port_ = exporterd::testing::FreePort();
-    const std::string listen =
-        "--web.listen-address=127.0.0.1:" + std::to_string(port_);
-    const std::string file = "--config.file=" + config;
-    std::vector<std::string> argv = {"/usr/bin/prometheus-snmp-exporter", file,
-                                     listen, "--log.level=error"};
-    std::vector<char*> args;
-    for (auto& a : argv) args.push_back(a.data());
-    args.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-    const int rc =
-        posix_spawn(&pid_, args[0], &fa, nullptr, args.data(), environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0) return false;
-    for (int i = 0; i < 200; ++i) {
+    if (!proc_.Start(
+            {"/usr/bin/prometheus-snmp-exporter", "--config.file=" + config,
+             "--web.listen-address=127.0.0.1:" + std::to_string(port_),
+             "--log.level=error"},
+            "/dev/null"))
+      return false;
+    for (int i = 0; i < 200 && proc_.Alive(); ++i) {
       if (exporterd::testing::Curl(Url("/metrics")).status == 200) return true;
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     return false;
-  }
-  ~SnmpExporter() {
-    if (pid_ > 0) {
-      kill(pid_, SIGTERM);
-      waitpid(pid_, nullptr, 0);
-    }
   }
   std::string Url(const std::string& path) const {
     return "http://127.0.0.1:" + std::to_string(port_) + path;
   }
 
  private:
-  pid_t pid_ = -1;
+  exporterd::testing::ChildProcess proc_;
   uint16_t port_ = 0;
 };
 

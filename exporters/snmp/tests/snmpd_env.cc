@@ -2,18 +2,14 @@
 
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -159,66 +155,40 @@ std::string Snmpd::Run(const std::vector<std::string>& argv, int* status) {
 }
 
 void Snmpd::Start() {
-  char tmpl[] = "/tmp/snmp-client-test-XXXXXX";
-  if (mkdtemp(tmpl) == nullptr) Die("mkdtemp");
-  dir_ = tmpl;
-  std::filesystem::create_directories(dir_ + "/persist");
-  {
-    std::ofstream f(dir_ + "/bigtable.py");
-    f << kBigTableHelper;
-  }
-  chmod((dir_ + "/bigtable.py").c_str(), 0755);
-  {
-    std::ofstream f(dir_ + "/loop.py");
-    f << kLoopHelper;
-  }
-  chmod((dir_ + "/loop.py").c_str(), 0755);
+  dir_ = std::make_unique<exporterd::testing::TempDir>();
+  const std::string& d = dir_->path();
+  dir_->Mkdir("persist");
+  dir_->Write("bigtable.py", kBigTableHelper, 0755);
+  dir_->Write("loop.py", kLoopHelper, 0755);
   port_ = FreePort();
   const std::string p = std::to_string(port_);
-  {
-    std::ofstream f(dir_ + "/snmpd.conf");
-    f << "[snmp] persistentDir " << dir_ << "/persist\n"
-      << "agentAddress udp:127.0.0.1:" << p << ",udp6:[::1]:" << p
-      << ",tcp:127.0.0.1:" << p << "\n"
-      << "rocommunity public 127.0.0.1\n"
-      << "rocommunity6 public ::1\n"
-      << "createUser benchuser SHA \"authpass123\" AES \"privpass123\"\n"
-      << "createUser bench256 SHA-256 \"authpass123\" AES \"privpass123\"\n"
-      << "createUser authonly SHA \"authpass123\"\n"
-      << "rouser benchuser priv\n"
-      << "rouser bench256 priv\n"
-      << "rouser authonly auth\n"
-      << "sysLocation test-lab\n"
-      << "sysContact test@example.invalid\n"
-      << "sysName snmp-test\n"
-      << "dontLogTCPWrappersConnects yes\n"
-      << "pass_persist ." << kBigTable << " " << dir_ << "/bigtable.py\n"
-      << "pass_persist ." << kLoopTable << " " << dir_ << "/loop.py\n";
-  }
-  const std::string conf = dir_ + "/snmpd.conf";
-  const std::string log = dir_ + "/snmpd.log";
-  std::vector<std::string> argv = {
-      "/usr/sbin/snmpd",  "-f", "-C", "-c", conf, "-Lf", log, "-m", "", "-p",
-      dir_ + "/snmpd.pid"};
-  std::vector<char*> args;
-  for (auto& a : argv) args.push_back(a.data());
-  args.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-  std::string rows = "BIGTABLE_ROWS=" + std::to_string(kBigRows);
-  std::vector<char*> env;
-  for (char** e = environ; *e; ++e)
-    if (strncmp(*e, "BIGTABLE_ROWS=", 14) != 0) env.push_back(*e);
-  env.push_back(rows.data());
-  env.push_back(nullptr);
-  pid_t pid;
-  if (posix_spawn(&pid, args[0], &fa, nullptr, args.data(), env.data()) != 0)
+  std::ostringstream conf;
+  conf << "[snmp] persistentDir " << d << "/persist\n"
+       << "agentAddress udp:127.0.0.1:" << p << ",udp6:[::1]:" << p
+       << ",tcp:127.0.0.1:" << p << "\n"
+       << "rocommunity public 127.0.0.1\n"
+       << "rocommunity6 public ::1\n"
+       << "createUser benchuser SHA \"authpass123\" AES \"privpass123\"\n"
+       << "createUser bench256 SHA-256 \"authpass123\" AES \"privpass123\"\n"
+       << "createUser authonly SHA \"authpass123\"\n"
+       << "rouser benchuser priv\n"
+       << "rouser bench256 priv\n"
+       << "rouser authonly auth\n"
+       << "sysLocation test-lab\n"
+       << "sysContact test@example.invalid\n"
+       << "sysName snmp-test\n"
+       << "dontLogTCPWrappersConnects yes\n"
+       << "pass_persist ." << kBigTable << " " << d << "/bigtable.py\n"
+       << "pass_persist ." << kLoopTable << " " << d << "/loop.py\n";
+  const std::string conf_path = dir_->Write("snmpd.conf", conf.str(), 0600);
+  const std::string log = d + "/snmpd.log";
+  // env sets the table's size and execs snmpd: the child is snmpd itself.
+  if (!agent_.Start(
+          {"/usr/bin/env", "BIGTABLE_ROWS=" + std::to_string(kBigRows),
+           "/usr/sbin/snmpd", "-f", "-C", "-c", conf_path, "-Lf", log, "-m", "",
+           "-p", d + "/snmpd.pid"},
+          d + "/stdout.log"))
     Die("cannot start /usr/sbin/snmpd");
-  posix_spawn_file_actions_destroy(&fa);
-  pid_ = pid;
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (std::chrono::steady_clock::now() < deadline) {
@@ -227,13 +197,12 @@ void Snmpd::Start() {
          udp(), "1.3.6.1.2.1.1.3.0"},
         &status);
     if (status == 0) return;
-    int st;
-    if (waitpid(pid_, &st, WNOHANG) == pid_) {
-      pid_ = -1;
+    if (!agent_.Alive()) {
       std::ifstream f(log);
       std::stringstream ss;
       ss << f.rdbuf();
-      Die("snmpd exited: " + ss.str());
+      Die("snmpd exited (status " + std::to_string(agent_.exit_status()) +
+          "): " + ss.str());
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
@@ -241,27 +210,8 @@ void Snmpd::Start() {
 }
 
 void Snmpd::Stop() {
-  if (pid_ > 0) {
-    kill(pid_, SIGTERM);
-    int st;
-    for (int i = 0; i < 100; ++i) {
-      if (waitpid(pid_, &st, WNOHANG) == pid_) {
-        pid_ = -1;
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, &st, 0);
-      pid_ = -1;
-    }
-  }
-  if (!dir_.empty()) {
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-    dir_.clear();
-  }
+  agent_.Stop(std::chrono::seconds(2));
+  dir_.reset();
 }
 
 }  // namespace exporterd::snmp::testing

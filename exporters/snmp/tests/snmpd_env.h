@@ -1,6 +1,6 @@
 // A real net-snmp agent for the client's integration tests: snmpd in the
-// foreground, in its own temp dir, on a free port on 127.0.0.1 (UDP and TCP)
-// and [::1] (UDP), with
+// foreground (a ChildProcess), in its own TempDir, on a free port on 127.0.0.1
+// (UDP and TCP) and [::1] (UDP), with
 //   v2c community "public" (read-only),
 //   v3 users benchuser (SHA/AES, authpass123/privpass123),
 //            bench256 (SHA-256/AES, same passphrases),
@@ -14,8 +14,11 @@
 #ifndef EXPORTERD_SNMP_TESTS_SNMPD_ENV_H_
 #define EXPORTERD_SNMP_TESTS_SNMPD_ENV_H_
 
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "test_kit.h"
 
 namespace exporterd::snmp::testing {
 
@@ -30,7 +33,6 @@ class Snmpd {
   static Snmpd& Get();
 
   int port() const { return port_; }
-  const std::string& dir() const { return dir_; }
   std::string udp() const { return "127.0.0.1:" + std::to_string(port_); }
   std::string udp6() const { return "udp6:[::1]:" + std::to_string(port_); }
   std::string tcp() const { return "tcp://127.0.0.1:" + std::to_string(port_); }
@@ -47,9 +49,9 @@ class Snmpd {
   Snmpd() = default;
   void Start();
 
-  std::string dir_;
+  std::unique_ptr<exporterd::testing::TempDir> dir_;
   int port_ = 0;
-  int pid_ = -1;
+  exporterd::testing::ChildProcess agent_;
 };
 
 }  // namespace exporterd::snmp::testing
