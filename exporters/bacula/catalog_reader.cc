@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <limits>
 #include <map>
 
 namespace bacula {
@@ -85,6 +86,15 @@ char Code(const std::optional<std::string>& v) {
   return v && !v->empty() ? (*v)[0] : ' ';
 }
 
+// total += n, held at the int64 limits: counts and bytes are the catalog's
+// numbers, and a damaged or hostile catalog can hold any (the sum of two is
+// signed overflow otherwise).
+void AddTo(int64_t& total, int64_t n) {
+  if (__builtin_add_overflow(total, n, &total))
+    total = n > 0 ? std::numeric_limits<int64_t>::max()
+                  : std::numeric_limits<int64_t>::min();
+}
+
 bool Kept(const ReadOptions& o, const std::string& name) {
   return !o.keep_job || o.keep_job(name);
 }
@@ -121,7 +131,10 @@ bool CatalogReader::Read(CatalogSession& session, const ReadOptions& opts,
   if (!full) {
     groups = groups_;
     max_id = max_seen_id_;
-    from = max_seen_id_ + 1;
+    // Past the newest JobId seen (none can follow the largest int64).
+    from = max_seen_id_ == std::numeric_limits<int64_t>::max()
+               ? max_seen_id_
+               : max_seen_id_ + 1;
     if (min_unfinished_id_ > 0) from = std::min(from, min_unfinished_id_);
   }
   if (!session.Query(GroupsSql(from), &rows, error)) return false;
@@ -195,17 +208,18 @@ bool CatalogReader::Read(CatalogSession& session, const ReadOptions& opts,
     if (!IsUnfinishedStatus(*r[3])) {
       if (!Kept(opts, name)) continue;
       const int64_t flagged = Int(r[4]);
-      out->runs[JobKey{name, client(r[1]), Code(r[2])}]
-               [StatusClass(status, flagged, flagged)] += n;
+      AddTo(out->runs[JobKey{name, client(r[1]), Code(r[2])}]
+                     [StatusClass(status, flagged, flagged)],
+            n);
       continue;
     }
     const int64_t id = Int(r[6]);
     if (min_unfinished == 0 || id < min_unfinished) min_unfinished = id;
     if (!Kept(opts, name)) continue;
     if (IsRunningCode(status)) {
-      out->running += n;
+      AddTo(out->running, n);
     } else {
-      out->waiting[WaitingReason(status)] += n;
+      AddTo(out->waiting[WaitingReason(status)], n);
     }
   }
 
@@ -215,8 +229,8 @@ bool CatalogReader::Read(CatalogSession& session, const ReadOptions& opts,
     const std::string pool = Str(r[0]);
     auto& vols = out->pool_volumes[pool];
     for (const std::string& s : VolumeStatuses()) vols.try_emplace(s, 0);
-    out->pool_bytes[pool] += Int(r[3]);
-    if (r[1] && !r[1]->empty()) vols[*r[1]] += Int(r[2]);
+    AddTo(out->pool_bytes[pool], Int(r[3]));
+    if (r[1] && !r[1]->empty()) AddTo(vols[*r[1]], Int(r[2]));
   }
 
   groups_ = std::move(groups);

@@ -10,9 +10,11 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <sstream>
 
 #include "catalog_reader.h"
+#include "fuzz/catalog_answers.h"
 #include "metrics.h"
 #include "test_catalog.h"
 
@@ -176,6 +178,106 @@ class SqliteCatalogTest : public ::testing::Test {
 TEST_F(SqliteCatalogTest, MatchesGolden) {
   auto catalog = NewSqliteCatalog(db_);
   ExpectGolden(ScrapeText(*catalog));
+}
+
+// Keeps what a session answered, in the catalog fuzz target's terms.
+class RecordingSession : public CatalogSession {
+ public:
+  explicit RecordingSession(CatalogSession& inner) : inner_(inner) {}
+  bool Query(const std::string& sql, std::vector<Row>* rows,
+             std::string* error) override {
+    if (!inner_.Query(sql, rows, error)) return false;
+    answers.push_back(*rows);
+    return true;
+  }
+  fuzz::Answers answers;
+
+ private:
+  CatalogSession& inner_;
+};
+
+// The catalog fuzz target's seed is what the fixture catalog answers to the
+// target's two reads (fuzz/catalog_fuzz.cc: the same time, lookback and
+// reader: a full read, then a delta one a minute later); replayed through
+// the target's session, those answers give the golden exposition.
+TEST_F(SqliteCatalogTest, FuzzSeedIsTheFixtureCatalogsAnswers) {
+  auto catalog = NewSqliteCatalog(db_);
+  std::string error;
+  auto s = catalog->Open(In(std::chrono::seconds(10)), nullptr, &error);
+  ASSERT_NE(s, nullptr) << error;
+  RecordingSession recorder(*s);
+  CatalogReader reader(600);
+  ReadOptions opts;
+  opts.now = kNow;
+  opts.lookback_seconds = 31 * 86400;
+  Snapshot snap;
+  ASSERT_TRUE(reader.Read(recorder, opts, &snap, &error)) << error;
+  const std::string full = Serialize(BuildFamilies(snap));
+  opts.now += 60;
+  ASSERT_TRUE(reader.Read(recorder, opts, &snap, &error)) << error;
+  EXPECT_EQ(reader.last_mode().rfind("delta", 0), 0u) << reader.last_mode();
+
+  const std::string text = fuzz::EncodeAnswers(recorder.answers);
+  EXPECT_EQ(fuzz::DecodeAnswers(text), recorder.answers);
+  exporterd::testing::ExpectGolden(
+      FixturePath("../fuzz/seeds/fixture_catalog.txt"), text);
+
+  fuzz::AnswerSession replay(fuzz::DecodeAnswers(text));
+  CatalogReader replayed(600);
+  opts.now = kNow;
+  Snapshot again;
+  ASSERT_TRUE(replayed.Read(replay, opts, &again, &error)) << error;
+  EXPECT_EQ(Serialize(BuildFamilies(again)), full);
+  ExpectGolden(full);
+}
+
+// Counts and bytes a damaged catalog makes too large to add up stay at the
+// int64 limit instead of overflowing; a newest JobId of 2^63-1 still lets
+// the next read be a delta one.
+TEST(CatalogReaderTest, HugeNumbersSaturate) {
+  const std::string big = "9000000000000000000";
+  const std::string max_id = "9223372036854775807";
+  const fuzz::Answers answers = {
+      {},  // clients
+      {{"J", "1", "B", max_id, std::nullopt, std::nullopt, std::nullopt}},
+      {{max_id, "F", "T", "1699999999", "1", big, "0", "0", std::nullopt,
+        std::nullopt, std::nullopt}},  // last jobs
+      {{"J", "1", "B", "T", "0", big, "1"},
+       {"J", "1", "B", "T", "0", big, "2"}},                 // window
+      {{"P", "Full", "1", big}, {"P", "Append", "1", big}},  // pools
+      {},                                                    // 2: clients
+      {},                                                    // groups
+      {{max_id, "F", "T", "1699999999", "1", big, "0", "0", std::nullopt,
+        std::nullopt, std::nullopt}},
+      {},
+      {}};
+  fuzz::AnswerSession session(answers);
+  CatalogReader reader(600);
+  ReadOptions opts;
+  opts.now = kNow;
+  opts.lookback_seconds = 86400;
+  Snapshot snap;
+  std::string error;
+  ASSERT_TRUE(reader.Read(session, opts, &snap, &error)) << error;
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  EXPECT_EQ(snap.pool_bytes.at("P"), kMax);
+  EXPECT_EQ(snap.runs.at(JobKey{"J", "", 'B'}).at("ok"), kMax);
+  opts.now += 60;
+  ASSERT_TRUE(reader.Read(session, opts, &snap, &error)) << error;
+  EXPECT_EQ(reader.last_mode(), "delta from JobId " + max_id);
+}
+
+// Values with the format's special characters survive a round trip.
+TEST(CatalogAnswersTest, RoundTrip) {
+  const fuzz::Answers answers = {
+      {{std::string("a\tb"), std::nullopt, std::string("\\N")},
+       {std::string("line\nnext\\"), std::string("tab\there")},
+       {std::string("")},
+       {std::string("\\.")}},
+      {},
+      {{std::nullopt}}};
+  const std::string text = fuzz::EncodeAnswers(answers);
+  EXPECT_EQ(fuzz::DecodeAnswers(text), answers) << text;
 }
 
 TEST_F(SqliteCatalogTest, OpensReadOnly) {
