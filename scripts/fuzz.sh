@@ -97,14 +97,7 @@ ledger=${FUZZ_LEDGER:-docs/fuzz_ledger.tsv}
 # seconds, crashes; see the file): they count as the ledger's runs do.
 before=${FUZZ_LEDGER_BEFORE:-docs/fuzz_ledger_before.tsv}
 ledger_totals() {  # "target executions runs crashes" per target of the ledger
-  local files=() f
-  for f in "$before" "$ledger"; do [[ -f $f ]] && files+=("$f"); done
-  ((${#files[@]})) || return 0
-  awk -F'\t' '/^#/ {next}
-    NF == 5 {n[$1] += $3; r[$1] += $2; c[$1] += $5}
-    NF >= 8 {n[$4] += $5; r[$4]++; c[$4] += $7}
-    END {for (t in n) printf "%-28s %12d %4d %3d\n", t, n[t], r[t], c[t]}' \
-    "${files[@]}" | sort
+  python3 scripts/fuzz_table.py --totals "$ledger" - - "$before"
 }
 run_target() {  # target: runs it, writes $build/results/<target>
   local t=$1 bin seeds corpus log start rc wall runs eps crashes extra=()

@@ -2,6 +2,7 @@
 """The campaign table of docs/reliability.md from a fuzz.sh ledger.
 
   scripts/fuzz_table.py [ledger.tsv] [fuzz_targets.tsv] [goal] [before.tsv]
+  scripts/fuzz_table.py --totals [ledger.tsv] [-] [-] [before.tsv]
 
 Defaults: docs/fuzz_ledger.tsv, build-fuzz/fuzz_targets.tsv, 10000000,
 docs/fuzz_ledger_before.tsv. Prints one Markdown row per target (in
@@ -10,16 +11,21 @@ crashes over every run of the ledger plus the target's totals in before.tsv
 (runs whose own ledger is gone: target, runs, executions, seconds, crashes;
 "#" lines are comments; "-" or a missing file: none), then a "Done: N of M"
 line and one saying when the ledger ends and which commits the fuzzed
-binaries were built from.
+binaries were built from. With --totals: "target executions runs crashes"
+per target instead, sorted (what fuzz.sh's FUZZ_TOTAL counts from); a
+missing ledger counts as empty there.
 """
 import os
 import sys
 
 
 def main():
+    only_totals = len(sys.argv) > 1 and sys.argv[1] == "--totals"
+    if only_totals:
+        del sys.argv[1]
     ledger = sys.argv[1] if len(sys.argv) > 1 else "docs/fuzz_ledger.tsv"
     targets = sys.argv[2] if len(sys.argv) > 2 else "build-fuzz/fuzz_targets.tsv"
-    goal = int(sys.argv[3]) if len(sys.argv) > 3 else 10_000_000
+    goal = int(sys.argv[3]) if len(sys.argv) > 3 and sys.argv[3] != "-" else 10_000_000
     before = sys.argv[4] if len(sys.argv) > 4 else "docs/fuzz_ledger_before.tsv"
     totals = {}
     if before != "-" and os.path.exists(before):
@@ -31,7 +37,8 @@ def main():
                 totals[name] = [int(n) for n in nums[:4]]
     commits = {}  # commit -> runs, in the order first seen
     last = ""
-    with open(ledger) as f:
+    with open(ledger if os.path.exists(ledger) or not only_totals
+              else os.devnull) as f:
         for line in f:
             cols = line.rstrip("\n").split("\t")
             if len(cols) < 8:
@@ -43,6 +50,11 @@ def main():
             t[1] += int(cols[4])
             t[2] += int(cols[5])
             t[3] += int(cols[6])
+    if only_totals:
+        for name in sorted(totals):
+            runs, execs, _, crashes = totals[name]
+            print(f"{name:<28} {execs:12d} {runs:4d} {crashes:3d}")
+        return
     with open(targets) as f:
         names = [line.split("\t")[0] for line in f if line.strip()]
     print("| target | runs | executions | time | exec/s | crashes | status |")
