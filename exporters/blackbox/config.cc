@@ -178,167 +178,20 @@ bool ToBool(const YAML::Node& n, bool* out, std::string* err) {
   return false;
 }
 
-// strconv.ParseInt(s, 0, 64) on digits already stripped of '_'.
-bool GoParseInt(const std::string& s, int64_t* out) {
-  if (s.empty()) return false;
-  size_t i = 0;
-  bool neg = false;
-  if (s[0] == '+' || s[0] == '-') {
-    neg = s[0] == '-';
-    i = 1;
-  }
-  int base = 10;
-  if (s.size() > i + 1 && s[i] == '0') {
-    char p =
-        static_cast<char>(std::tolower(static_cast<unsigned char>(s[i + 1])));
-    if (p == 'x')
-      base = 16, i += 2;
-    else if (p == 'o')
-      base = 8, i += 2;
-    else if (p == 'b')
-      base = 2, i += 2;
-    else
-      base = 8, i += 1;
-  }
-  if (i >= s.size()) return false;
-  unsigned __int128 v = 0;
-  for (; i < s.size(); ++i) {
-    int d;
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (std::isdigit(c))
-      d = c - '0';
-    else if (std::isalpha(c))
-      d = std::tolower(c) - 'a' + 10;
-    else
-      return false;
-    if (d >= base) return false;
-    v = v * base + d;
-    if (v > (static_cast<unsigned __int128>(1) << 64)) return false;
-  }
-  const unsigned __int128 limit =
-      neg ? (static_cast<unsigned __int128>(1) << 63)
-          : (static_cast<unsigned __int128>(1) << 63) - 1;
-  if (v > limit) return false;
-  *out = neg ? static_cast<int64_t>(-static_cast<__int128>(v))
-             : static_cast<int64_t>(v);
-  return true;
-}
-
-bool YamlStyleFloat(const std::string& s) {
-  static const RE2 kFloat(
-      R"(^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$)");
-  return RE2::FullMatch(s, kFloat);
-}
-
 // An int field: a plain YAML int (0x, 0o, 0b, 0-octal, '_' separators) or a
 // float in range (truncated), as yaml.v3 does.
 bool ToInt(const YAML::Node& n, int64_t* out, std::string* err) {
   *err = "expected an integer, got " + DescribeNode(n);
   if (!n.IsScalar() || IsQuoted(n) || IsBinaryTag(n)) return false;
-  std::string plain;
-  for (char c : n.Scalar())
-    if (c != '_') plain.push_back(c);
-  if (GoParseInt(plain, out)) return true;
-  if (YamlStyleFloat(plain)) {
-    double d = std::strtod(plain.c_str(), nullptr);
-    if (std::isfinite(d) && d <= 9.2233720368547748e18 &&
-        d >= -9.2233720368547758e18) {
-      *out = static_cast<int64_t>(d);
-      return true;
-    }
-  }
-  return false;
+  auto v = GoYamlInt(n.Scalar());
+  if (v) *out = *v;
+  return v.has_value();
 }
 
 }  // namespace
 
 // ---------------------------------------------------------------------------
 // Go-compatible parsers
-
-std::optional<std::chrono::nanoseconds> ParseGoDuration(std::string_view s) {
-  constexpr uint64_t kMaxPlusOne = uint64_t{1} << 63;
-  bool neg = false;
-  if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
-    neg = s[0] == '-';
-    s.remove_prefix(1);
-  }
-  if (s == "0") return std::chrono::nanoseconds(0);
-  if (s.empty()) return std::nullopt;
-  uint64_t total = 0;
-  auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
-  while (!s.empty()) {
-    if (!(s[0] == '.' || is_digit(s[0]))) return std::nullopt;
-    uint64_t v = 0;
-    size_t i = 0;
-    while (i < s.size() && is_digit(s[i])) {
-      if (v > kMaxPlusOne / 10) return std::nullopt;
-      v = v * 10 + static_cast<uint64_t>(s[i] - '0');
-      if (v > kMaxPlusOne) return std::nullopt;
-      ++i;
-    }
-    bool pre = i > 0;
-    s.remove_prefix(i);
-    uint64_t frac = 0;
-    double scale = 1;
-    bool post = false;
-    if (!s.empty() && s[0] == '.') {
-      s.remove_prefix(1);
-      bool overflow = false;
-      size_t j = 0;
-      while (j < s.size() && is_digit(s[j])) {
-        if (!overflow) {
-          if (frac > (std::numeric_limits<int64_t>::max() - 9) / 10) {
-            overflow = true;
-          } else {
-            frac = frac * 10 + static_cast<uint64_t>(s[j] - '0');
-            scale *= 10;
-          }
-        }
-        ++j;
-      }
-      post = j > 0;
-      s.remove_prefix(j);
-    }
-    if (!pre && !post) return std::nullopt;
-    size_t u = 0;
-    while (u < s.size() && s[u] != '.' && !is_digit(s[u])) ++u;
-    if (u == 0) return std::nullopt;  // missing unit
-    std::string_view unit_name = s.substr(0, u);
-    s.remove_prefix(u);
-    uint64_t unit = 0;
-    if (unit_name == "ns")
-      unit = 1;
-    else if (unit_name == "us" || unit_name == "\xc2\xb5s" ||
-             unit_name == "\xce\xbcs")
-      unit = 1000;
-    else if (unit_name == "ms")
-      unit = 1000000;
-    else if (unit_name == "s")
-      unit = 1000000000;
-    else if (unit_name == "m")
-      unit = 60ULL * 1000000000;
-    else if (unit_name == "h")
-      unit = 3600ULL * 1000000000;
-    else
-      return std::nullopt;
-    if (v > kMaxPlusOne / unit) return std::nullopt;
-    v *= unit;
-    if (frac > 0) {
-      v += static_cast<uint64_t>(static_cast<double>(frac) *
-                                 (static_cast<double>(unit) / scale));
-      if (v > kMaxPlusOne) return std::nullopt;
-    }
-    total += v;
-    if (total > kMaxPlusOne) return std::nullopt;
-  }
-  if (neg) {
-    return std::chrono::nanoseconds(total == kMaxPlusOne
-                                        ? std::numeric_limits<int64_t>::min()
-                                        : -static_cast<int64_t>(total));
-  }
-  if (total > kMaxPlusOne - 1) return std::nullopt;
-  return std::chrono::nanoseconds(static_cast<int64_t>(total));
-}
 
 std::optional<int64_t> ParseBase2Bytes(std::string_view s) {
   // Units: B, and K/M/G/T/P/E followed by B or iB; all powers of 1024.
@@ -687,7 +540,7 @@ class Map {
         int64_t ignored;
         return ToInt(n, &ignored, &err);
       }();
-      if (!is_int) d = ParseGoDuration(text);
+      if (!is_int) d = GoParseDuration(text);
     }
     if (d) return *d;
     Error(key,

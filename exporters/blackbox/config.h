@@ -358,10 +358,6 @@ std::optional<Config> ParseConfig(std::string_view yaml,
 std::optional<Config> LoadConfigFile(const std::string& path,
                                      ConfigErrors* errors);
 
-// Go's time.ParseDuration ("1.5s", "300ms", "1h2m", "-2s", "0"); units ns,
-// us (µs, μs), ms, s, m, h. nullopt on bad syntax or overflow.
-std::optional<std::chrono::nanoseconds> ParseGoDuration(std::string_view s);
-
 // alecthomas/units ParseBase2Bytes: "1MB", "1.5KiB", "0", "512B"; K/M/G/T/P/E
 // with B or iB, all powers of 1024; a bare number but 0 is refused.
 std::optional<int64_t> ParseBase2Bytes(std::string_view s);

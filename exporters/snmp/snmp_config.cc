@@ -10,6 +10,8 @@
 #include <cstdlib>
 #include <limits>
 
+#include "exporterd/go_compat.h"
+
 namespace exporterd::snmp {
 
 namespace {
@@ -54,48 +56,10 @@ std::string AllowedList(bool index_only) {
 
 int Line(const YAML::Node& n) { return NodeLine(n); }
 
-// Strict integer text (yaml.v2 resolves ints in decimal, 0x, 0o and 0b;
-// generated files only use decimal).
-std::optional<int64_t> ParseInt(const std::string& s) {
-  if (s.empty()) return std::nullopt;
-  size_t i = 0;
-  bool neg = false;
-  if (s[0] == '+' || s[0] == '-') {
-    neg = s[0] == '-';
-    i = 1;
-  }
-  int base = 10;
-  if (s.size() > i + 2 && s[i] == '0' && (s[i + 1] == 'x' || s[i + 1] == 'X'))
-    base = 16, i += 2;
-  else if (s.size() > i + 2 && s[i] == '0' &&
-           (s[i + 1] == 'o' || s[i + 1] == 'O'))
-    base = 8, i += 2;
-  else if (s.size() > i + 2 && s[i] == '0' &&
-           (s[i + 1] == 'b' || s[i + 1] == 'B'))
-    base = 2, i += 2;
-  if (i >= s.size()) return std::nullopt;
-  uint64_t v = 0;
-  for (; i < s.size(); ++i) {
-    int d;
-    char c = s[i];
-    if (c >= '0' && c <= '9')
-      d = c - '0';
-    else if (c >= 'a' && c <= 'f')
-      d = c - 'a' + 10;
-    else if (c >= 'A' && c <= 'F')
-      d = c - 'A' + 10;
-    else if (c == '_')
-      continue;
-    else
-      return std::nullopt;
-    if (d >= base) return std::nullopt;
-    if (v > (uint64_t{1} << 63) / static_cast<uint64_t>(base))
-      return std::nullopt;
-    v = v * static_cast<uint64_t>(base) + static_cast<uint64_t>(d);
-    if (v > (uint64_t{1} << 63)) return std::nullopt;
-  }
-  if (!neg && v > static_cast<uint64_t>(INT64_MAX)) return std::nullopt;
-  return neg ? static_cast<int64_t>(0 - v) : static_cast<int64_t>(v);
+// yaml.v2's int from a key or value: a plain scalar (quoted is a string).
+std::optional<int64_t> YamlInt(const YAML::Node& n) {
+  if (!n.IsScalar() || n.Tag() == "!") return std::nullopt;
+  return GoYamlInt(n.Scalar());
 }
 
 class Parser {
@@ -320,7 +284,7 @@ class Parser {
     }
     for (const auto& kv : n) {
       const std::string path = r.path() + ".enum_values." + kv.first.Scalar();
-      auto k = ParseInt(kv.first.Scalar());
+      auto k = YamlInt(kv.first);
       if (!k) {
         Error(Line(kv.first), path, "expected an integer key");
         continue;
@@ -478,10 +442,10 @@ class Parser {
     if (YAML::Node t = r.Raw("timeout"); !IsAbsent(t)) {
       std::optional<std::chrono::nanoseconds> d;
       if (t.IsScalar()) {
-        if (auto ns = ParseInt(t.Scalar()))  // yaml.v2: an int is in ns
+        if (auto ns = YamlInt(t))  // yaml.v2: a number is in ns
           d = std::chrono::nanoseconds(*ns);
         else
-          d = ParseGoDuration(t.Scalar());
+          d = GoParseDuration(t.Scalar());
       }
       if (!d || d->count() < 0)
         r.Error("timeout",
@@ -568,62 +532,6 @@ bool IsIndexType(MetricType t) {
     default:
       return false;
   }
-}
-
-std::optional<std::chrono::nanoseconds> ParseGoDuration(std::string_view s) {
-  // [-+]?([0-9]*(\.[0-9]*)?[a-z]+)+, as Go's time.ParseDuration.
-  if (s.empty()) return std::nullopt;
-  bool neg = false;
-  if (s[0] == '-' || s[0] == '+') {
-    neg = s[0] == '-';
-    s.remove_prefix(1);
-  }
-  if (s == "0") return std::chrono::nanoseconds(0);
-  if (s.empty()) return std::nullopt;
-  static const std::pair<std::string_view, double> kUnits[] = {
-      {"ns", 1},   {"us", 1e3}, {"\xc2\xb5s", 1e3}, {"\xce\xbcs", 1e3},
-      {"ms", 1e6}, {"s", 1e9},  {"m", 60e9},        {"h", 3600e9}};
-  long double total = 0;
-  while (!s.empty()) {
-    size_t i = 0;
-    long double v = 0;
-    bool digits = false;
-    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) {
-      v = v * 10 + (s[i] - '0');
-      ++i;
-      digits = true;
-    }
-    if (i < s.size() && s[i] == '.') {
-      ++i;
-      long double scale = 0.1L;
-      while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) {
-        v += (s[i] - '0') * scale;
-        scale /= 10;
-        ++i;
-        digits = true;
-      }
-    }
-    if (!digits) return std::nullopt;
-    size_t u = i;
-    while (u < s.size() && s[u] != '.' &&
-           !std::isdigit(static_cast<unsigned char>(s[u])))
-      ++u;
-    std::string_view unit = s.substr(i, u - i);
-    if (unit.empty()) return std::nullopt;
-    bool found = false;
-    for (const auto& [name, mult] : kUnits) {
-      if (name == unit) {
-        total += v * mult;
-        found = true;
-        break;
-      }
-    }
-    if (!found) return std::nullopt;
-    s.remove_prefix(u);
-  }
-  if (total > static_cast<long double>(INT64_MAX)) return std::nullopt;
-  auto ns = static_cast<int64_t>(total);
-  return std::chrono::nanoseconds(neg ? -ns : ns);
 }
 
 bool IsValidMetricName(std::string_view s) {

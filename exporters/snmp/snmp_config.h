@@ -204,10 +204,6 @@ std::string ExpandEnv(
 
 // ParseOid and OidToString: pdu.h.
 
-// Go's time.ParseDuration (what yaml.v2 uses for time.Duration): "5s",
-// "1.5s", "1m30s", "250ms", "10us"; nullopt on anything else.
-std::optional<std::chrono::nanoseconds> ParseGoDuration(std::string_view s);
-
 // Prometheus' legacy name rules (client_golang 1.14, what 0.21 checks).
 bool IsValidMetricName(std::string_view s);
 bool IsValidLabelName(std::string_view s);

@@ -3,6 +3,8 @@
 #ifndef EXPORTERD_GO_COMPAT_H_
 #define EXPORTERD_GO_COMPAT_H_
 
+#include <chrono>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -19,6 +21,18 @@ namespace exporterd {
 std::string GoExpand(std::string_view tmpl,
                      const std::vector<std::optional<std::string_view>>& groups,
                      const std::map<std::string, int>& names);
+
+// Go's time.ParseDuration: "1.5s", "300ms", "1h2m", "-2s", "0"; units ns,
+// us (µs, μs), ms, s, m, h, repeats allowed ("1s1s"). nullopt where Go
+// errs: bad syntax, or outside int64 nanoseconds (-2^63 ns is taken).
+std::optional<std::chrono::nanoseconds> GoParseDuration(std::string_view s);
+
+// A plain (unquoted, untagged) YAML scalar as go-yaml, v2 and v3 alike,
+// decodes it into a Go int64: '_' dropped, then strconv.ParseInt(s, 0, 64)
+// (a sign; decimal, 0x, 0o, 0b or 0-prefixed octal), else a YAML-style
+// float ("1e3", ".5") inside int64's range, truncated. nullopt otherwise.
+// A quoted scalar is a string to go-yaml: the caller refuses it.
+std::optional<int64_t> GoYamlInt(std::string_view plain);
 
 }  // namespace exporterd
 

@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "config.h"
+#include "exporterd/go_compat.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // Past this, YAML parsing time says nothing about the parser.
@@ -21,7 +22,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   (void)errors.ToString();
   // The standalone parsers on the raw text too.
-  (void)exporterd::blackbox::ParseGoDuration(text);
+  (void)exporterd::GoParseDuration(text);
+  (void)exporterd::GoYamlInt(text);
   (void)exporterd::blackbox::ParseBase2Bytes(text);
   (void)exporterd::blackbox::CompressionAcceptable("gzip", text);
   (void)exporterd::blackbox::ProbeTimeoutSeconds(std::chrono::seconds(5), text,

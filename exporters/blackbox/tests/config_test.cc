@@ -855,23 +855,6 @@ TEST(Timeout, Duration) {
 
 // --- helpers ----------------------------------------------------------------
 
-TEST(Helpers, GoDuration) {
-  EXPECT_EQ(ParseGoDuration("1h2m3s4ms5us6ns"),
-            std::chrono::nanoseconds(3723004005006));
-  EXPECT_EQ(ParseGoDuration(".5s"), milliseconds(500));
-  EXPECT_EQ(ParseGoDuration("5.s"), seconds(5));
-  EXPECT_EQ(ParseGoDuration("1\xc2\xb5s"), std::chrono::microseconds(1));
-  EXPECT_EQ(ParseGoDuration("1s1s"), seconds(2));  // Go allows repeats
-  EXPECT_EQ(ParseGoDuration("2562047h47m16.854775807s"),
-            std::chrono::nanoseconds(std::numeric_limits<int64_t>::max()));
-  EXPECT_FALSE(ParseGoDuration("2562047h47m16.854775808s").has_value());
-  EXPECT_FALSE(ParseGoDuration("").has_value());
-  EXPECT_FALSE(ParseGoDuration("1").has_value());
-  EXPECT_FALSE(ParseGoDuration(".s").has_value());
-  EXPECT_FALSE(ParseGoDuration("1d").has_value());
-  EXPECT_FALSE(ParseGoDuration("-").has_value());
-}
-
 // Upstream's TestIsEncodingAcceptable table.
 TEST(Helpers, CompressionAcceptable) {
   struct Case {

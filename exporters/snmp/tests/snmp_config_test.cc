@@ -284,21 +284,36 @@ auths:
   EXPECT_EQ(c.auths.at("v3").context_name, "ctx");
 }
 
-TEST(SnmpConfigTest, GoDurations) {
-  EXPECT_EQ(ParseGoDuration("5s"), std::chrono::seconds(5));
-  EXPECT_EQ(ParseGoDuration("1.5s"), std::chrono::milliseconds(1500));
-  EXPECT_EQ(ParseGoDuration("250ms"), std::chrono::milliseconds(250));
-  EXPECT_EQ(ParseGoDuration("1h2m3s"), std::chrono::seconds(3723));
-  EXPECT_EQ(ParseGoDuration("10us"), std::chrono::microseconds(10));
-  EXPECT_EQ(ParseGoDuration("0"), std::chrono::seconds(0));
-  EXPECT_FALSE(ParseGoDuration("5"));
-  EXPECT_FALSE(ParseGoDuration("1d"));
-  EXPECT_FALSE(ParseGoDuration("s"));
-  EXPECT_FALSE(ParseGoDuration(""));
+// Numbers as yaml.v2 reads them (GoYamlInt, GoParseDuration: the SDK's).
+TEST(SnmpConfigTest, YamlV2Numbers) {
   Config c;
-  // yaml.v2 decodes a bare integer into time.Duration as nanoseconds.
+  // A bare number in a time.Duration is nanoseconds; text is a Go duration.
   EXPECT_EQ(Errors("modules:\n  m:\n    timeout: 5\n", &c), "");
   EXPECT_EQ(c.modules.at("m").walk_params.timeout, std::chrono::nanoseconds(5));
+  EXPECT_EQ(Errors("modules:\n  m:\n    timeout: 1m1.5s\n", &c), "");
+  EXPECT_EQ(c.modules.at("m").walk_params.timeout,
+            std::chrono::milliseconds(61500));
+  EXPECT_EQ(Errors("modules:\n  m:\n    timeout: 1.5\n", &c), "");
+  EXPECT_EQ(c.modules.at("m").walk_params.timeout, std::chrono::nanoseconds(1));
+  EXPECT_NE(Errors("modules:\n  m:\n    timeout: '5'\n", &c), "");
+  // Integer keys: 0x, 0o, 0b, 0-prefixed octal and '_', as strconv, or a
+  // float, truncated; quoted keys are strings. snmp_exporter 0.21's
+  // --dry-run takes and refuses the same documents.
+  const char* kEnum =
+      "modules:\n  m:\n    walk: [1.3]\n    metrics:\n    - name: x\n"
+      "      oid: 1.3.1\n      type: gauge\n      enum_values: ";
+  EXPECT_EQ(
+      Errors(std::string(kEnum) + "{0x10: a, 010: b, 1_000: c, -0b11: d}\n",
+             &c),
+      "");
+  const auto& e = c.modules.at("m").metrics.at(0).enum_values;
+  EXPECT_EQ(e.at(16), "a");
+  EXPECT_EQ(e.at(8), "b");
+  EXPECT_EQ(e.at(1000), "c");
+  EXPECT_EQ(e.at(-3), "d");
+  EXPECT_EQ(Errors(std::string(kEnum) + "{1.9: a}\n", &c), "");
+  EXPECT_EQ(c.modules.at("m").metrics.at(0).enum_values.at(1), "a");
+  EXPECT_NE(Errors(std::string(kEnum) + "{'1': a}\n"), "");
 }
 
 // Bad configurations: each error names file:line: key.
