@@ -247,4 +247,45 @@ std::optional<int64_t> GoYamlInt(std::string_view plain) {
   return static_cast<int64_t>(d);
 }
 
+bool GoBase64Decode(std::string_view in, std::string* out) {
+  auto value = [](char c) -> int {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+  };
+  std::string text;
+  for (char c : in)
+    if (c != '\r' && c != '\n') text.push_back(c);
+  if (text.size() % 4 != 0) return false;
+  out->clear();
+  out->reserve(text.size() / 4 * 3);
+  for (size_t i = 0; i < text.size(); i += 4) {
+    const bool last = i + 4 == text.size();
+    int v[4];
+    int pad = 0;  // '=' only at the end of the last group: "x=" or "=="
+    for (int j = 0; j < 4; ++j) {
+      const char c = text[i + j];
+      if (c == '=' && last && j >= 2) {
+        ++pad;
+        v[j] = 0;
+        continue;
+      }
+      if (pad > 0) return false;  // data after '='
+      v[j] = value(c);
+      if (v[j] < 0) return false;
+    }
+    const uint32_t bits = (static_cast<uint32_t>(v[0]) << 18) |
+                          (static_cast<uint32_t>(v[1]) << 12) |
+                          (static_cast<uint32_t>(v[2]) << 6) |
+                          static_cast<uint32_t>(v[3]);
+    out->push_back(static_cast<char>(bits >> 16));
+    if (pad < 2) out->push_back(static_cast<char>((bits >> 8) & 0xff));
+    if (pad < 1) out->push_back(static_cast<char>(bits & 0xff));
+  }
+  return true;
+}
+
 }  // namespace exporterd

@@ -99,49 +99,6 @@ bool IsBinaryTag(const YAML::Node& n) {
   return n.Tag() == "tag:yaml.org,2002:binary" || n.Tag() == "!!binary";
 }
 
-// Go's base64.StdEncoding.DecodeString: padded, '\r' and '\n' ignored.
-// (yaml-cpp's DecodeBase64 reads out of bounds on bytes >= 0x80.)
-bool DecodeBase64(const std::string& in, std::string* out) {
-  auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
-  std::string text;
-  for (char c : in)
-    if (c != '\r' && c != '\n') text.push_back(c);
-  if (text.size() % 4 != 0) return false;
-  out->clear();
-  for (size_t i = 0; i < text.size(); i += 4) {
-    const bool last = i + 4 == text.size();
-    int v[4];
-    int pad = 0;
-    for (int j = 0; j < 4; ++j) {
-      char c = text[i + j];
-      if (c == '=' && last && j >= 2) {
-        ++pad;
-        v[j] = 0;
-        continue;
-      }
-      if (pad > 0) return false;  // data after '='
-      v[j] = value(c);
-      if (v[j] < 0) return false;
-    }
-    if (pad == 1 && text[i + 2] == '=') return false;  // "x==y"-like
-    uint32_t bits = (static_cast<uint32_t>(v[0]) << 18) |
-                    (static_cast<uint32_t>(v[1]) << 12) |
-                    (static_cast<uint32_t>(v[2]) << 6) |
-                    static_cast<uint32_t>(v[3]);
-    out->push_back(static_cast<char>(bits >> 16));
-    if (pad < 2) out->push_back(static_cast<char>((bits >> 8) & 0xff));
-    if (pad < 1) out->push_back(static_cast<char>(bits & 0xff));
-  }
-  return true;
-}
-
 // A string field: any scalar (a !!binary one decoded).
 bool ToString(const YAML::Node& n, std::string* out, std::string* err) {
   if (!n.IsScalar()) {
@@ -149,7 +106,8 @@ bool ToString(const YAML::Node& n, std::string* out, std::string* err) {
     return false;
   }
   if (IsBinaryTag(n)) {
-    if (!DecodeBase64(n.Scalar(), out)) {
+    // (Not yaml-cpp's decoder: it reads out of bounds on bytes >= 0x80.)
+    if (!GoBase64Decode(n.Scalar(), out)) {
       *err = "!!binary value contains invalid base64 data";
       return false;
     }

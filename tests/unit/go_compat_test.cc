@@ -6,6 +6,8 @@
 
 #include <cstdint>
 #include <limits>
+#include <optional>
+#include <string>
 
 namespace exporterd {
 namespace {
@@ -73,6 +75,27 @@ TEST(GoYamlInt, AsGoYamlIntoInt64) {
        {"", "-", "0x", "0b2", "0o8", "0xg", "1.2.3", "1e", ".", "e3", "inf",
         ".inf", "nan", "ten", " 1", "1 ", "0x1p3", "1,000", "١"})
     EXPECT_EQ(GoYamlInt(bad), std::nullopt) << bad;
+}
+
+TEST(GoBase64Decode, AsStdEncodingDecodeString) {
+  auto decode = [](std::string_view in) -> std::optional<std::string> {
+    std::string out = "stale";
+    if (!GoBase64Decode(in, &out)) return std::nullopt;
+    return out;
+  };
+  EXPECT_EQ(decode(""), "");
+  EXPECT_EQ(decode("YQ=="), "a");
+  EXPECT_EQ(decode("YWI="), "ab");
+  EXPECT_EQ(decode("YWJj"), "abc");
+  EXPECT_EQ(decode("dXNlcjpwYXNz"), "user:pass");
+  EXPECT_EQ(decode("YW\r\nJj\n"), "abc");  // Go skips CR and LF anywhere
+  EXPECT_EQ(decode("YR=="), "a");  // StdEncoding: trailing bits not checked
+  EXPECT_EQ(decode("+/+/"), std::string("\xfb\xff\xbf"));
+  EXPECT_EQ(decode("AA=="), std::string(1, '\0'));
+  for (const char* bad :
+       {"Y", "YQ", "YQ=", "YQ===", "Y===", "====", "YQ==YWJj", "YQ=a",
+        "Y@==", "YW Jj", "YWJj\t", "-_-_", "YW\xc3\xa9"})
+    EXPECT_EQ(decode(bad), std::nullopt) << bad;
 }
 
 }  // namespace

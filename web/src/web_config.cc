@@ -24,6 +24,7 @@
 #include <type_traits>
 
 #include "exporterd/config_map.h"
+#include "exporterd/go_compat.h"
 
 namespace exporterd {
 namespace {
@@ -609,41 +610,6 @@ const ConfigMap<WebConfig>& WebConfigMap() {
   return m;
 }
 
-// Strict standard base64 with padding.
-bool DecodeBase64(std::string_view in, std::string* out) {
-  if (in.empty() || in.size() % 4 != 0) return false;
-  auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
-  size_t pad = 0;
-  if (in.back() == '=') ++pad;
-  if (in.size() >= 2 && in[in.size() - 2] == '=') ++pad;
-  out->clear();
-  out->reserve(in.size() / 4 * 3);
-  for (size_t i = 0; i < in.size(); i += 4) {
-    const bool last = i + 4 == in.size();
-    const size_t data = last ? 4 - pad : 4;
-    uint32_t bits = 0;
-    for (size_t j = 0; j < 4; ++j) {
-      int v = 0;
-      if (j < data) {
-        v = value(in[i + j]);
-        if (v < 0) return false;
-      }
-      bits = bits << 6 | uint32_t(v);
-    }
-    out->push_back(char(bits >> 16));
-    if (data > 2) out->push_back(char(bits >> 8 & 0xff));
-    if (data > 3) out->push_back(char(bits & 0xff));
-  }
-  return true;
-}
-
 std::string_view TrimSpace(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
     s.remove_prefix(1);
@@ -665,7 +631,7 @@ bool ParseBasic(std::string_view header, std::string* user,
     return false;
   }
   std::string decoded;
-  if (!DecodeBase64(TrimSpace(header.substr(kScheme.size())), &decoded)) {
+  if (!GoBase64Decode(TrimSpace(header.substr(kScheme.size())), &decoded)) {
     return false;
   }
   size_t colon = decoded.find(':');

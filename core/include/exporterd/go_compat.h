@@ -27,6 +27,12 @@ std::string GoExpand(std::string_view tmpl,
 // errs: bad syntax, or outside int64 nanoseconds (-2^63 ns is taken).
 std::optional<std::chrono::nanoseconds> GoParseDuration(std::string_view s);
 
+// Go's base64.StdEncoding.DecodeString: the standard alphabet, padded to
+// 4-byte groups, '\r' and '\n' skipped, trailing bits not checked. False
+// where Go errs. Decodes straight into *out (no other copy of the bytes:
+// callers may cleanse it).
+bool GoBase64Decode(std::string_view in, std::string* out);
+
 // A plain (unquoted, untagged) YAML scalar as go-yaml, v2 and v3 alike,
 // decodes it into a Go int64: '_' dropped, then strconv.ParseInt(s, 0, 64)
 // (a sign; decimal, 0x, 0o, 0b or 0-prefixed octal), else a YAML-style
