@@ -15,8 +15,10 @@
 // deadline (upstream's Check runs on context.Background()).
 #include <algorithm>
 #include <cstdint>
+#include <optional>
 
 #include "curl_loop.h"
+#include "grpc_message.h"
 #include "http_client.h"
 #include "probe.h"
 
@@ -28,84 +30,6 @@ constexpr const char* kServingStatus[] = {"UNKNOWN", "SERVING", "NOT_SERVING",
                                           "SERVICE_UNKNOWN"};
 constexpr int kUnavailable = 14;  // codes.Unavailable
 constexpr size_t kMaxResponse = 64 * 1024;
-
-// A gRPC message frame: not compressed, 4-byte big-endian length.
-std::string Frame(const std::string& message) {
-  std::string out(5, '\0');
-  uint32_t n = static_cast<uint32_t>(message.size());
-  out[1] = static_cast<char>(n >> 24);
-  out[2] = static_cast<char>(n >> 16);
-  out[3] = static_cast<char>(n >> 8);
-  out[4] = static_cast<char>(n);
-  return out + message;
-}
-
-void PutVarint(uint64_t v, std::string* out) {
-  while (v >= 0x80) {
-    out->push_back(static_cast<char>((v & 0x7f) | 0x80));
-    v >>= 7;
-  }
-  out->push_back(static_cast<char>(v));
-}
-
-bool GetVarint(std::string_view* in, uint64_t* v) {
-  *v = 0;
-  for (int shift = 0; shift < 64 && !in->empty(); shift += 7) {
-    uint8_t b = static_cast<uint8_t>(in->front());
-    in->remove_prefix(1);
-    *v |= uint64_t{b & 0x7fu} << shift;
-    if (!(b & 0x80)) return true;
-  }
-  return false;
-}
-
-// HealthCheckRequest{service = 1}.
-std::string HealthCheckRequest(const std::string& service) {
-  std::string m;
-  if (!service.empty()) {
-    m.push_back(0x0a);
-    PutVarint(service.size(), &m);
-    m += service;
-  }
-  return Frame(m);
-}
-
-// HealthCheckResponse{status = 1} from a framed body: the status, or -1.
-int HealthCheckStatus(std::string_view body) {
-  if (body.size() < 5 || body[0] != 0) return -1;
-  uint32_t n = (uint32_t{static_cast<uint8_t>(body[1])} << 24) |
-               (uint32_t{static_cast<uint8_t>(body[2])} << 16) |
-               (uint32_t{static_cast<uint8_t>(body[3])} << 8) |
-               uint32_t{static_cast<uint8_t>(body[4])};
-  if (body.size() - 5 < n) return -1;
-  std::string_view m = body.substr(5, n);
-  uint64_t status = 0;  // absent: UNKNOWN
-  while (!m.empty()) {
-    uint64_t key = 0, v = 0;
-    if (!GetVarint(&m, &key)) return -1;
-    switch (key & 7) {
-      case 0:
-        if (!GetVarint(&m, &v)) return -1;
-        if (key >> 3 == 1) status = v;
-        break;
-      case 1:
-        if (m.size() < 8) return -1;
-        m.remove_prefix(8);
-        break;
-      case 2:
-        if (!GetVarint(&m, &v) || m.size() < v) return -1;
-        m.remove_prefix(v);
-        break;
-      case 5:
-        if (m.size() < 4) return -1;
-        m.remove_prefix(4);
-        break;
-      default:
-        return -1;
-    }
-  }
-  return status <= 3 ? static_cast<int>(status) : -1;
-}
 
 // gRPC's mapping of an HTTP status without grpc-status.
 int GrpcCodeForHttp(long http) {
@@ -206,7 +130,7 @@ class GrpcRun : public std::enable_shared_from_this<GrpcRun> {
       curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, &GrpcRun::OnPrereq);
       curl_easy_setopt(e, CURLOPT_PREREQDATA, this);
     }
-    request_ = HealthCheckRequest(cfg_.service);
+    request_ = grpc::HealthCheckRequest(cfg_.service);
     curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
                      static_cast<curl_off_t>(request_.size()));
     curl_easy_setopt(e, CURLOPT_POSTFIELDS, request_.data());
@@ -254,8 +178,26 @@ class GrpcRun : public std::enable_shared_from_this<GrpcRun> {
     size_t colon = line.find(':');
     if (colon != std::string::npos) {
       std::string key = Lower(line.substr(0, colon));
-      std::string value = TrimSpace(line.substr(colon + 1));
-      if (key == "grpc-status") self->grpc_status_ = std::atoi(value.c_str());
+      // curl writes an HTTP/2 field as "name: value\r\n": the value is
+      // what the server sent, spaces included (grpc-go sees " 5", not "5").
+      std::string value = line.substr(colon + 1);
+      if (value.size() >= 2 && value.compare(value.size() - 2, 2, "\r\n") == 0)
+        value.resize(value.size() - 2);
+      if (!value.empty() && value[0] == ' ') value.erase(0, 1);
+      // A malformed grpc-status ends the call at once in grpc-go.
+      if (self->malformed_status_) return size * n;
+      if (key == "grpc-status") {
+        std::string err;
+        auto code = grpc::ParseStatus(value, &err);
+        if (code) {
+          // codes.Code(uint32(code)), as grpc-go: -1 reads 4294967295.
+          self->grpc_status_ = static_cast<uint32_t>(*code);
+        } else {
+          self->malformed_status_ = true;
+          self->grpc_status_ = 13;  // Internal
+          self->grpc_message_ = "transport: malformed grpc-status: " + err;
+        }
+      }
       if (key == "grpc-message") self->grpc_message_ = value;
     }
     return size * n;
@@ -284,9 +226,9 @@ class GrpcRun : public std::enable_shared_from_this<GrpcRun> {
     peer_ = true;
     long http = 0;
     curl_easy_getinfo(x_.easy, CURLINFO_RESPONSE_CODE, &http);
-    status_code_ = grpc_status_ >= 0 ? grpc_status_
-                   : http == 200     ? 2  // no status: Unknown
-                                     : GrpcCodeForHttp(http);
+    status_code_ = grpc_status_  ? *grpc_status_
+                   : http == 200 ? 2  // no status: Unknown
+                                 : GrpcCodeForHttp(http);
     if (status_code_ != 0) {
       peer_ = false;  // upstream reports no peer for a failed call
       log.Error("can't connect grpc server:",
@@ -295,7 +237,7 @@ class GrpcRun : public std::enable_shared_from_this<GrpcRun> {
       run_->Fail(reason::kGrpcStatus);
       return Emit(false);
     }
-    int serving = HealthCheckStatus(body_);
+    int serving = grpc::HealthCheckStatus(body_);
     if (serving < 0) {
       status_code_ = 13;  // Internal: the message did not parse
       peer_ = false;
@@ -361,8 +303,9 @@ class GrpcRun : public std::enable_shared_from_this<GrpcRun> {
   UrlParts url_;
   CurlTransfer x_;
   std::string request_, body_, grpc_message_, serving_;
-  int grpc_status_ = -1;
-  int status_code_ = 0;
+  std::optional<uint32_t> grpc_status_;  // the last grpc-status seen
+  bool malformed_status_ = false;
+  int64_t status_code_ = 0;  // a codes.Code (uint32)
   bool called_ = false, peer_ = false;
   double resolve_ = 0, check_ = 0;
   ProbeClock::time_point check_start_;
