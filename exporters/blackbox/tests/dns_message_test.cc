@@ -6,20 +6,16 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <fstream>
 #include <sstream>
 
 #include "probe.h"
+#include "test_kit.h"
 
 namespace exporterd::blackbox {
 namespace {
 
 std::string ReadFixture(const std::string& file) {
-  std::ifstream f(std::string(BLACKBOX_FIXTURE_DIR) + "/dns/" + file,
-                  std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
+  return exporterd::testing::ReadFile(BLACKBOX_FIXTURE_DIR "/dns/" + file);
 }
 
 struct Sections {

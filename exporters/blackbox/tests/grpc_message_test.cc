@@ -5,18 +5,16 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <sstream>
+#include <vector>
+
+#include "test_kit.h"
 
 namespace exporterd::blackbox::grpc {
 namespace {
 
 std::string ReadFixture(const std::string& file) {
-  std::ifstream f(std::string(BLACKBOX_FIXTURE_DIR) + "/grpc/" + file,
-                  std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
+  return exporterd::testing::ReadFile(BLACKBOX_FIXTURE_DIR "/grpc/" + file);
 }
 
 // The grpc-status values of a captured answer (headers, then trailers).
