@@ -25,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "exporterd/runner.h"
 #include "test_kit.h"
 
 namespace exporterd {
@@ -35,28 +36,16 @@ namespace asio = boost::asio;
 namespace ssl = boost::asio::ssl;
 using asio::ip::tcp;
 
-// Runs `cmd` with sh; returns its stdout, or nullopt if it failed.
-std::optional<std::string> RunShell(const std::string& cmd) {
-  std::FILE* f = ::popen(cmd.c_str(), "r");
-  if (f == nullptr) return std::nullopt;
-  std::string out;
-  char buf[512];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) out.append(buf, n);
-  if (::pclose(f) != 0) return std::nullopt;
-  return out;
-}
-
-// `htpasswd -nbB` prints "user:hash\n\n"; returns the hash.
+// `htpasswd -nbB -C cost` prints "user:hash\n\n"; returns the hash.
 std::string Htpasswd(const std::string& user, const std::string& password,
-                     const std::string& extra = "") {
-  auto out = RunShell("htpasswd -nbB " + extra + " '" + user + "' '" +
-                      password + "' 2>/dev/null");
-  if (!out) return "";
-  size_t colon = out->find(':');
-  size_t end = out->find('\n');
-  if (colon == std::string::npos || end == std::string::npos) return "";
-  return out->substr(colon + 1, end - colon - 1);
+                     int cost) {
+  const RunResult r =
+      Run({"htpasswd", "-nbB", "-C", std::to_string(cost), user, password});
+  const size_t colon = r.out.find(':');
+  const size_t end = r.out.find('\n');
+  if (!r.Success() || colon == std::string::npos || end == std::string::npos)
+    return "";
+  return r.out.substr(colon + 1, end - colon - 1);
 }
 
 std::string Base64(const std::string& s) {
@@ -124,15 +113,15 @@ class WebConfigTest : public ::testing::Test {
         " -keyout rogue.key -out rogue.crt -days 2 -subj /CN=rogue\n" +
         "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 "
         "-out other.key\n";
-    ASSERT_TRUE(RunShell(script))
-        << "openssl failed, see " << d << "/openssl.log";
+    testing::Sh(script);
+    ASSERT_FALSE(HasFailure()) << "openssl failed, see " << d << "/openssl.log";
 
     // One cost for all (LoadWebConfig refuses mixed costs), plus a cost-10
     // hash for the tests of that.
-    alice_hash_ = Htpasswd("alice", "secret", "-C 5");
-    bob_hash_ = Htpasswd("bob", "correct horse", "-C 5");
-    carol_hash_ = Htpasswd("carol", "pa:ss:word", "-C 5");  // ':' inside
-    dave10_hash_ = Htpasswd("dave", "hunter2", "-C 10");
+    alice_hash_ = Htpasswd("alice", "secret", 5);
+    bob_hash_ = Htpasswd("bob", "correct horse", 5);
+    carol_hash_ = Htpasswd("carol", "pa:ss:word", 5);  // ':' inside
+    dave10_hash_ = Htpasswd("dave", "hunter2", 10);
     ASSERT_EQ(alice_hash_.substr(0, 7), "$2y$05$") << alice_hash_;
     ASSERT_EQ(bob_hash_.substr(0, 7), "$2y$05$") << bob_hash_;
     ASSERT_EQ(carol_hash_.size(), 60u) << carol_hash_;
@@ -911,7 +900,7 @@ TEST_F(WebConfigTest, BasicAuthLookupAndVerify) {
 // bcrypt reads 72 bytes of a password (documented in web_config.h).
 TEST_F(WebConfigTest, BasicAuthPasswordsPast72BytesAreTruncated) {
   const std::string long_pw(72, 'p');
-  BasicAuth auth({{"erin", Htpasswd("erin", long_pw, "-C 4")}});
+  BasicAuth auth({{"erin", Htpasswd("erin", long_pw, 4)}});
   EXPECT_TRUE(auth.Verify(BasicHeader("erin", long_pw)));
   EXPECT_TRUE(auth.Verify(BasicHeader("erin", long_pw + "ignored")));
   EXPECT_FALSE(auth.Verify(BasicHeader("erin", long_pw.substr(1))));

@@ -1,10 +1,7 @@
 #include "snmpd_env.h"
 
-#include <fcntl.h>
 #include <netinet/in.h>
-#include <spawn.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -14,7 +11,7 @@
 #include <sstream>
 #include <thread>
 
-extern char** environ;
+#include "exporterd/runner.h"
 
 namespace exporterd::snmp::testing {
 namespace {
@@ -125,35 +122,6 @@ int Snmpd::DeadPort() {
   return FreePort();
 }
 
-std::string Snmpd::Run(const std::vector<std::string>& argv, int* status) {
-  int pipefd[2];
-  if (pipe(pipefd) != 0) Die("pipe");
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
-  posix_spawn_file_actions_addclose(&fa, pipefd[0]);
-  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid;
-  const int rc =
-      posix_spawnp(&pid, args[0], &fa, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  close(pipefd[1]);
-  std::string out;
-  if (rc == 0) {
-    char buf[65536];
-    ssize_t n;
-    while ((n = read(pipefd[0], buf, sizeof(buf))) > 0) out.append(buf, n);
-  }
-  close(pipefd[0]);
-  int st = -1;
-  if (rc == 0) waitpid(pid, &st, 0);
-  if (status) *status = rc == 0 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return out;
-}
-
 void Snmpd::Start() {
   dir_ = std::make_unique<exporterd::testing::TempDir>();
   const std::string& d = dir_->path();
@@ -192,11 +160,10 @@ void Snmpd::Start() {
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (std::chrono::steady_clock::now() < deadline) {
-    int status = 0;
-    Run({"snmpget", "-v2c", "-c", "public", "-t", "0.2", "-r", "0", "-m", "",
-         udp(), "1.3.6.1.2.1.1.3.0"},
-        &status);
-    if (status == 0) return;
+    if (exporterd::Run({"snmpget", "-v2c", "-c", "public", "-t", "0.2", "-r",
+                        "0", "-m", "", udp(), "1.3.6.1.2.1.1.3.0"})
+            .Success())
+      return;
     if (!agent_.Alive()) {
       std::ifstream f(log);
       std::stringstream ss;

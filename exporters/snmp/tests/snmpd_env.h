@@ -39,8 +39,6 @@ class Snmpd {
 
   // A port nothing listens on (UDP, 127.0.0.1).
   static int DeadPort();
-  // Runs argv (no shell), returns stdout; *status = exit status.
-  static std::string Run(const std::vector<std::string>& argv, int* status);
 
   void Stop();
   ~Snmpd();
