@@ -94,7 +94,6 @@ std::string Regexp::Expand(
 
 namespace {
 
-bool IsQuoted(const YAML::Node& n) { return n.Tag() == "!"; }
 bool IsBinaryTag(const YAML::Node& n) {
   return n.Tag() == "tag:yaml.org,2002:binary" || n.Tag() == "!!binary";
 }

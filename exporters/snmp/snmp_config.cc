@@ -58,7 +58,7 @@ int Line(const YAML::Node& n) { return NodeLine(n); }
 
 // yaml.v2's int from a key or value: a plain scalar (quoted is a string).
 std::optional<int64_t> YamlInt(const YAML::Node& n) {
-  if (!n.IsScalar() || n.Tag() == "!") return std::nullopt;
+  if (!n.IsScalar() || IsQuoted(n)) return std::nullopt;
   return GoYamlInt(n.Scalar());
 }
 

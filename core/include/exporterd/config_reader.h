@@ -82,6 +82,9 @@ std::string DescribeNode(const YAML::Node& n);
 inline bool IsAbsent(const YAML::Node& n) {
   return !n.IsDefined() || n.IsNull();
 }
+// A quoted scalar ('x' or "x"): yaml-cpp gives it the non-specific tag "!".
+// Go's YAML decoders read it as a string, never as a number or bool.
+inline bool IsQuoted(const YAML::Node& n) { return n.Tag() == "!"; }
 
 class ConfigReader {
  public:
