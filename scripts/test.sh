@@ -46,26 +46,21 @@ if [[ -z "${SKIP_SANITIZE:-}" ]]; then
   cmake -S . -B build-asan -DEXPORTERD_WERROR=ON -DEXPORTERD_SANITIZE=ON \
     -DCMAKE_BUILD_TYPE=Debug >/dev/null
   cmake --build build-asan -j"$JOBS"
-  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
+  # intercept_tls_get_addr=0: GCC 12's sanitizer runtime (up to GCC 13 and
+  # LLVM 16) records each dynamic TLS block __tls_get_addr hands out, and
+  # one that starts 16 bytes past a 4 KiB boundary (the first chunk of an
+  # allocator region: common) it takes for glibc 2.19's, reading the 16
+  # bytes before it, ASan's chunk header here, as the block's start and
+  # size. At exit LeakSanitizer's tracer scans that range and dies ("Tracer
+  # caught signal 11", "LeakSanitizer has encountered a fatal error") after
+  # a test that passed, whenever a thread alive then (the main thread, say)
+  # has such a block: a dlopen'd module's thread_local it touched. Off,
+  # dynamic TLS is not recorded; what it points to is still found (checked:
+  # a heap block held only by such a thread_local is not reported, and one
+  # dropped is).
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:intercept_tls_get_addr=0
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-  asan_log=$(mktemp)
-  if ! run_ctest --test-dir build-asan -L unit --output-on-failure \
-    -j"$JOBS" | tee "$asan_log"; then
-    # GCC 12's LeakSanitizer can itself crash at exit while scanning thread
-    # TLS ("Tracer caught signal 11", then "LeakSanitizer has encountered a
-    # fatal error") after a test that passed. Only when that is every
-    # failure, those tests run again with TLS out of LSan's root set
-    # (use_tls=0): that can add leak reports, never hide one or a failure.
-    failed=$(grep -cE '^[[:space:]]+[0-9]+ - .* \(Failed\)$' "$asan_log" || true)
-    tracer=$(grep -c 'LeakSanitizer has encountered a fatal error' "$asan_log" || true)
-    if ((failed > 0 && failed == tracer)); then
-      echo "== $failed tests again: LeakSanitizer crashed after them, use_tls=0"
-      LSAN_OPTIONS=use_tls=0 ctest --test-dir build-asan --rerun-failed \
-        --output-on-failure || status=1
-    else
-      status=1
-    fi
-  fi
-  rm -f "$asan_log"
+  run_ctest --test-dir build-asan -L unit --output-on-failure -j"$JOBS" ||
+    status=1
 fi
 exit $status
