@@ -1,6 +1,7 @@
 #include "grpc_message.h"
 
 #include <algorithm>
+#include <vector>
 
 namespace exporterd::blackbox::grpc {
 namespace {
@@ -24,15 +25,71 @@ void PutVarint(uint64_t v, std::string* out) {
   out->push_back(static_cast<char>(v));
 }
 
+// protowire.ConsumeVarint: at most 10 bytes, the tenth 0 or 1.
 bool GetVarint(std::string_view* in, uint64_t* v) {
   *v = 0;
   for (int shift = 0; shift < 64 && !in->empty(); shift += 7) {
     uint8_t b = static_cast<uint8_t>(in->front());
     in->remove_prefix(1);
+    if (shift == 63 && b > 1) return false;
     *v |= uint64_t{b & 0x7fu} << shift;
     if (!(b & 0x80)) return true;
   }
   return false;
+}
+
+// Wire types (protowire.Type).
+constexpr uint64_t kVarint = 0, kFixed64 = 1, kBytes = 2, kStartGroup = 3,
+                   kEndGroup = 4, kFixed32 = 5;
+constexpr uint64_t kMaxFieldNumber = (1 << 29) - 1;
+
+// The value of a field of wire type 0, 1, 2 or 5; false for others.
+bool SkipValue(std::string_view* m, uint64_t type) {
+  uint64_t v = 0;
+  size_t size = 0;
+  switch (type) {
+    case kVarint:
+      return GetVarint(m, &v);
+    case kFixed64:
+      size = 8;
+      break;
+    case kBytes:
+      if (!GetVarint(m, &v) || m->size() < v) return false;
+      size = static_cast<size_t>(v);
+      break;
+    case kFixed32:
+      size = 4;
+      break;
+    default:
+      return false;
+  }
+  if (m->size() < size) return false;
+  m->remove_prefix(size);
+  return true;
+}
+
+// A group (an unknown field to protobuf-go, which skips it as
+// protowire.ConsumeFieldValue does): fields up to the end-group tag of the
+// same number, groups nested in it at most 10001 deep in all
+// (DefaultRecursionLimit 10000). Inside, a field number only has to be
+// positive and fit an int32.
+bool SkipGroup(std::string_view* m, uint64_t number) {
+  std::vector<uint64_t> open{number};
+  while (!open.empty()) {
+    uint64_t key = 0;
+    if (!GetVarint(m, &key) || key >> 3 == 0 || key >> 3 > INT32_MAX)
+      return false;
+    if ((key & 7) == kStartGroup) {
+      if (open.size() > 10000) return false;
+      open.push_back(key >> 3);
+    } else if ((key & 7) == kEndGroup) {
+      if (key >> 3 != open.back()) return false;
+      open.pop_back();
+    } else if (!SkipValue(m, key & 7)) {
+      return false;
+    }
+  }
+  return true;
 }
 
 // Go's strconv.Quote, enough for a log line: printable ASCII kept, '"' and
@@ -68,40 +125,28 @@ std::string HealthCheckRequest(const std::string& service) {
   return Frame(m);
 }
 
-int HealthCheckStatus(std::string_view body) {
-  if (body.size() < 5 || body[0] != 0) return -1;
+std::optional<int32_t> HealthCheckStatus(std::string_view body) {
+  if (body.size() < 5 || body[0] != 0) return std::nullopt;
   uint32_t n = (uint32_t{static_cast<uint8_t>(body[1])} << 24) |
                (uint32_t{static_cast<uint8_t>(body[2])} << 16) |
                (uint32_t{static_cast<uint8_t>(body[3])} << 8) |
                uint32_t{static_cast<uint8_t>(body[4])};
-  if (body.size() - 5 < n) return -1;
-  std::string_view m = body.substr(5, n);
+  if (body.size() - 5 != n) return std::nullopt;  // cut, or more after it
+  std::string_view m = body.substr(5);
   uint64_t status = 0;  // absent: UNKNOWN
   while (!m.empty()) {
-    uint64_t key = 0, v = 0;
-    if (!GetVarint(&m, &key)) return -1;
-    switch (key & 7) {
-      case 0:
-        if (!GetVarint(&m, &v)) return -1;
-        if (key >> 3 == 1) status = v;
-        break;
-      case 1:
-        if (m.size() < 8) return -1;
-        m.remove_prefix(8);
-        break;
-      case 2:
-        if (!GetVarint(&m, &v) || m.size() < v) return -1;
-        m.remove_prefix(v);
-        break;
-      case 5:
-        if (m.size() < 4) return -1;
-        m.remove_prefix(4);
-        break;
-      default:
-        return -1;
+    uint64_t key = 0;
+    if (!GetVarint(&m, &key) || key >> 3 == 0 || key >> 3 > kMaxFieldNumber)
+      return std::nullopt;
+    if (key == (1 << 3 | kVarint)) {
+      if (!GetVarint(&m, &status)) return std::nullopt;
+    } else if ((key & 7) == kStartGroup) {
+      if (!SkipGroup(&m, key >> 3)) return std::nullopt;
+    } else if (!SkipValue(&m, key & 7)) {
+      return std::nullopt;  // an end-group tag outside a group, 6, 7
     }
   }
-  return status <= 3 ? static_cast<int>(status) : -1;
+  return static_cast<int32_t>(static_cast<uint32_t>(status));
 }
 
 std::optional<int32_t> ParseStatus(std::string_view value, std::string* err) {

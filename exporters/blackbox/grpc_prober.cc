@@ -9,13 +9,15 @@
 //
 // Series as upstream: probe_grpc_duration_seconds{phase="resolve"|"check"},
 // probe_grpc_ssl, probe_grpc_status_code,
-// probe_grpc_healthcheck_response{serving_status}, and with TLS
+// probe_grpc_healthcheck_response{serving_status} (the four names, and the
+// number of a status the enum does not name, "7"), and with TLS
 // probe_ssl_earliest_cert_expiry, probe_ssl_last_chain_info,
 // probe_tls_version_info. Unlike upstream, the call ends at the probe's
 // deadline (upstream's Check runs on context.Background()).
 #include <algorithm>
 #include <cstdint>
 #include <optional>
+#include <string>
 
 #include "curl_loop.h"
 #include "grpc_message.h"
@@ -237,8 +239,8 @@ class GrpcRun : public std::enable_shared_from_this<GrpcRun> {
       run_->Fail(reason::kGrpcStatus);
       return Emit(false);
     }
-    int serving = grpc::HealthCheckStatus(body_);
-    if (serving < 0) {
+    std::optional<int32_t> serving = grpc::HealthCheckStatus(body_);
+    if (!serving) {
       status_code_ = 13;  // Internal: the message did not parse
       peer_ = false;
       log.Error("can't connect grpc server:",
@@ -246,8 +248,10 @@ class GrpcRun : public std::enable_shared_from_this<GrpcRun> {
       run_->Fail(reason::kGrpcStatus);
       return Emit(false);
     }
-    serving_ = kServingStatus[serving];
-    if (serving != 1) {
+    // protobuf-go's name of an enum number, the number itself when unknown.
+    serving_ = *serving >= 0 && *serving < 4 ? kServingStatus[*serving]
+                                             : std::to_string(*serving);
+    if (*serving != 1) {
       log.Error("can't connect grpc server:", {{"err", "<nil>"}});
       run_->Fail(reason::kGrpcStatus);
       return Emit(false);
@@ -283,8 +287,12 @@ class GrpcRun : public std::enable_shared_from_this<GrpcRun> {
     if (called_) {
       Family f = Family::Gauge("probe_grpc_healthcheck_response",
                                "Response HealthCheck response");
-      for (const char* s : kServingStatus)
+      bool named = false;
+      for (const char* s : kServingStatus) {
         f.Add({{"serving_status", s}}, serving_ == s ? 1 : 0);
+        named |= serving_ == s;
+      }
+      if (!named && !serving_.empty()) f.Add({{"serving_status", serving_}}, 1);
       f.MoveTo(&out);
     }
     if (peer_ && tls_.present) {

@@ -1,6 +1,7 @@
 // libFuzzer: what a gRPC server answers, into the grpc prober's parsers
 // (grpc_message.h). The first byte picks one, the rest is its input:
-//   0  HealthCheckStatus: a framed HealthCheckResponse
+//   0  HealthCheckStatus: a framed HealthCheckResponse; one that reads
+//      stops reading with a byte more (a second message)
 //   1  ParseStatus: a grpc-status value; a code read prints back as itself
 //   2  HealthCheckRequest's frame of the rest as the service, read back by
 //      HealthCheckStatus: a request carries no status, so UNKNOWN (0)
@@ -8,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -19,8 +21,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view in(reinterpret_cast<const char*>(data) + 1, size - 1);
   switch (data[0] % 3) {
     case 0: {
-      const int status = grpc::HealthCheckStatus(in);
-      if (status < -1 || status > 3) abort();
+      if (grpc::HealthCheckStatus(in) &&
+          grpc::HealthCheckStatus(std::string(in) + '\0'))
+        abort();
       break;
     }
     case 1: {
@@ -37,7 +40,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     case 2:
       if (grpc::HealthCheckStatus(grpc::HealthCheckRequest(std::string(in))) !=
-          0)
+          std::optional<int32_t>(0))
         abort();
       break;
   }

@@ -1,10 +1,11 @@
 #!/usr/bin/python3
 """A gRPC server that answers what real ones never do, for the grpc prober's
 hostile-server tests: HTTP/2 with prior knowledge (h2c) written by hand, each
-call answered with a SERVING HealthCheckResponse and, in the trailers, the
-grpc-status value given for the port (any bytes: "abc", "4294967296").
+call answered with the port's response body (by default a SERVING
+HealthCheckResponse) and, in the trailers, the port's grpc-status value (any
+bytes: "abc", "4294967296").
 
-  grpc_raw_server.py PORT=STATUS [PORT=STATUS ...]
+  grpc_raw_server.py PORT=STATUS[=BODY_HEX] [...]
 
 Prints "ready" once every port listens. (No real server sends a malformed
 grpc-status, and nginx 1.22 adds no trailers to a POST's answer, so this
@@ -45,7 +46,7 @@ def read_exact(conn, n):
     return data
 
 
-def serve(conn, status):
+def serve(conn, status, body):
     try:
         if read_exact(conn, len(PREFACE)) != PREFACE:
             return
@@ -67,7 +68,7 @@ def serve(conn, status):
                 conn.sendall(
                     frame(HEADERS, END_HEADERS, stream,
                           b"\x88" + literal(b"content-type", b"application/grpc")) +
-                    frame(DATA, 0, stream, SERVING) +
+                    frame(DATA, 0, stream, body) +
                     frame(HEADERS, END_HEADERS | END_STREAM, stream,
                           literal(b"grpc-status", status)))
     except (ConnectionError, OSError):
@@ -76,7 +77,7 @@ def serve(conn, status):
         conn.close()
 
 
-def listen(port, status):
+def listen(port, status, body):
     s = socket.socket()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind(("127.0.0.1", port))
@@ -85,14 +86,16 @@ def listen(port, status):
     def loop():
         while True:
             conn, _ = s.accept()
-            threading.Thread(target=serve, args=(conn, status), daemon=True).start()
+            threading.Thread(target=serve, args=(conn, status, body), daemon=True).start()
     threading.Thread(target=loop, daemon=True).start()
 
 
 def main():
     for arg in sys.argv[1:]:
-        port, _, status = arg.partition("=")
-        listen(int(port), status.encode())
+        port, _, rest = arg.partition("=")
+        status, has_body, body = rest.partition("=")
+        listen(int(port), status.encode(),
+               bytes.fromhex(body) if has_body else SERVING)
     print("ready", flush=True)
     threading.Event().wait()
 

@@ -1,13 +1,16 @@
 // The grpc prober against a real gRPC health server (Debian's grpcio:
 // grpc_health_server.py, plain and TLS with a certificate made now),
 // beside Debian's blackbox_exporter 0.23 on the same blackbox.yml; and
-// against a server whose grpc-status is malformed (grpc_raw_server.py).
+// against a server written by hand (grpc_raw_server.py) whose grpc-status
+// is malformed or whose answer is odd.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "blackbox_pair.h"
 #include "test_kit.h"
@@ -21,6 +24,7 @@ using exporterd::testing::HttpResult;
 using exporterd::testing::ReadFile;
 using exporterd::testing::Sample;
 using exporterd::testing::Sh;
+using exporterd::testing::WaitFor;
 
 class GrpcProbe : public ::testing::Test {
  protected:
@@ -134,49 +138,81 @@ TEST_F(GrpcProbe, StatusAndReasons) {
       << untrusted.body;
 }
 
+// grpc_raw_server.py with one port per answer (its grpc-status trailer and
+// its body's bytes in hex; no body: SERVING), beside a BlackboxPair whose
+// grpc_plain module probes it; Start returns once every port listens.
+class RawGrpc {
+ public:
+  struct Answer {
+    std::string status;
+    std::optional<std::string> body_hex;
+  };
+  bool Start(const std::vector<Answer>& answers) {
+    std::vector<std::string> argv = {"/usr/bin/python3", BLACKBOX_DIR
+                                     "/tests/integration/grpc_raw_server.py"};
+    for (const auto& a : answers) {
+      const uint16_t port = FreePort();
+      argv.push_back(std::to_string(port) + "=" + a.status +
+                     (a.body_hex ? "=" + *a.body_hex : ""));
+      targets_.push_back("127.0.0.1:" + std::to_string(port));
+    }
+    const std::string log = pair_.dir().path() + "/raw_server.log";
+    server_.Start(argv, log);
+    const std::string yml =
+        "modules:\n  grpc_plain:\n    prober: grpc\n    grpc:\n"
+        "      preferred_ip_protocol: ip4\n";
+    return WaitFor([&] {
+             return access(log.c_str(), R_OK) == 0 &&
+                    ReadFile(log).find("ready") != std::string::npos;
+           }) &&
+           pair_.Start(yml, yml);
+  }
+  HttpResult Ours(size_t i) const {
+    return pair_.Ours("grpc_plain", targets_[i]);
+  }
+  // Both exporters on answer i: the same series and values, timings aside.
+  // `code_0_28`: where 0.28's newer grpc-go gives another status code than
+  // 0.23's, that one stands in for 0.23's.
+  void ExpectSame(size_t i, std::optional<double> code_0_28 = {}) const {
+    pair_.ExpectSame("grpc_plain", targets_[i], {"probe_grpc_duration_seconds"},
+                     [&](auto* theirs) {
+                       auto it = theirs->find("probe_ssl_earliest_cert_expiry");
+                       if (it != theirs->end() && it->second == 0)
+                         theirs->erase(it);
+                       if (code_0_28)
+                         (*theirs)["probe_grpc_status_code"] = *code_0_28;
+                     });
+  }
+  std::string Log() const { return pair_.Log(); }
+
+ private:
+  BlackboxPair pair_;
+  ChildProcess server_;
+  std::vector<std::string> targets_;
+};
+
 // A SERVING answer whose grpc-status trailer is not a number must not pass:
 // grpc-go ends the call with Internal (13) and no serving status, and so do
-// we. (Each port of grpc_raw_server.py answers with its own grpc-status.)
+// we.
 TEST(GrpcHostileServer, MalformedStatusIsInternal) {
   const std::vector<std::string> statuses = {"0",  "abc", "",          "1.0",
                                              " 5", "-1",  "4294967296"};
-  std::vector<std::string> argv = {
-      "/usr/bin/python3", BLACKBOX_DIR "/tests/integration/grpc_raw_server.py"};
-  std::vector<std::string> targets;
-  for (const auto& status : statuses) {
-    const uint16_t port = FreePort();
-    argv.push_back(std::to_string(port) + "=" + status);
-    targets.push_back("127.0.0.1:" + std::to_string(port));
-  }
-  BlackboxPair pair;
-  ChildProcess server;
-  server.Start(argv, pair.dir().path() + "/raw_server.log");
-  const std::string yml =
-      "modules:\n  grpc_plain:\n    prober: grpc\n    grpc:\n"
-      "      preferred_ip_protocol: ip4\n";
-  ASSERT_TRUE(pair.Start(yml, yml)) << pair.Log();
-  for (int i = 0; i < 100; ++i) {
-    if (Sample(pair.Ours("grpc_plain", targets[0]).body, "probe_success") == 1)
-      break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  auto drop_zero_expiry = [](auto* theirs) {
-    auto it = theirs->find("probe_ssl_earliest_cert_expiry");
-    if (it != theirs->end() && it->second == 0) theirs->erase(it);
-  };
+  RawGrpc raw;
+  std::vector<RawGrpc::Answer> answers;
+  for (const auto& s : statuses) answers.push_back({s, std::nullopt});
+  ASSERT_TRUE(raw.Start(answers)) << raw.Log();
   // Beside 0.23, whose grpc-go read grpc-status with strconv.Atoi: the same
   // for every value but one past int32, which 0.28's grpc-go
   // (strconv.ParseInt(v, 10, 32)) refuses and 0.23's took as 0.
   for (size_t i = 0; i + 1 < statuses.size(); ++i) {
     SCOPED_TRACE("grpc-status \"" + statuses[i] + "\"");
-    pair.ExpectSame("grpc_plain", targets[i], {"probe_grpc_duration_seconds"},
-                    drop_zero_expiry);
+    raw.ExpectSame(i);
   }
-  HttpResult ok = pair.Ours("grpc_plain", targets[0]);
+  HttpResult ok = raw.Ours(0);
   EXPECT_EQ(Sample(ok.body, "probe_success"), 1) << ok.body;
   for (size_t i = 1; i < statuses.size(); ++i) {
     SCOPED_TRACE("grpc-status \"" + statuses[i] + "\"");
-    HttpResult bad = pair.Ours("grpc_plain", targets[i]);
+    HttpResult bad = raw.Ours(i);
     EXPECT_EQ(Sample(bad.body, "probe_success"), 0) << bad.body;
     EXPECT_EQ(Sample(bad.body, "probe_failure_info{reason=\"grpc_status\"}"), 1)
         << bad.body;
@@ -186,15 +222,56 @@ TEST(GrpcHostileServer, MalformedStatusIsInternal) {
               0)
         << bad.body;
   }
-  EXPECT_EQ(Sample(pair.Ours("grpc_plain", targets[1]).body,
-                   "probe_grpc_status_code"),
+  EXPECT_EQ(Sample(raw.Ours(1).body, "probe_grpc_status_code"),
             13);  // Internal
-  EXPECT_EQ(Sample(pair.Ours("grpc_plain", targets[5]).body,
-                   "probe_grpc_status_code"),
+  EXPECT_EQ(Sample(raw.Ours(5).body, "probe_grpc_status_code"),
             4294967295.0);  // codes.Code(uint32(-1))
-  EXPECT_EQ(Sample(pair.Ours("grpc_plain", targets[6]).body,
-                   "probe_grpc_status_code"),
-            13);
+  EXPECT_EQ(Sample(raw.Ours(6).body, "probe_grpc_status_code"), 13);
+}
+
+// Health answers no real server sends, read as grpc-go and protobuf-go
+// read them, beside blackbox_exporter 0.23: a status the enum does not
+// name is its own serving_status series; the varint is cut to int32
+// (2^32+1 is SERVING); unknown fields and groups are skipped; a second
+// message, none, or a protobuf that does not parse is Internal.
+TEST(GrpcHostileServer, OddHealthAnswers) {
+  const std::vector<RawGrpc::Answer> answers = {
+      {"0", "00000000020807"},                    // 0: status 7
+      {"0", "000000000b08ffffffffffffffffff01"},  // 1: 2^64-1, i.e. -1
+      {"0", "0000000006088180808010"},            // 2: 2^32+1: SERVING
+      {"0", "00000000081b080223241c0801"},        // 3: a group, SERVING
+      {"0", "0000000002080100000000020801"},      // 4: two messages
+      {"0", ""},                                  // 5: no message
+      {"0", "00000000020001"},                    // 6: field number 0
+      {"0", "000000000b08ffffffffffffffffff02"},  // 7: varint overflow
+  };
+  RawGrpc raw;
+  ASSERT_TRUE(raw.Start(answers)) << raw.Log();
+  for (size_t i = 0; i < answers.size(); ++i) {
+    SCOPED_TRACE("answer " + std::to_string(i) + ": " + *answers[i].body_hex);
+    // Two messages or none: 0.23's grpc-go said Unknown (2, "protocol
+    // violation", or io.EOF); since grpc-go 1.74 (0.28.0 has 1.77) it is
+    // Internal (13), "cardinality violation".
+    raw.ExpectSame(i,
+                   i == 4 || i == 5 ? std::optional<double>(13) : std::nullopt);
+  }
+  const std::string kResponse = "probe_grpc_healthcheck_response";
+  HttpResult seven = raw.Ours(0);
+  EXPECT_EQ(Sample(seven.body, "probe_success"), 0) << seven.body;
+  EXPECT_EQ(Sample(seven.body, "probe_grpc_status_code"), 0);
+  EXPECT_EQ(Sample(seven.body, kResponse + "{serving_status=\"7\"}"), 1);
+  EXPECT_EQ(Sample(seven.body, kResponse + "{serving_status=\"UNKNOWN\"}"), 0);
+  EXPECT_EQ(Sample(raw.Ours(1).body, kResponse + "{serving_status=\"-1\"}"), 1);
+  for (size_t i : {2, 3}) {
+    HttpResult r = raw.Ours(i);
+    EXPECT_EQ(Sample(r.body, "probe_success"), 1) << r.body;
+    EXPECT_EQ(Sample(r.body, kResponse + "{serving_status=\"SERVING\"}"), 1);
+  }
+  for (size_t i = 4; i < answers.size(); ++i) {
+    HttpResult r = raw.Ours(i);
+    EXPECT_EQ(Sample(r.body, "probe_success"), 0) << r.body;
+    EXPECT_EQ(Sample(r.body, "probe_grpc_status_code"), 13) << r.body;
+  }
 }
 
 }  // namespace
