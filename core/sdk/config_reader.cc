@@ -12,6 +12,8 @@
 #include <system_error>
 #include <tuple>
 
+#include "exporterd/go_compat.h"
+
 namespace exporterd {
 
 std::string ConfigError::ToString() const {
@@ -333,6 +335,26 @@ int64_t ConfigReader::Int(const std::string& key, int64_t def, int64_t min,
     Error(key, "expected an integer, got " + DescribeNode(n));
     return def;
   }
+  return InRange(key, v, def, min, max);
+}
+
+int64_t ConfigReader::GoInt(const std::string& key, int64_t def, int64_t min,
+                            int64_t max) {
+  YAML::Node n = Lookup(key);
+  if (!n.IsDefined() || n.IsNull()) return def;
+  std::optional<int64_t> v;
+  if (n.IsScalar() && !IsQuoted(n)) v = GoYamlInt(n.Scalar());
+  if (!v) {
+    Error(key, std::string("expected an integer") +
+                   (IsQuoted(n) ? " (unquoted)" : "") + ", got " +
+                   DescribeNode(n));
+    return def;
+  }
+  return InRange(key, *v, def, min, max);
+}
+
+int64_t ConfigReader::InRange(const std::string& key, int64_t v, int64_t def,
+                              int64_t min, int64_t max) {
   if (v < min || v > max) {
     std::string range = "must be ";
     if (min != INT64_MIN && max != INT64_MAX)

@@ -84,7 +84,7 @@ class Parser {
       YAML::Node modules = top.Raw("modules");
       if (top.Has("version"))
         config_->version =
-            static_cast<int>(top.Int("version", 0, INT32_MIN, INT32_MAX));
+            static_cast<int>(top.GoInt("version", 0, INT32_MIN, INT32_MAX));
       ForEachEntry(auths, "auths",
                    [&](const std::string& name, const YAML::Node& key,
                        const YAML::Node& value) {
@@ -169,7 +169,7 @@ class Parser {
     a.context_name = r.String("context_name", a.context_name);
     if (with_version)
       a.version =
-          static_cast<int>(r.Int("version", a.version, INT32_MIN, INT32_MAX));
+          static_cast<int>(r.GoInt("version", a.version, INT32_MIN, INT32_MAX));
     return a;
   }
 
@@ -352,7 +352,7 @@ class Parser {
                   idx.labelname = LabelName(ir, "labelname");
                   if (auto t = ReadType(ir, true, true)) idx.type = *t;
                   idx.fixed_size =
-                      static_cast<int>(ir.Int("fixed_size", 0, 0, 65535));
+                      static_cast<int>(ir.GoInt("fixed_size", 0, 0, 65535));
                   idx.implied = ir.Bool("implied", false);
                   idx.enum_values = ReadEnumValues(ir);
                   ir.Finish();
@@ -437,8 +437,8 @@ class Parser {
     m.get = OidList(r, "get");
     WalkParams& wp = m.walk_params;
     wp.max_repetitions = static_cast<uint32_t>(
-        r.Int("max_repetitions", wp.max_repetitions, 0, UINT32_MAX));
-    wp.retries = static_cast<int>(r.Int("retries", wp.retries, 0, INT32_MAX));
+        r.GoInt("max_repetitions", wp.max_repetitions, 0, UINT32_MAX));
+    wp.retries = static_cast<int>(r.GoInt("retries", wp.retries, 0, INT32_MAX));
     if (YAML::Node t = r.Raw("timeout"); !IsAbsent(t)) {
       std::optional<std::chrono::nanoseconds> d;
       if (t.IsScalar()) {
@@ -457,7 +457,7 @@ class Parser {
     wp.allow_nonincreasing_oids = r.Bool("allow_nonincreasing_oids", false);
     if (legacy) {
       Auth a;
-      a.version = static_cast<int>(r.Int("version", 2, INT32_MIN, INT32_MAX));
+      a.version = static_cast<int>(r.GoInt("version", 2, INT32_MIN, INT32_MAX));
       ConfigReader ar = r.Child("auth");
       Auth read = ReadAuth(ar, /*with_version=*/false);
       read.version = a.version;

@@ -337,6 +337,42 @@ TEST(ConfigReaderTest, TypedGettersReportBadValues) {
                      "99"}));
 }
 
+// GoInt reads an upstream's YAML int as go-yaml does; Int stays decimal.
+TEST(ConfigReaderTest, GoIntAsGoYaml) {
+  YAML::Node n = YAML::Load(
+      "hex: 0x10\nsep: 1_000\nexp: 1e3\nfloat: 2.9\noct: 010\n"
+      "quoted: '10'\nword: ten\nbig: 0x100\nlist: [1]\n");
+  ConfigErrors errors;
+  ConfigReader r(n, "m.yml", "modules.x", &errors);
+  EXPECT_EQ(r.GoInt("hex", 0), 16);
+  EXPECT_EQ(r.GoInt("sep", 0), 1000);
+  EXPECT_EQ(r.GoInt("exp", 0), 1000);
+  EXPECT_EQ(r.GoInt("float", 0), 2);
+  EXPECT_EQ(r.GoInt("oct", 0), 8);
+  EXPECT_EQ(r.GoInt("quoted", 7), 7);
+  EXPECT_EQ(r.GoInt("word", 7), 7);
+  EXPECT_EQ(r.GoInt("big", 7, 0, 255), 7);
+  EXPECT_EQ(r.GoInt("list", 7), 7);
+  EXPECT_EQ(r.GoInt("absent", 3), 3);
+  r.Finish();
+  std::vector<std::string> got;
+  for (const auto& e : errors.list) got.push_back(e.ToString());
+  EXPECT_EQ(got, (std::vector<std::string>{
+                     "m.yml:6: modules.x.quoted: expected an integer "
+                     "(unquoted), got \"10\"",
+                     "m.yml:7: modules.x.word: expected an integer, got "
+                     "\"ten\"",
+                     "m.yml:8: modules.x.big: must be between 0 and 255, got "
+                     "256",
+                     "m.yml:9: modules.x.list: expected an integer, got a "
+                     "list"}));
+  // The SDK's own files stay decimal.
+  ConfigErrors int_errors;
+  ConfigReader ir(n, "m.yml", "modules.x", &int_errors);
+  EXPECT_EQ(ir.Int("hex", 7), 7);
+  EXPECT_EQ(ir.Int("quoted", 7), 10);
+}
+
 TEST(ConfigReaderTest, DurationBounds) {
   YAML::Node n =
       YAML::Load("a: 300y\nb: 5s\nc: 2s\nd: 999999999999y\ne: 90s\nf: 1h\n");

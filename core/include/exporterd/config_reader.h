@@ -98,6 +98,12 @@ class ConfigReader {
   bool Bool(const std::string& key, bool def);
   int64_t Int(const std::string& key, int64_t def, int64_t min = INT64_MIN,
               int64_t max = INT64_MAX);
+  // An int as go-yaml decodes one into a Go int field, for modules that read
+  // an upstream's YAML (go_compat.h's GoYamlInt): a plain scalar, where
+  // "0x10", "1_000" and "1e3" are numbers (a float is truncated); a quoted
+  // "10" is a string, refused.
+  int64_t GoInt(const std::string& key, int64_t def, int64_t min = INT64_MIN,
+                int64_t max = INT64_MAX);
   double Float(const std::string& key, double def);
   // A duration in [min, max]; outside it is an error ("must be between 1ms
   // and 1h, got 300y") and `def` is returned.
@@ -144,6 +150,9 @@ class ConfigReader {
 
  private:
   YAML::Node Lookup(const std::string& key);
+  // `v` if in [min, max], else an error and `def`.
+  int64_t InRange(const std::string& key, int64_t v, int64_t def, int64_t min,
+                  int64_t max);
   std::string KeyPath(const std::string& key) const;
   int LineOf(const std::string& key) const;
 

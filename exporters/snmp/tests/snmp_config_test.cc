@@ -314,6 +314,20 @@ TEST(SnmpConfigTest, YamlV2Numbers) {
   EXPECT_EQ(Errors(std::string(kEnum) + "{1.9: a}\n", &c), "");
   EXPECT_EQ(c.modules.at("m").metrics.at(0).enum_values.at(1), "a");
   EXPECT_NE(Errors(std::string(kEnum) + "{'1': a}\n"), "");
+  // Int fields (max_repetitions, retries, version, fixed_size) the same way
+  // (0.21's --dry-run, on its own module format: takes 0x2, 2_5, 1e1 and
+  // 2.5, refuses "3" and "25" quoted and -1 for max_repetitions).
+  EXPECT_EQ(Errors("auths:\n  a:\n    version: 0x3\n    username: u\n"
+                   "modules:\n  m:\n    max_repetitions: 2_5\n"
+                   "    retries: 1e1\n",
+                   &c),
+            "");
+  EXPECT_EQ(c.auths.at("a").version, 3);
+  EXPECT_EQ(c.modules.at("m").walk_params.max_repetitions, 25u);
+  EXPECT_EQ(c.modules.at("m").walk_params.retries, 10);
+  EXPECT_EQ(Errors("modules:\n  m:\n    retries: '3'\n"),
+            "t.yml:3: modules.m.retries: expected an integer (unquoted), got "
+            "\"3\"\n");
 }
 
 // Bad configurations: each error names file:line: key.
