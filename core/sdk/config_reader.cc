@@ -338,12 +338,16 @@ int64_t ConfigReader::Int(const std::string& key, int64_t def, int64_t min,
   return InRange(key, v, def, min, max);
 }
 
+std::optional<int64_t> GoYamlInt(const YAML::Node& n) {
+  if (!n.IsScalar() || IsQuoted(n)) return std::nullopt;
+  return GoYamlInt(n.Scalar());
+}
+
 int64_t ConfigReader::GoInt(const std::string& key, int64_t def, int64_t min,
                             int64_t max) {
   YAML::Node n = Lookup(key);
   if (!n.IsDefined() || n.IsNull()) return def;
-  std::optional<int64_t> v;
-  if (n.IsScalar() && !IsQuoted(n)) v = GoYamlInt(n.Scalar());
+  std::optional<int64_t> v = GoYamlInt(n);
   if (!v) {
     Error(key, std::string("expected an integer") +
                    (IsQuoted(n) ? " (unquoted)" : "") + ", got " +

@@ -56,12 +56,6 @@ std::string AllowedList(bool index_only) {
 
 int Line(const YAML::Node& n) { return NodeLine(n); }
 
-// yaml.v2's int from a key or value: a plain scalar (quoted is a string).
-std::optional<int64_t> YamlInt(const YAML::Node& n) {
-  if (!n.IsScalar() || IsQuoted(n)) return std::nullopt;
-  return GoYamlInt(n.Scalar());
-}
-
 class Parser {
  public:
   Parser(const std::string& file, Config* config, ConfigErrors* errors)
@@ -284,7 +278,7 @@ class Parser {
     }
     for (const auto& kv : n) {
       const std::string path = r.path() + ".enum_values." + kv.first.Scalar();
-      auto k = YamlInt(kv.first);
+      auto k = GoYamlInt(kv.first);
       if (!k) {
         Error(Line(kv.first), path, "expected an integer key");
         continue;
@@ -442,7 +436,7 @@ class Parser {
     if (YAML::Node t = r.Raw("timeout"); !IsAbsent(t)) {
       std::optional<std::chrono::nanoseconds> d;
       if (t.IsScalar()) {
-        if (auto ns = YamlInt(t))  // yaml.v2: a number is in ns
+        if (auto ns = GoYamlInt(t))  // yaml.v2: a number is in ns
           d = std::chrono::nanoseconds(*ns);
         else
           d = GoParseDuration(t.Scalar());

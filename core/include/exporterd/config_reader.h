@@ -85,6 +85,9 @@ inline bool IsAbsent(const YAML::Node& n) {
 // A quoted scalar ('x' or "x"): yaml-cpp gives it the non-specific tag "!".
 // Go's YAML decoders read it as a string, never as a number or bool.
 inline bool IsQuoted(const YAML::Node& n) { return n.Tag() == "!"; }
+// An int as go-yaml reads a key or value: a plain scalar through GoYamlInt
+// (go_compat.h); nullopt for a quoted one, a non-int or a non-scalar.
+std::optional<int64_t> GoYamlInt(const YAML::Node& n);
 
 class ConfigReader {
  public:
