@@ -12,6 +12,11 @@
 #   FUZZ_RUNS=10000000 FUZZ_SECONDS=360 scripts/fuzz.sh
 #                                          whichever comes first
 #   FUZZ_PARALLEL=2                        targets run at once (default 1)
+#   scripts/fuzz.sh t_fuzz t_fuzz          a target named k times runs as k
+#                                          instances on its one corpus (with
+#                                          FUZZ_PARALLEL=k, at once); with
+#                                          FUZZ_TOTAL each takes 1/k of the
+#                                          executions the ledger lacks
 #   FUZZ_SANITIZERS=undefined              what the targets are built with
 #                                          (default address,undefined, in
 #                                          build-fuzz/; another set builds in
@@ -85,7 +90,7 @@ CXX=clang++ cmake -S . -B "$build" -DEXPORTERD_BUILD_TESTS=OFF \
 targets=$(cut -f1 "$build/fuzz_targets.tsv")
 [[ $# -gt 0 ]] && targets="$*"
 [[ -n "$targets" ]] || { echo "fuzz: no *_fuzz targets (is the compiler clang?)"; exit 1; }
-cmake --build "$build" -j"${FUZZ_JOBS:-2}" --target $targets
+cmake --build "$build" -j"${FUZZ_JOBS:-2}" --target $(printf '%s\n' $targets | sort -u)
 
 mkdir -p "$build/crashes" "$build/logs" "$build/results"
 # What was built: HEAD, "-dirty" when a file outside docs/ differs from it
@@ -99,8 +104,9 @@ before=${FUZZ_LEDGER_BEFORE:-docs/fuzz_ledger_before.tsv}
 ledger_totals() {  # "target executions runs crashes" per target of the ledger
   python3 scripts/fuzz_table.py --totals "$ledger" - - "$before"
 }
-run_target() {  # target: runs it, writes $build/results/<target>
-  local t=$1 bin seeds corpus log start rc wall runs eps crashes extra=()
+run_target() {  # target, instance, instances: runs it, writes $build/results/<name>
+  local t=$1 i=$2 n=$3 name=$1 bin seeds corpus log start rc wall runs eps crashes extra=()
+  ((n == 1)) || name=$t.$i
   bin=$build/$t  # executables land in the build directory's top
   seeds=$(awk -F'\t' -v t="$t" '$1 == t {print $2}' "$build/fuzz_targets.tsv")
   # Inputs long enough to cross the 16 KiB header limit.
@@ -113,7 +119,7 @@ run_target() {  # target: runs it, writes $build/results/<target>
   fi
   [[ -n $(ls -A "$corpus") ]] ||
     find -L "$seeds" -type f ! -name '*.md' -exec cp -t "$corpus" {} + 2>/dev/null || true
-  log=$build/logs/$t.log
+  log=$build/logs/$name.log
   local limit=("${bound[@]}")
   if [[ -n "${FUZZ_TOTAL:-}" && -n "${FUZZ_CORPUS:-}" ]]; then
     local done_runs
@@ -121,14 +127,14 @@ run_target() {  # target: runs it, writes $build/results/<target>
     done_runs=${done_runs:-0}
     if ((done_runs >= FUZZ_TOTAL)); then
       echo "== $t: $done_runs executions in the ledger, skipped"
-      printf '%-28s %12s %8s %9s %3s\n' "$t" "$done_runs" - skipped 0 \
-        >"$build/results/$t"
+      printf '%-28s %12s %8s %9s %3s\n' "$name" "$done_runs" - skipped 0 \
+        >"$build/results/$name"
       return
     fi
-    limit=(-runs=$((FUZZ_TOTAL - done_runs)))
+    limit=(-runs=$(((FUZZ_TOTAL - done_runs + n - 1) / n)))
     [[ -n "${FUZZ_SECONDS:-}" ]] && limit+=(-max_total_time="$FUZZ_SECONDS")
   fi
-  echo "== $t (${limit[*]}, $(ls "$corpus" | wc -l) inputs from $seeds)"
+  echo "== $name (${limit[*]}, $(ls "$corpus" | wc -l) inputs from $seeds)"
   start=$(date +%s%N)
   rc=0
   local fuzzer="" stop=0
@@ -153,13 +159,13 @@ run_target() {  # target: runs it, writes $build/results/<target>
   # executions so far count, it is no crash.
   if ((rc == 72 && crashes == 0)) && grep -q 'libFuzzer: run interrupted' "$log"; then
     rc=0
-    echo "   $t: interrupted"
+    echo "   $name: interrupted"
   fi
   ((rc != 0 && crashes == 0)) && crashes=1  # died without an artifact
   ((rc != 0 || crashes != 0)) && tail -40 "$log"
-  echo "   $t: executions ${runs:-?}, ${eps:-?} exec/s, $wall s, $crashes crashes"
-  printf '%-28s %12s %8s %8ss %3s\n' "$t" "${runs:-?}" "${eps:-?}" "$wall" \
-    "$crashes" >"$build/results/$t"
+  echo "   $name: executions ${runs:-?}, ${eps:-?} exec/s, $wall s, $crashes crashes"
+  printf '%-28s %12s %8s %8ss %3s\n' "$name" "${runs:-?}" "${eps:-?}" "$wall" \
+    "$crashes" >"$build/results/$name"
   if [[ -n "${FUZZ_CORPUS:-}" ]]; then
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" \
       "$commit" "${sanitizers:-none}" "$t" "${runs:-0}" \
@@ -171,6 +177,14 @@ rm -f "$build"/results/*
 echo $$ >"$build/fuzz.pid"
 trap 'rm -f "$build/fuzz.pid"' EXIT
 stopping=0
+declare -A instances=() started=()
+for t in $targets; do instances[$t]=$((${instances[$t]:-0} + 1)); done
+names=()
+for t in $targets; do
+  started[$t]=$((${started[$t]:-0} + 1))
+  if ((instances[$t] == 1)); then names+=("$t"); else names+=("$t.${started[$t]}"); fi
+done
+started=()
 # Each run_target subshell ignores SIGINT (a background job); on SIGTERM it
 # sends SIGINT to its fuzzer, which prints its final stats and exits 72.
 trap 'stopping=1; kill -TERM $(jobs -rp) 2>/dev/null || true' INT TERM
@@ -179,12 +193,13 @@ for t in $targets; do
     wait -n || true
   done
   ((stopping)) && break
-  run_target "$t" &
+  started[$t]=$((${started[$t]:-0} + 1))
+  run_target "$t" "${started[$t]}" "${instances[$t]}" &
 done
 while (($(jobs -rp | wc -l))); do wait || true; done
 status=0
 printf '\n%-28s %12s %8s %9s %3s\n' target executions exec/s time crashes
-for t in $targets; do
+for t in "${names[@]}"; do
   if [[ ! -f "$build/results/$t" ]]; then
     ((stopping)) && continue  # never started
     echo "$t: no result: its run failed before its fuzzer ended"
