@@ -17,6 +17,8 @@
 #                                          FUZZ_PARALLEL=k, at once); with
 #                                          FUZZ_TOTAL each takes 1/k of the
 #                                          executions the ledger lacks
+#                                          (logs and artifacts named
+#                                          <target>.<i>)
 #   FUZZ_SANITIZERS=undefined              what the targets are built with
 #                                          (default address,undefined, in
 #                                          build-fuzz/; another set builds in
@@ -107,9 +109,8 @@ before=${FUZZ_LEDGER_BEFORE:-docs/fuzz_ledger_before.tsv}
 ledger_totals() {  # "target executions runs crashes" per target of the ledger
   python3 scripts/fuzz_table.py --totals "$ledger" - - "$before"
 }
-run_target() {  # target, instance, instances: runs it, writes $build/results/<name>
-  local t=$1 i=$2 n=$3 name=$1 bin seeds corpus log start rc wall runs eps crashes extra=()
-  ((n == 1)) || name=$t.$i
+run_target() {  # target, name, instances: runs it, writes $build/results/<name>
+  local t=$1 name=$2 n=$3 bin seeds corpus log start rc wall runs eps crashes extra=()
   bin=$build/$t  # executables land in the build directory's top
   seeds=$(awk -F'\t' -v t="$t" '$1 == t {print $2}' "$build/fuzz_targets.tsv")
   # Inputs long enough to cross the 16 KiB header limit.
@@ -143,7 +144,7 @@ run_target() {  # target, instance, instances: runs it, writes $build/results/<n
   local fuzzer="" stop=0
   trap 'stop=1; [[ -z $fuzzer ]] || kill -INT "$fuzzer" 2>/dev/null' TERM
   "$bin" "${limit[@]}" "${extra[@]}" -timeout=10 -rss_limit_mb="${FUZZ_RSS_MB:-4096}" \
-    -print_final_stats=1 -artifact_prefix="$build/crashes/$t-" \
+    -print_final_stats=1 -artifact_prefix="$build/crashes/$name-" \
     "$corpus" >"$log" 2>&1 &
   fuzzer=$!
   ((stop)) && kill -INT "$fuzzer" 2>/dev/null
@@ -157,7 +158,7 @@ run_target() {  # target, instance, instances: runs it, writes $build/results/<n
   [[ -n "${FUZZ_CORPUS:-}" ]] || rm -rf "$corpus"
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   eps=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
-  crashes=$(find "$build/crashes" -name "$t-*" -newermt "@$((start / 1000000000))" | wc -l)
+  crashes=$(find "$build/crashes" -name "$name-*" -newermt "@$((start / 1000000000))" | wc -l)
   # SIGINT (a campaign stopped early) exits 72 after the final stats: the
   # executions so far count, it is no crash.
   if ((rc == 72 && crashes == 0)) && grep -q 'libFuzzer: run interrupted' "$log"; then
@@ -180,24 +181,24 @@ rm -f "$build"/results/*
 echo $$ >"$build/fuzz.pid"
 trap 'rm -f "$build/fuzz.pid"' EXIT
 stopping=0
-declare -A instances=() started=()
+declare -A instances=() seen=()
 for t in $targets; do instances[$t]=$((${instances[$t]:-0} + 1)); done
-names=()
+names=()  # one per run: the target, or <target>.<i> for one of its instances
 for t in $targets; do
-  started[$t]=$((${started[$t]:-0} + 1))
-  if ((instances[$t] == 1)); then names+=("$t"); else names+=("$t.${started[$t]}"); fi
+  seen[$t]=$((${seen[$t]:-0} + 1))
+  if ((instances[$t] == 1)); then names+=("$t"); else names+=("$t.${seen[$t]}"); fi
 done
-started=()
 # Each run_target subshell ignores SIGINT (a background job); on SIGTERM it
 # sends SIGINT to its fuzzer, which prints its final stats and exits 72.
 trap 'stopping=1; kill -TERM $(jobs -rp) 2>/dev/null || true' INT TERM
+k=0
 for t in $targets; do
   while ((!stopping)) && (($(jobs -rp | wc -l) >= ${FUZZ_PARALLEL:-1})); do
     wait -n || true
   done
   ((stopping)) && break
-  started[$t]=$((${started[$t]:-0} + 1))
-  run_target "$t" "${started[$t]}" "${instances[$t]}" &
+  run_target "$t" "${names[k]}" "${instances[$t]}" &
+  k=$((k + 1))
 done
 while (($(jobs -rp | wc -l))); do wait || true; done
 status=0
